@@ -1,0 +1,70 @@
+// The one normalising function for every user-typed name (platforms, duration units, titles),
+// and the platform vocabulary. Loader and worker both import this; nothing else re-implements it.
+
+export const PLATFORMS = ['amazon', 'disney', 'hulu', 'netflix'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** First letter of the platform, prefixed to show_id to form the catalog id (`as123`). */
+export const PLATFORM_LETTER: Record<Platform, string> = { amazon: 'a', disney: 'd', hulu: 'h', netflix: 'n' };
+
+export const PLATFORM_FILES: Record<Platform, string> = {
+  amazon: 'amazon_prime_titles.csv',
+  disney: 'disney_plus_titles.csv',
+  hulu: 'hulu_titles.csv',
+  netflix: 'netflix_titles.csv',
+};
+
+const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
+const COMBINING_MARKS = /\p{M}/gu;
+
+/** NFKD, drop combining marks and zero-width characters, lower-case, trim, collapse inner whitespace. */
+export function normalizeName(raw: string): string {
+  return raw
+    .normalize('NFKD')
+    .replace(COMBINING_MARKS, '')
+    .replace(ZERO_WIDTH, '')
+    .toLowerCase()
+    .trim()
+    .replace(/\s+/g, ' ');
+}
+
+const PLATFORM_ALIASES: Record<string, Platform> = {
+  amazon: 'amazon',
+  'amazon prime': 'amazon',
+  'amazon prime video': 'amazon',
+  prime: 'amazon',
+  'prime video': 'amazon',
+  disney: 'disney',
+  'disney+': 'disney',
+  'disney plus': 'disney',
+  hulu: 'hulu',
+  netflix: 'netflix',
+};
+export const PLATFORM_ALIAS_NAMES = Object.keys(PLATFORM_ALIASES);
+
+/** Canonical platform for a user-typed name, or undefined. */
+export function parsePlatform(raw: string): Platform | undefined {
+  return PLATFORM_ALIASES[normalizeName(raw)];
+}
+
+export const DURATION_TYPES = ['min', 'season'] as const;
+export type DurationType = (typeof DURATION_TYPES)[number];
+
+const DURATION_ALIASES: Record<string, DurationType> = {
+  min: 'min',
+  mins: 'min',
+  minute: 'min',
+  minutes: 'min',
+  season: 'season',
+  seasons: 'season',
+};
+export const DURATION_ALIAS_NAMES = Object.keys(DURATION_ALIASES);
+
+export function parseDurationType(raw: string): DurationType | undefined {
+  return DURATION_ALIASES[normalizeName(raw)];
+}
+
+/** Plain code-point order (never localeCompare): the tie-break rule of every query. */
+export function compareCodePoints(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

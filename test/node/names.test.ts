@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeName, parsePlatform, parseDurationType, compareCodePoints } from '../../contract';
+
+describe('normalizeName', () => {
+  it('folds accents, zero-width characters, case and whitespace', () => {
+    expect(normalizeName('  Amélie\u200B  Poulain ')).toBe('amelie poulain');
+    expect(normalizeName('ＮＥＴＦＬＩＸ')).toBe('netflix');
+    expect(normalizeName('Disney\u00A0Plus')).toBe('disney plus');
+  });
+  it('maps every platform alias to its canonical name', () => {
+    expect(parsePlatform('Amazon Prime Video')).toBe('amazon');
+    expect(parsePlatform('prime')).toBe('amazon');
+    expect(parsePlatform('Disney+')).toBe('disney');
+    expect(parsePlatform(' HULU ')).toBe('hulu');
+    expect(parsePlatform('hbo')).toBeUndefined();
+    expect(parsePlatform('')).toBeUndefined();
+  });
+  it('maps duration units', () => {
+    expect(parseDurationType('Minutes')).toBe('min');
+    expect(parseDurationType('SEASONS')).toBe('season');
+    expect(parseDurationType('hours')).toBeUndefined();
+  });
+  it('compares by code point, not locale', () => {
+    expect(compareCodePoints('Z', 'a')).toBe(-1);
+    expect(['b', 'a', 'B', 'é'].sort(compareCodePoints)).toEqual(['B', 'a', 'b', 'é']);
+  });
+});
