@@ -13,6 +13,8 @@ export function dataKey(version: string, name: string): string {
 export const ARTIFACT = {
   queryIndex: 'query-index', // binary, see contract/indexes.ts
   health: 'health', // JSON DataHealth
+  eda: 'eda.html', // the EDA report, served at /eda
+  quality: 'data-quality.json', // the loader's data-quality report
 } as const;
 
 export interface DataPointer {
