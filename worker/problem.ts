@@ -1,0 +1,87 @@
+// RFC 9457 problem details: the one shape of every error this worker returns. Handlers throw a
+// ProblemError; the router turns it (or anything else thrown) into a problem+json response.
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** One rejected query parameter. `allowed` lists the accepted values where they are enumerable. */
+export interface InvalidParam {
+  name: string;
+  reason: string;
+  allowed?: readonly string[];
+}
+
+/** The kinds of problem, each with its fixed type URI, title and status. */
+export const PROBLEMS = {
+  invalidParams: { type: '/problems/invalid-params', title: 'Invalid query parameters', status: 400 },
+  noMatch: { type: '/problems/no-match', title: 'Nothing matches the query', status: 404 },
+  noCastData: { type: '/problems/no-cast-data', title: 'No cast data for this platform', status: 404 },
+  routeNotFound: { type: '/problems/route-not-found', title: 'No such endpoint', status: 404 },
+  methodNotAllowed: { type: '/problems/method-not-allowed', title: 'Method not allowed', status: 405 },
+  noData: { type: '/problems/no-data', title: 'No data published', status: 503 },
+  internal: { type: '/problems/internal', title: 'Internal error', status: 500 },
+} as const;
+export type ProblemKind = keyof typeof PROBLEMS;
+
+/** The body of a problem response. Extension members (`invalid_params`, ...) sit beside the standard ones. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  request_id: string;
+  invalid_params?: InvalidParam[];
+  [extension: string]: unknown;
+}
+
+export class ProblemError extends Error {
+  override name = 'ProblemError';
+  constructor(
+    readonly kind: ProblemKind,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+
+  get status(): number {
+    return PROBLEMS[this.kind].status;
+  }
+}
+
+export function invalidParamsError(invalid: InvalidParam[]): ProblemError {
+  const names = invalid.map((p) => p.name).join(', ');
+  const detail =
+    invalid.length === 1
+      ? `Query parameter ${names} is invalid: ${invalid[0].reason}.`
+      : `${invalid.length} query parameters are invalid (${names}); see invalid_params.`;
+  return new ProblemError('invalidParams', detail, { invalid_params: invalid });
+}
+
+export function problemBody(error: ProblemError, requestId: string): ProblemBody {
+  const { type, title, status } = PROBLEMS[error.kind];
+  return {
+    ...error.extensions,
+    type,
+    title,
+    status,
+    detail: error.detail,
+    instance: `urn:request:${requestId}`,
+    request_id: requestId,
+  };
+}
+
+export function problemResponse(error: ProblemError, requestId: string): Response {
+  const body = problemBody(error, requestId);
+  return new Response(JSON.stringify(body), {
+    status: body.status,
+    headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.headers },
+  });
+}
+
+/** Any thrown value as a ProblemError; an unexpected one becomes a 500 that says nothing internal. */
+export function toProblemError(thrown: unknown): ProblemError {
+  if (thrown instanceof ProblemError) return thrown;
+  return new ProblemError('internal', 'The server failed to answer this request; it has been logged.');
+}
