@@ -1,3 +1,4 @@
 export * from './names';
 export * from './catalog';
 export * from './keys';
+export * from './indexes';
