@@ -23,7 +23,8 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/worker/**/*.test.ts'],
-          setupFiles: ['test/worker/apply-migrations.ts'],
+          globalSetup: ['test/helpers/worker-global-setup.ts'],
+          setupFiles: ['test/worker/apply-migrations.ts', 'test/worker/publish-bundle.ts'],
           testTimeout: 60_000,
           hookTimeout: 300_000,
         },

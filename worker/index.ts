@@ -1,5 +1,6 @@
+// Worker entry: the catalog API. Routing, validation and headers live in router.ts.
+import { handleRequest } from './router';
+
 export default {
-  async fetch(): Promise<Response> {
-    return new Response('not yet', { status: 503 });
-  },
+  fetch: (request, env) => handleRequest(request, env),
 } satisfies ExportedHandler<Env>;

@@ -34,15 +34,29 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
+export interface ProblemOptions {
+  /** Extension members of the body (e.g. invalid_params). */
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  /** An operator should hear about it (server-side trouble), though the client gets a clean answer. */
+  log?: boolean;
+}
+
 export class ProblemError extends Error {
   override name = 'ProblemError';
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+  readonly log: boolean;
+
   constructor(
     readonly kind: ProblemKind,
     readonly detail: string,
-    readonly extensions: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
+    options: ProblemOptions = {},
   ) {
     super(detail);
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+    this.log = options.log ?? PROBLEMS[kind].status >= 500;
   }
 
   get status(): number {
@@ -56,20 +70,16 @@ export function invalidParamsError(invalid: InvalidParam[]): ProblemError {
     invalid.length === 1
       ? `Query parameter ${names} is invalid: ${invalid[0].reason}.`
       : `${invalid.length} query parameters are invalid (${names}); see invalid_params.`;
-  return new ProblemError('invalidParams', detail, { invalid_params: invalid });
+  return new ProblemError('invalidParams', detail, { extensions: { invalid_params: invalid } });
 }
 
 export function problemBody(error: ProblemError, requestId: string): ProblemBody {
   const { type, title, status } = PROBLEMS[error.kind];
-  return {
-    ...error.extensions,
-    type,
-    title,
-    status,
-    detail: error.detail,
-    instance: `urn:request:${requestId}`,
-    request_id: requestId,
-  };
+  const body: ProblemBody = { type, title, status, detail: error.detail, instance: `urn:request:${requestId}`, request_id: requestId };
+  for (const [name, value] of Object.entries(error.extensions)) {
+    if (!(name in body)) body[name] = value; // extensions never override the standard members
+  }
+  return body;
 }
 
 export function problemResponse(error: ProblemError, requestId: string): Response {
@@ -83,5 +93,5 @@ export function problemResponse(error: ProblemError, requestId: string): Respons
 /** Any thrown value as a ProblemError; an unexpected one becomes a 500 that says nothing internal. */
 export function toProblemError(thrown: unknown): ProblemError {
   if (thrown instanceof ProblemError) return thrown;
-  return new ProblemError('internal', 'The server failed to answer this request; it has been logged.');
+  return new ProblemError('internal', 'The server failed to answer this request; it has been logged.', { log: true });
 }

@@ -23,7 +23,7 @@ describe('problem details', () => {
   });
 
   it('cannot let an extension overwrite a standard member', () => {
-    const body = problemBody(new ProblemError('noMatch', 'x', { status: 200, type: 'evil', extra: 1 }), 'r');
+    const body = problemBody(new ProblemError('noMatch', 'x', { extensions: { status: 200, type: 'evil', extra: 1 } }), 'r');
     expect(body.status).toBe(404);
     expect(body.type).toBe('/problems/no-match');
     expect(body.extra).toBe(1);
@@ -45,7 +45,7 @@ describe('problem details', () => {
   });
 
   it('responds with problem+json, the status and any extra headers', async () => {
-    const response = problemResponse(new ProblemError('methodNotAllowed', 'no', {}, { Allow: 'GET' }), 'r');
+    const response = problemResponse(new ProblemError('methodNotAllowed', 'no', { headers: { Allow: 'GET' } }), 'r');
     expect(response.status).toBe(405);
     expect(response.headers.get('Content-Type')).toBe(PROBLEM_CONTENT_TYPE);
     expect(response.headers.get('Allow')).toBe('GET');
@@ -58,6 +58,13 @@ describe('problem details', () => {
     expect(problem.detail).not.toContain('secret');
     const known = new ProblemError('noData', 'later');
     expect(toProblemError(known)).toBe(known);
+  });
+
+  it('flags server-side trouble for the log, client mistakes not', () => {
+    expect(new ProblemError('internal', 'x').log).toBe(true);
+    expect(new ProblemError('noData', 'x').log).toBe(true);
+    expect(new ProblemError('noData', 'x', { log: false }).log).toBe(false);
+    expect(new ProblemError('invalidParams', 'x').log).toBe(false);
   });
 
   it('gives every kind a distinct type and an error status', () => {

@@ -1,0 +1,164 @@
+import { env } from 'cloudflare:workers';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { inject } from 'vitest';
+import { ARTIFACT, CURRENT_KEY, dataKey, type DataPointer } from '../../contract';
+import { clearDataCache, loadQueryIndex, POINTER_TTL_MS, readPointer, type KVReader } from '../../worker/data';
+import { handleRequest } from '../../worker/router';
+
+const bundle = inject('workerBundle');
+const indexKey = dataKey(bundle.version, ARTIFACT.queryIndex);
+
+/** The real KV binding, with every read recorded (so tests can count them). */
+function recordingKV(): { kv: KVReader & KVNamespace; reads: string[] } {
+  const reads: string[] = [];
+  const kv = new Proxy(env.KV, {
+    get(target, property) {
+      if (property === 'get') {
+        return (key: string, options: never) => {
+          reads.push(key);
+          return target.get(key, options);
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { kv, reads };
+}
+
+function get(path: string, kv: KVNamespace = env.KV): Promise<Response> {
+  return handleRequest(new Request(`http://worker.test${path}`), { ...env, KV: kv });
+}
+
+let publishedPointer: string;
+beforeEach(async () => {
+  publishedPointer = (await env.KV.get(CURRENT_KEY, 'text'))!;
+  clearDataCache();
+});
+afterEach(async () => {
+  await env.KV.put(CURRENT_KEY, publishedPointer);
+  clearDataCache();
+  vi.restoreAllMocks();
+});
+
+describe('the pointer', () => {
+  it('names the published version and is cached per isolate for a few seconds', async () => {
+    const { kv, reads } = recordingKV();
+    const now = Date.now();
+    expect((await readPointer(kv, now))?.version).toBe(bundle.version);
+    expect(await readPointer(kv, now + POINTER_TTL_MS - 1)).not.toBeNull();
+    expect(reads).toEqual([CURRENT_KEY]);
+    await readPointer(kv, now + POINTER_TTL_MS);
+    expect(reads).toEqual([CURRENT_KEY, CURRENT_KEY]);
+  });
+
+  it('is null when nothing is published', async () => {
+    await env.KV.delete(CURRENT_KEY);
+    expect(await readPointer(env.KV)).toBeNull();
+  });
+
+  it('is re-read after a failure instead of caching it', async () => {
+    await env.KV.put(CURRENT_KEY, '{"not":"a pointer"}');
+    await expect(readPointer(env.KV)).rejects.toThrow(/does not hold a data pointer/);
+    await env.KV.put(CURRENT_KEY, publishedPointer);
+    expect((await readPointer(env.KV))?.version).toBe(bundle.version);
+  });
+});
+
+describe('the query index', () => {
+  it('is read and decoded once per version, concurrent requests sharing the read', async () => {
+    const { kv, reads } = recordingKV();
+    const [a, b] = await Promise.all([loadQueryIndex(kv, bundle.version), loadQueryIndex(kv, bundle.version)]);
+    expect(a).toBe(b);
+    expect(await loadQueryIndex(kv, bundle.version)).toBe(a);
+    expect(reads).toEqual([indexKey]);
+    expect(a.platforms.map((p) => p.total)).toEqual([9668, 1450, 3073, 8807]);
+  });
+});
+
+describe('KV reads per request', () => {
+  it('costs at most two on a cold isolate and none on a warm one', async () => {
+    const { kv, reads } = recordingKV();
+    expect((await get('/get_count_platform?platform=netflix', kv)).status).toBe(200);
+    expect(reads).toEqual([CURRENT_KEY, indexKey]);
+    reads.length = 0;
+    for (const path of ['/get_actor?platform=netflix&year=2019', '/get_score_count?platform=disney&scored=3&year=2011', '/get_max_duration']) {
+      expect((await get(path, kv)).status).toBe(200);
+    }
+    expect(reads).toEqual([]);
+  });
+
+  it('costs two for /health (pointer and health record)', async () => {
+    const { kv, reads } = recordingKV();
+    expect((await get('/health', kv)).status).toBe(200);
+    expect(reads).toEqual([CURRENT_KEY, dataKey(bundle.version, ARTIFACT.health)]);
+  });
+});
+
+describe('a moving pointer', () => {
+  it('switches every answer to the new version once the cached pointer expires', async () => {
+    const next = `${bundle.version}-next`;
+    await env.KV.put(dataKey(next, ARTIFACT.queryIndex), (await env.KV.get(indexKey, 'arrayBuffer'))!);
+    const before = await get('/get_count_platform?platform=hulu');
+    await env.KV.put(CURRENT_KEY, JSON.stringify({ version: next, published_at: new Date().toISOString() } satisfies DataPointer));
+    await readPointer(env.KV, Date.now() + POINTER_TTL_MS); // as an isolate would after the TTL
+    const after = await get('/get_count_platform?platform=hulu');
+    expect(before.headers.get('X-Data-Version')).toBe(bundle.version);
+    expect(after.headers.get('X-Data-Version')).toBe(next);
+    expect(after.headers.get('ETag')).not.toBe(before.headers.get('ETag'));
+    expect(await after.json()).toEqual(await before.json());
+  });
+});
+
+describe('without usable data', () => {
+  const dataPaths = [
+    '/get_max_duration',
+    '/get_score_count?platform=disney&scored=3&year=2011',
+    '/get_count_platform?platform=hulu',
+    '/get_actor?platform=netflix&year=2019',
+    '/health',
+  ];
+
+  it('answers 503 telling the operator to run the loader (an expected state: nothing logged)', async () => {
+    const logged = vi.spyOn(console, 'error');
+    await env.KV.delete(CURRENT_KEY);
+    for (const path of dataPaths) {
+      const response = await get(path);
+      expect(response.status, path).toBe(503);
+      expect(response.headers.get('Content-Type')).toBe('application/problem+json');
+      expect(response.headers.get('Cache-Control')).toBe('no-store');
+      expect(response.headers.get('Retry-After')).toBe('60');
+      expect(response.headers.has('X-Data-Version')).toBe(false);
+      const body = await response.json<{ type: string; detail: string }>();
+      expect(body.type).toBe('/problems/no-data');
+      expect(body.detail).toContain('npm run load');
+    }
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('still validates parameters first, and still serves the API description', async () => {
+    await env.KV.delete(CURRENT_KEY);
+    expect((await get('/get_count_platform?platform=hbo')).status).toBe(400);
+    expect((await get('/openapi.json')).status).toBe(200);
+  });
+
+  it('answers 503 (and logs) when the pointer is corrupt', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    await env.KV.put(CURRENT_KEY, 'this is not json');
+    const response = await get('/get_count_platform?platform=hulu');
+    expect(response.status).toBe(503);
+    expect((await response.json<{ detail: string }>()).detail).toContain('could not be read');
+    expect(logged).toHaveBeenCalledOnce();
+    expect(String(logged.mock.calls[0][0])).toContain(response.headers.get('X-Request-Id')!);
+  });
+
+  it('answers 503 (and logs) when the pointer names a version whose index is missing', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    await env.KV.put(CURRENT_KEY, JSON.stringify({ version: 'missing', published_at: new Date().toISOString() } satisfies DataPointer));
+    const response = await get('/get_actor?platform=netflix&year=2019');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('X-Data-Version')).toBe('missing');
+    expect((await response.json<{ detail: string }>()).detail).toContain('incomplete');
+    expect(logged).toHaveBeenCalledOnce();
+  });
+});

@@ -1,0 +1,90 @@
+// Routes every request to its endpoint and guarantees the response contract: whatever happens, the
+// caller gets a problem+json error or an answer, both carrying the common headers. Nothing a client
+// sends can produce a 500; an unexpected failure is logged and answered as one.
+import { Router, type IRequest } from 'itty-router';
+import { readPointer } from './data';
+import { runEndpoint, type Endpoint } from './endpoint';
+import { health } from './health';
+import { ALLOWED_METHODS, corsHeaders, finishResponse, preflightResponse, requestIdFor, type RequestContext } from './http';
+import { OPENAPI_PATH, openApiEndpoint } from './openapi';
+import { quote } from './params';
+import { PROBLEM_CONTENT_TYPE, ProblemError, problemResponse, toProblemError } from './problem';
+import { CATALOG_ENDPOINTS } from './queries';
+
+/** Every endpoint, in documentation order. Other modules' endpoints are added here. */
+export const ENDPOINTS: Endpoint[] = [...CATALOG_ENDPOINTS, health];
+ENDPOINTS.push(openApiEndpoint(() => ENDPOINTS));
+
+function dispatch(endpoint: Endpoint, ctx: RequestContext): Promise<Response> | Response {
+  const method = ctx.request.method;
+  if (method === 'GET' || method === 'HEAD') return runEndpoint(endpoint, ctx);
+  if (method === 'OPTIONS') return preflightResponse();
+  throw new ProblemError(
+    'methodNotAllowed',
+    `${quote(method)} is not allowed on ${endpoint.path}; allowed: ${ALLOWED_METHODS}.`,
+    { headers: { Allow: ALLOWED_METHODS } },
+  );
+}
+
+export function buildRouter(endpoints: readonly Endpoint[]) {
+  const router = Router<IRequest, [RequestContext]>({
+    catch: (error: unknown, _request: IRequest, ctx: RequestContext) => errorResponse(error, ctx),
+  });
+  for (const endpoint of endpoints) router.all(endpoint.path, (_request, ctx) => dispatch(endpoint, ctx));
+  router.all('*', (_request, ctx) => {
+    throw new ProblemError('routeNotFound', `There is no endpoint at ${quote(ctx.url.pathname)}. See ${OPENAPI_PATH}.`);
+  });
+  return router;
+}
+
+const router = buildRouter(ENDPOINTS);
+
+function errorResponse(error: unknown, ctx: RequestContext): Response {
+  const problem = toProblemError(error);
+  if (problem.log) logFailure(ctx, error);
+  return problemResponse(problem, ctx.requestId);
+}
+
+function logFailure(ctx: RequestContext, error: unknown): void {
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      request_id: ctx.requestId,
+      method: ctx.request.method,
+      path: ctx.url.pathname,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    }),
+  );
+}
+
+async function createContext(request: Request, env: Env): Promise<RequestContext> {
+  const ctx: RequestContext = { request, url: new URL(request.url), env, requestId: requestIdFor(request), pointer: null };
+  try {
+    ctx.pointer = await readPointer(env.KV);
+  } catch (error) {
+    // A broken store is the operator's problem; the request still gets a 503 from data endpoints.
+    ctx.pointerError = error;
+    logFailure(ctx, error);
+  }
+  return ctx;
+}
+
+/** The worker's fetch handler. */
+export async function handleRequest(request: Request, env: Env): Promise<Response> {
+  let ctx: RequestContext | undefined;
+  try {
+    ctx = await createContext(request, env);
+    let response: Response | undefined = await router.fetch(request, ctx);
+    response ??= errorResponse(new Error('no route produced a response'), ctx);
+    return await finishResponse(response, ctx);
+  } catch (error) {
+    // Only reached if the error path itself failed: answer without any of the machinery that broke.
+    const requestId = ctx?.requestId ?? crypto.randomUUID();
+    console.error(JSON.stringify({ level: 'error', request_id: requestId, error: String(error) }));
+    return new Response(
+      JSON.stringify({ type: '/problems/internal', title: 'Internal error', status: 500, detail: 'The server failed to answer this request; it has been logged.', instance: `urn:request:${requestId}`, request_id: requestId }),
+      { status: 500, headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', ETag: 'W/"internal-error"', 'X-Request-Id': requestId, ...corsHeaders() } },
+    );
+  }
+}
