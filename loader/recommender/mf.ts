@@ -1,0 +1,318 @@
+// Biased matrix factorization: rating = mean + user bias + title bias + user factors . title factors,
+// clipped to 0.5..5. Biases start from the regularised least-squares baseline (so "zero epochs" is
+// exactly the biases model), factors from a small seeded Gaussian; then deterministic parallel SGD
+// (mf-blocks.ts) with early stopping on a validation split. When fit() splits that validation part
+// off itself, it then refits on all the training pairs for the chosen number of epochs (`refit`),
+// so no rating is wasted on the final model.
+import { availableParallelism } from 'node:os';
+import { DEFAULT_BIAS_CONFIG, fitBiases, type BiasConfig } from './baselines';
+import { blockRatings, stratumBlocks } from './mf-blocks';
+import type { FactorParams, StepSizes } from './mf-kernel';
+import { SgdPool } from './mf-pool';
+import { clipRating, type FitOptions, type PairSet, type RatingModel } from './model';
+import { packModel, unpackModel } from './model-bytes';
+import { childSeed, gaussian, permutation, seededRandom } from './random';
+import { assignHoldout, selectPairs } from './split';
+
+export interface MfConfig {
+  factors: number;
+  maxEpochs: number;
+  /** Stop after this many epochs without a validation gain of at least minImprovement (RMSE). */
+  patience: number;
+  minImprovement: number;
+  learningRate: number;
+  /** Biases start at their least-squares optimum, so they move slowly. */
+  learningRateBias: number;
+  learningRateDecay: number; // per epoch
+  regFactors: number;
+  regUserBias: number;
+  regTitleBias: number;
+  initStd: number;
+  bias: BiasConfig;
+  /** Share of the training pairs fit() holds out for early stopping when no validation set is given. */
+  validationFraction: number;
+  refit: boolean;
+  seed: number;
+  /** Worker threads. Results are bit-identical for any thread count, given the same `blocks`. */
+  threads: number;
+  /** Users and titles are each cut into this many groups (DSGD strata). */
+  blocks: number;
+}
+
+export const DEFAULT_MF_CONFIG: MfConfig = {
+  factors: 64,
+  maxEpochs: 80,
+  patience: 3,
+  minImprovement: 5e-5,
+  learningRate: 0.015,
+  learningRateBias: 0.002,
+  learningRateDecay: 1,
+  regFactors: 0.1,
+  regUserBias: 0.05,
+  regTitleBias: 0.05,
+  initStd: 0.03,
+  bias: DEFAULT_BIAS_CONFIG,
+  validationFraction: 0.05,
+  refit: true,
+  seed: 42,
+  threads: Math.min(2, availableParallelism()),
+  blocks: 4,
+};
+
+export interface EpochLog {
+  epoch: number;
+  train_rmse: number; // over the epoch's updates, before each update
+  validation_rmse?: number;
+  seconds: number;
+}
+
+export interface TrainingLog {
+  epochs_run: number;
+  best_epochs: number; // 0: the factors never beat the biases on validation and are left at zero
+  validation_pairs: number;
+  refit: boolean;
+  final_epochs: number;
+  seconds: number;
+  curve: EpochLog[];
+}
+
+export class MatrixFactorization implements RatingModel {
+  readonly kind = 'mf';
+  readonly config: MfConfig;
+  mean = NaN;
+  userBias: Float32Array = new Float32Array(0);
+  titleBias: Float32Array = new Float32Array(0);
+  userFactors: Float32Array = new Float32Array(0);
+  titleFactors: Float32Array = new Float32Array(0);
+  log: TrainingLog | undefined;
+
+  constructor(config: Partial<MfConfig> = {}) {
+    this.config = { ...DEFAULT_MF_CONFIG, ...config, bias: { ...DEFAULT_MF_CONFIG.bias, ...config.bias } };
+    validateConfig(this.config);
+  }
+
+  get k(): number {
+    return this.config.factors;
+  }
+
+  async fit(train: PairSet, options: FitOptions = {}): Promise<void> {
+    const started = performance.now();
+    const progress = options.onProgress ?? (() => {});
+    const pool = new SgdPool(this.config.threads);
+    try {
+      let fitSet = train;
+      let validation = options.validation;
+      const splitHere = !validation && this.config.validationFraction > 0;
+      if (splitHere) {
+        const held = assignHoldout(train.user.length, this.config.validationFraction, this.config.seed, 'mf-validation');
+        validation = selectPairs(train, held, 1);
+        fitSet = selectPairs(train, held, 0);
+      }
+      const first = await sgdTrain(fitSet, validation, this.config.maxEpochs, this.config, pool, progress);
+      const refit = splitHere && this.config.refit;
+      const final = refit ? await sgdTrain(train, undefined, first.bestEpochs, this.config, pool, progress) : first;
+      this.mean = final.params.mean;
+      this.userBias = final.params.userBias;
+      this.titleBias = final.params.titleBias;
+      this.userFactors = final.params.userFactors;
+      this.titleFactors = final.params.titleFactors;
+      this.log = {
+        epochs_run: first.curve.length,
+        best_epochs: first.bestEpochs,
+        validation_pairs: validation?.user.length ?? 0,
+        refit,
+        final_epochs: final.bestEpochs,
+        seconds: (performance.now() - started) / 1000,
+        curve: first.curve,
+      };
+    } finally {
+      await pool.close();
+    }
+  }
+
+  predict(user: number, title: number): number {
+    const k = this.k;
+    const knownUser = user >= 0 && user < this.userBias.length;
+    const knownTitle = title >= 0 && title < this.titleBias.length;
+    let x = this.mean;
+    if (knownUser) x += this.userBias[user];
+    if (knownTitle) x += this.titleBias[title];
+    if (knownUser && knownTitle) {
+      const P = this.userFactors;
+      const Q = this.titleFactors;
+      for (let f = 0, pu = user * k, qi = title * k; f < k; f++) x += P[pu + f] * Q[qi + f];
+    }
+    return clipRating(x);
+  }
+
+  save(): Uint8Array {
+    return packModel(
+      { kind: this.kind, mean: this.mean, config: this.config, log: this.log },
+      {
+        userBias: this.userBias,
+        titleBias: this.titleBias,
+        userFactors: this.userFactors,
+        titleFactors: this.titleFactors,
+      },
+    );
+  }
+
+  static fromBytes(bytes: Uint8Array): MatrixFactorization {
+    const { header, arrays } = unpackModel(bytes);
+    const model = new MatrixFactorization(header.config as MfConfig);
+    model.mean = header.mean as number;
+    model.log = header.log as TrainingLog | undefined;
+    model.userBias = arrays.userBias;
+    model.titleBias = arrays.titleBias;
+    model.userFactors = arrays.userFactors;
+    model.titleFactors = arrays.titleFactors;
+    return model;
+  }
+}
+
+interface TrainResult {
+  params: FactorParams;
+  bestEpochs: number;
+  curve: EpochLog[];
+}
+
+/** Trains up to `epochs` epochs; with a validation set, returns the parameters of the best epoch. */
+async function sgdTrain(
+  train: PairSet,
+  validation: PairSet | undefined,
+  epochs: number,
+  config: MfConfig,
+  pool: SgdPool,
+  progress: (message: string) => void,
+): Promise<TrainResult> {
+  const k = config.factors;
+  const biases = fitBiases(train, config.bias);
+  const params: FactorParams = {
+    k,
+    mean: biases.mean,
+    userBias: sharedCopy(biases.userBias),
+    titleBias: sharedCopy(biases.titleBias),
+    userFactors: new Float32Array(new SharedArrayBuffer(train.nUsers * k * 4)),
+    titleFactors: new Float32Array(new SharedArrayBuffer(train.nTitles * k * 4)),
+  };
+  const initRandom = seededRandom(childSeed(config.seed, 'mf-init'));
+  for (let i = 0; i < params.userFactors.length; i++) params.userFactors[i] = gaussian(initRandom) * config.initStd;
+  for (let i = 0; i < params.titleFactors.length; i++) params.titleFactors[i] = gaussian(initRandom) * config.initStd;
+  // Factors of users or titles without training ratings would otherwise stay random noise.
+  zeroUnseen(params.userFactors, train.user, train.nUsers, k);
+  zeroUnseen(params.titleFactors, train.title, train.nTitles, k);
+
+  const blocked = blockRatings(train, config.blocks, seededRandom(childSeed(config.seed, 'mf-order')));
+  pool.load({ params, user: blocked.user, title: blocked.title, rating: blocked.rating, blockStart: blocked.blockStart });
+  const strataRandom = seededRandom(childSeed(config.seed, 'mf-strata'));
+
+  // Epoch 0 is the biases model itself; factors must beat it on validation to be kept.
+  let bestEpochs = 0;
+  let bestRmse = validation ? rmseOf(params, validation, false) : NaN;
+  let best: FactorParams | undefined;
+  const curve: EpochLog[] = [];
+  let learningRate = config.learningRate;
+  let learningRateBias = config.learningRateBias;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const started = performance.now();
+    const step: StepSizes = {
+      learningRate,
+      learningRateBias,
+      regFactors: config.regFactors,
+      regUserBias: config.regUserBias,
+      regTitleBias: config.regTitleBias,
+    };
+    let sse = 0;
+    for (const stratum of permutation(config.blocks, strataRandom)) {
+      sse += await pool.runBlocks(stratumBlocks(config.blocks, stratum), step);
+    }
+    learningRate *= config.learningRateDecay;
+    learningRateBias *= config.learningRateDecay;
+    const entry: EpochLog = { epoch, train_rmse: Math.sqrt(sse / train.user.length), seconds: 0 };
+    if (validation) entry.validation_rmse = rmseOf(params, validation, true);
+    entry.seconds = (performance.now() - started) / 1000;
+    curve.push(entry);
+    progress(
+      `mf epoch ${epoch}: train ${entry.train_rmse.toFixed(4)}` +
+        (validation ? ` validation ${entry.validation_rmse!.toFixed(4)}` : '') +
+        ` (${entry.seconds.toFixed(1)} s)`,
+    );
+    if (!validation) {
+      bestEpochs = epoch;
+      continue;
+    }
+    if (entry.validation_rmse! < bestRmse - config.minImprovement) {
+      bestRmse = entry.validation_rmse!;
+      bestEpochs = epoch;
+      best = copyParams(params);
+    } else if (epoch - bestEpochs >= config.patience) {
+      break;
+    }
+  }
+  if (!validation) return { params: epochs === 0 ? biasesOnly(biases, train, k) : copyParams(params), bestEpochs, curve };
+  return { params: best ?? biasesOnly(biases, train, k), bestEpochs, curve };
+}
+
+function rmseOf(params: FactorParams, pairs: PairSet, withFactors: boolean): number {
+  const { k, mean, userBias, titleBias, userFactors: P, titleFactors: Q } = params;
+  let se = 0;
+  for (let n = 0; n < pairs.user.length; n++) {
+    const u = pairs.user[n];
+    const i = pairs.title[n];
+    let x = mean + userBias[u] + titleBias[i];
+    if (withFactors) for (let f = 0, pu = u * k, qi = i * k; f < k; f++) x += P[pu + f] * Q[qi + f];
+    const err = clipRating(x) - pairs.rating[n];
+    se += err * err;
+  }
+  return Math.sqrt(se / pairs.user.length);
+}
+
+function biasesOnly(biases: ReturnType<typeof fitBiases>, train: PairSet, k: number): FactorParams {
+  return {
+    k,
+    mean: biases.mean,
+    userBias: biases.userBias.slice(),
+    titleBias: biases.titleBias.slice(),
+    userFactors: new Float32Array(train.nUsers * k),
+    titleFactors: new Float32Array(train.nTitles * k),
+  };
+}
+
+/** Plain (non-shared) copies: the model outlives the run's shared buffers. */
+function copyParams(p: FactorParams): FactorParams {
+  return {
+    k: p.k,
+    mean: p.mean,
+    userBias: new Float32Array(p.userBias),
+    titleBias: new Float32Array(p.titleBias),
+    userFactors: new Float32Array(p.userFactors),
+    titleFactors: new Float32Array(p.titleFactors),
+  };
+}
+
+function sharedCopy(a: Float32Array): Float32Array {
+  const out = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
+}
+
+function zeroUnseen(factors: Float32Array, ids: Int32Array, n: number, k: number): void {
+  const seen = new Uint8Array(n);
+  for (let i = 0; i < ids.length; i++) seen[ids[i]] = 1;
+  for (let id = 0; id < n; id++) if (!seen[id]) factors.fill(0, id * k, id * k + k);
+}
+
+function validateConfig(c: MfConfig): void {
+  const positiveInt = ['factors', 'patience', 'threads', 'blocks'] as const;
+  for (const key of positiveInt) {
+    if (!Number.isInteger(c[key]) || c[key] < 1) throw new RangeError(`mf config: ${key} must be a positive integer, got ${c[key]}`);
+  }
+  if (!Number.isInteger(c.maxEpochs) || c.maxEpochs < 0) throw new RangeError(`mf config: maxEpochs must be an integer >= 0`);
+  if (c.blocks > 255) throw new RangeError('mf config: blocks must be at most 255');
+  if (!(c.validationFraction >= 0 && c.validationFraction < 1)) throw new RangeError('mf config: validationFraction must be in [0, 1)');
+  const nonNegative = ['minImprovement', 'learningRate', 'learningRateBias', 'regFactors', 'regUserBias', 'regTitleBias', 'initStd'] as const;
+  for (const key of nonNegative) {
+    if (!(c[key] >= 0)) throw new RangeError(`mf config: ${key} must be a number >= 0, got ${c[key]}`);
+  }
+  if (!(c.learningRateDecay > 0 && c.learningRateDecay <= 1)) throw new RangeError('mf config: learningRateDecay must be in (0, 1]');
+}

@@ -1,0 +1,42 @@
+// Seeded evaluation splits over unique (user, title) pairs: prepareRatings has already collapsed
+// each pair to one rating, so a pair is in exactly one part and nothing leaks between them.
+import type { PairSet } from './model';
+import { childSeed, permutation, seededRandom } from './random';
+
+/** Fold (0..k-1) of each pair; fold sizes differ by at most one. */
+export function assignFolds(nPairs: number, k: number, seed: number): Uint8Array {
+  if (!Number.isInteger(k) || k < 2 || k > 255) throw new RangeError(`folds must be an integer in 2..255, got ${k}`);
+  if (nPairs < k) throw new RangeError(`${nPairs} pairs cannot be split into ${k} folds`);
+  const order = permutation(nPairs, seededRandom(childSeed(seed, 'folds')));
+  const fold = new Uint8Array(nPairs);
+  for (let p = 0; p < nPairs; p++) fold[order[p]] = Math.floor((p * k) / nPairs);
+  return fold;
+}
+
+/** Marks a seeded `fraction` of the pairs (rounded) as 1, the rest 0. */
+export function assignHoldout(nPairs: number, fraction: number, seed: number, purpose = 'holdout'): Uint8Array {
+  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`holdout fraction must be in (0, 1), got ${fraction}`);
+  const order = permutation(nPairs, seededRandom(childSeed(seed, purpose)));
+  const held = new Uint8Array(nPairs);
+  const nHeld = Math.round(nPairs * fraction);
+  for (let p = 0; p < nHeld; p++) held[order[p]] = 1;
+  return held;
+}
+
+/** The pairs whose `part[i] === value` (or `!== value` with `exclude`), order kept. */
+export function selectPairs(pairs: PairSet, part: Uint8Array, value: number, exclude = false): PairSet {
+  let count = 0;
+  for (let i = 0; i < part.length; i++) if ((part[i] === value) !== exclude) count++;
+  const user = new Int32Array(count);
+  const title = new Int32Array(count);
+  const rating = new Float32Array(count);
+  let j = 0;
+  for (let i = 0; i < part.length; i++) {
+    if ((part[i] === value) === exclude) continue;
+    user[j] = pairs.user[i];
+    title[j] = pairs.title[i];
+    rating[j] = pairs.rating[i];
+    j++;
+  }
+  return { nUsers: pairs.nUsers, nTitles: pairs.nTitles, user, title, rating };
+}
