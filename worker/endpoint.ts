@@ -8,14 +8,22 @@ import type { ProblemKind } from './problem';
 export interface Reply {
   body: unknown;
   etagSource: string;
+  /** A non-JSON answer (e.g. CSV): `body` is sent as is (string or stream) with this Content-Type and headers. */
+  raw?: { contentType: string; headers?: Record<string, string> };
 }
 
 export interface Endpoint<D extends ParamDefs = ParamDefs> {
   path: string;
+  /** OpenAPI operationId, when the one derived from the path would be unclear (`titles__id`). */
+  operationId?: string;
   tag: string;
   summary: string;
   description: string;
   params: D;
+  /** Parameters in the path (`/titles/:id`), validated like query parameters and documented `in: path`. */
+  pathParams?: ParamDefs;
+  /** Media type of a 200 answer when it is not JSON (documentation; the handler's Reply.raw sends it). */
+  responseContentType?: string;
   response: { description: string; schema: JsonSchema };
   /** Problems this endpoint can answer with besides the ones every endpoint can (docs only). */
   problems: ProblemKind[];
@@ -32,9 +40,36 @@ export function defineEndpoint<D extends ParamDefs>(endpoint: Endpoint<D>): Endp
 /** Validates the query, runs the handler, and gives the answer its cache headers. Throws ProblemErrors. */
 export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext): Promise<Response> {
   const values = parseParams(endpoint.params, ctx.url.searchParams);
-  const query = `${endpoint.path}?${canonicalQuery(endpoint.params, values)}`;
+  const keys = [canonicalQuery(endpoint.params, values)];
+  if (endpoint.pathParams) {
+    // Path values join the query values (handlers read both alike) and the cache key.
+    const pathValues = parseParams(endpoint.pathParams, pathParamsOf(endpoint.path, ctx.url.pathname));
+    Object.assign(values, pathValues);
+    keys.unshift(canonicalQuery(endpoint.pathParams, pathValues));
+  }
+  const query = `${endpoint.path}?${keys.filter(Boolean).join('&')}`;
   const reply = await endpoint.handle(values, ctx, query);
-  return jsonResponse(reply.body, {
-    headers: { ETag: await makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl },
+  const headers = { ETag: await makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };
+  if (reply.raw) {
+    return new Response(reply.body as BodyInit, { headers: { 'Content-Type': reply.raw.contentType, ...reply.raw.headers, ...headers } });
+  }
+  return jsonResponse(reply.body, { headers });
+}
+
+/** The `:name` segments of a route pattern, taken from the request path (percent-decoded). */
+export function pathParamsOf(pattern: string, pathname: string): URLSearchParams {
+  const params = new URLSearchParams();
+  const want = pattern.split('/');
+  const got = pathname.split('/');
+  want.forEach((segment, i) => {
+    if (!segment.startsWith(':')) return;
+    let value = got[i] ?? '';
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // Malformed percent-encoding: validated (and rejected) as the raw text.
+    }
+    params.set(segment.slice(1), value);
   });
+  return params;
 }

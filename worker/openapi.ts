@@ -108,15 +108,19 @@ function problemExample(kind: ProblemKind): Record<string, unknown> {
 
 function operation(endpoint: Endpoint): Record<string, unknown> {
   const params = Object.entries(endpoint.params);
-  const kinds: ProblemKind[] = [...(params.length > 0 ? (['invalidParams'] as const) : []), ...endpoint.problems, ...COMMON_PROBLEMS];
+  const hasParams = params.length > 0 || Object.keys(endpoint.pathParams ?? {}).length > 0;
+  const kinds: ProblemKind[] = [...(hasParams ? (['invalidParams'] as const) : []), ...endpoint.problems, ...COMMON_PROBLEMS];
   return {
-    operationId: endpoint.path.replace(/^\//, '').replace(/[^A-Za-z0-9_]/g, '_'),
+    operationId: endpoint.operationId ?? endpoint.path.replace(/^\//, '').replace(/[^A-Za-z0-9_]/g, '_'),
     tags: [endpoint.tag],
     summary: endpoint.summary,
     description: endpoint.description,
-    parameters: params.map(([name, def]) => parameterObject(name, def)),
+    parameters: [
+      ...Object.entries(endpoint.pathParams ?? {}).map(([name, def]) => ({ ...parameterObject(name, def), in: 'path', required: true })),
+      ...params.map(([name, def]) => parameterObject(name, def)),
+    ],
     responses: {
-      '200': { description: endpoint.response.description, headers: headerRefs, content: { 'application/json': { schema: endpoint.response.schema } } },
+      '200': { description: endpoint.response.description, headers: headerRefs, content: { [endpoint.responseContentType ?? 'application/json']: { schema: endpoint.response.schema } } },
       '304': { description: 'Not modified: the If-None-Match ETag is still current.', headers: headerRefs },
       ...problemResponses([...new Set(kinds)]),
     },
@@ -138,7 +142,8 @@ export function buildOpenApiDocument(endpoints: readonly Endpoint[]): Record<str
     },
     servers: [{ url: '/' }],
     tags: [...new Set(endpoints.map((e) => e.tag))].map((name) => ({ name })),
-    paths: Object.fromEntries(endpoints.map((e) => [e.path, { get: operation(e) }])),
+    // Route patterns use itty-router's `:name`; OpenAPI templates are `{name}`.
+    paths: Object.fromEntries(endpoints.map((e) => [e.path.replace(/:(\w+)/g, '{$1}'), { get: operation(e) }])),
     components: {
       schemas: { Problem: PROBLEM_SCHEMA, InvalidParam: INVALID_PARAM_SCHEMA },
       headers: HEADERS,

@@ -10,9 +10,11 @@ import { OPENAPI_PATH, openApiEndpoint } from './openapi';
 import { quote } from './params';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemResponse, toProblemError } from './problem';
 import { CATALOG_ENDPOINTS } from './queries';
+import { edaReport } from './eda';
+import { TITLE_ENDPOINTS } from './titles';
 
 /** Every endpoint, in documentation order. Other modules' endpoints are added here. */
-export const ENDPOINTS: Endpoint[] = [...CATALOG_ENDPOINTS, health];
+export const ENDPOINTS: Endpoint[] = [...CATALOG_ENDPOINTS, ...TITLE_ENDPOINTS, edaReport, health];
 ENDPOINTS.push(openApiEndpoint(() => ENDPOINTS));
 
 function dispatch(endpoint: Endpoint, ctx: RequestContext): Promise<Response> | Response {

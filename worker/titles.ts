@@ -1,0 +1,202 @@
+// Catalog access for analytics: the transformed catalog of the live data version, from D1.
+// GET /titles (filters, cursor pages in code-point order of id), GET /titles/{id}, GET /titles.csv.
+// Every statement is static SQL with bound parameters; no request text is ever spliced into SQL.
+import { PLATFORMS, TITLE_COLUMNS, type Title } from '../contract';
+import { requirePointer } from './data';
+import { defineEndpoint } from './endpoint';
+import { CACHE_CONTROL, type RequestContext } from './http';
+import type { JsonSchema } from './params';
+import { decodeCursor, encodeCursor, TITLE_FILTER_PARAMS, TITLE_ID_PARAMS, TITLES_PARAMS } from './titles-params';
+import { invalidParamsError, ProblemError } from './problem';
+
+const TAG = 'catalog data';
+const COLUMNS_SQL = TITLE_COLUMNS.map((c) => `"${c}"`).join(', ');
+
+/**
+ * Filters as fixed-position parameters: ?1 version, ?2 platform, ?3 type, ?4 year_from, ?5 year_to,
+ * ?6 text in title/cast/director, ?7 title prefix, ?8 continue after this id. A NULL turns a filter off.
+ * ORDER BY id uses SQLite's BINARY collation: byte order of UTF-8, which is code-point order.
+ */
+const FILTER_SQL = `version = ?1
+  AND (?2 IS NULL OR platform = ?2)
+  AND (?3 IS NULL OR type = ?3)
+  AND (?4 IS NULL OR release_year >= ?4)
+  AND (?5 IS NULL OR release_year <= ?5)
+  AND (?6 IS NULL OR instr(title, ?6) > 0 OR instr(coalesce("cast", ''), ?6) > 0 OR instr(coalesce(director, ''), ?6) > 0)
+  AND (?7 IS NULL OR substr(title, 1, length(?7)) = ?7)
+  AND (?8 IS NULL OR id > ?8)`;
+const PAGE_SQL = `SELECT ${COLUMNS_SQL} FROM titles WHERE ${FILTER_SQL} ORDER BY id LIMIT ?9`;
+const COUNT_SQL = `SELECT count(*) AS n FROM titles WHERE ${FILTER_SQL}`;
+const BY_ID_SQL = `SELECT ${COLUMNS_SQL} FROM titles WHERE version = ?1 AND id = ?2`;
+
+type Filters = {
+  platform?: string;
+  type?: string;
+  year_from?: number;
+  year_to?: number;
+  q?: string;
+  title_prefix?: string;
+};
+
+function filterBinds(version: string, f: Filters, after: string | null): unknown[] {
+  if (f.year_from !== undefined && f.year_to !== undefined && f.year_from > f.year_to) {
+    throw invalidParamsError([{ name: 'year_to', reason: `${f.year_to} is before year_from (${f.year_from})` }]);
+  }
+  return [version, f.platform ?? null, f.type ?? null, f.year_from ?? null, f.year_to ?? null, f.q || null, f.title_prefix || null, after];
+}
+
+/** A D1 row as a Title, keys in catalog column order (the `version` column dropped). */
+function toTitle(row: Record<string, unknown>): Title {
+  return Object.fromEntries(TITLE_COLUMNS.map((c) => [c, row[c] ?? null])) as unknown as Title;
+}
+
+const nullable = (type: string): JsonSchema => ({ type: [type, 'null'] });
+export const TITLE_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [...TITLE_COLUMNS],
+  properties: {
+    id: { type: 'string', description: 'Platform letter + show_id, e.g. "ns1234".' },
+    platform: { type: 'string', enum: [...PLATFORMS] },
+    show_id: { type: 'string' },
+    type: { type: 'string', description: '"movie" or "tv show".' },
+    title: { type: 'string' },
+    director: nullable('string'),
+    cast: { ...nullable('string'), description: 'Comma-separated names.' },
+    country: nullable('string'),
+    date_added: { ...nullable('string'), format: 'date' },
+    release_year: { type: 'integer' },
+    rating: { type: 'string', description: 'Age rating label; empty ratings were filled with "g".' },
+    duration_int: nullable('integer'),
+    duration_type: { type: ['string', 'null'], enum: ['min', 'season', null] },
+    listed_in: { ...nullable('string'), description: 'Comma-separated genres.' },
+    description: nullable('string'),
+    score: { ...nullable('number'), description: 'Mean of all the title\'s ratings (float64, not rounded).' },
+    n_ratings: { type: 'integer', minimum: 0 },
+  },
+};
+
+export const listTitles = defineEndpoint({
+  path: '/titles',
+  tag: TAG,
+  summary: 'Search the catalog',
+  description:
+    'Titles of the live data version, filtered, one page at a time in code-point order of id. ' +
+    'Pass `next_cursor` back as `cursor` for the next page; pages stay stable however the filters match. ' +
+    '`total` counts every title matching the filters.',
+  params: TITLES_PARAMS,
+  response: {
+    description: 'One page of matching titles.',
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['items', 'total', 'limit', 'next_cursor'],
+      properties: {
+        items: { type: 'array', items: TITLE_SCHEMA },
+        total: { type: 'integer', minimum: 0, description: 'Titles matching the filters, over all pages.' },
+        limit: { type: 'integer', minimum: 1 },
+        next_cursor: { type: ['string', 'null'], description: 'Cursor of the next page; null on the last page.' },
+      },
+    },
+  },
+  problems: ['noData'],
+  cacheControl: CACHE_CONTROL.data,
+  async handle(values, ctx, query) {
+    const { version } = requirePointer(ctx);
+    const after = values.cursor === undefined ? null : decodeCursor(values.cursor);
+    const binds = filterBinds(version, values, after);
+    const db = ctx.env.DB;
+    // One row more than asked tells whether another page follows.
+    const [page, count] = await db.batch<Record<string, unknown>>([
+      db.prepare(PAGE_SQL).bind(...binds, values.limit + 1),
+      db.prepare(COUNT_SQL).bind(...binds.slice(0, 7), null),
+    ]);
+    const rows = page.results.slice(0, values.limit).map(toTitle);
+    const more = page.results.length > values.limit;
+    return {
+      body: { items: rows, total: Number(count.results[0]?.n ?? 0), limit: values.limit, next_cursor: more ? encodeCursor(rows[rows.length - 1].id) : null },
+      etagSource: `${version}\n${query}`,
+    };
+  },
+});
+
+export const getTitle = defineEndpoint({
+  path: '/titles/:id',
+  operationId: 'get_title',
+  tag: TAG,
+  summary: 'One title',
+  description: 'Every column of one title of the live data version.',
+  params: {},
+  pathParams: TITLE_ID_PARAMS,
+  response: { description: 'The title.', schema: TITLE_SCHEMA },
+  problems: ['noMatch', 'noData'],
+  cacheControl: CACHE_CONTROL.data,
+  async handle(values, ctx, query) {
+    const { version } = requirePointer(ctx);
+    const id = (values as unknown as { id: string }).id;
+    const row = await ctx.env.DB.prepare(BY_ID_SQL).bind(version, id).first<Record<string, unknown>>();
+    if (row === null) throw new ProblemError('noMatch', `No title has the id "${id}".`);
+    return { body: toTitle(row), etagSource: `${version}\n${query}` };
+  },
+});
+
+const CSV_CHUNK_ROWS = 1000;
+
+/** RFC 4180: quote a field holding a comma, quote or line break; double the quotes inside. */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value); // numbers: shortest round-trip form, so scores keep full precision
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The catalog as CSV, read from D1 in keyset chunks as the client consumes it (nothing buffered whole). */
+function csvStream(ctx: RequestContext, version: string, filters: Filters): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const statement = ctx.env.DB.prepare(PAGE_SQL);
+  let after: string | null = null;
+  let headerSent = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(TITLE_COLUMNS.join(',') + '\r\n'));
+        return;
+      }
+      const { results } = await statement.bind(...filterBinds(version, filters, after), CSV_CHUNK_ROWS).all<Record<string, unknown>>();
+      if (results.length > 0) {
+        controller.enqueue(encoder.encode(results.map((row) => TITLE_COLUMNS.map((c) => csvField(row[c])).join(',') + '\r\n').join('')));
+        after = String(results[results.length - 1].id);
+      }
+      if (results.length < CSV_CHUNK_ROWS) controller.close();
+    },
+  });
+}
+
+export const exportTitlesCsv = defineEndpoint({
+  path: '/titles.csv',
+  operationId: 'titles_csv',
+  tag: TAG,
+  summary: 'The cleaned catalog as CSV',
+  description:
+    'Every title of the live data version (or those matching the same filters as /titles) as RFC 4180 CSV, ' +
+    `UTF-8, CRLF line ends, in code-point order of id. Columns: ${TITLE_COLUMNS.join(', ')}. Empty fields are nulls.`,
+  params: TITLE_FILTER_PARAMS,
+  responseContentType: 'text/csv',
+  response: { description: 'The catalog as CSV, with a header row.', schema: { type: 'string' } },
+  problems: ['noData'],
+  cacheControl: CACHE_CONTROL.data,
+  async handle(values, ctx, query) {
+    const { version } = requirePointer(ctx);
+    filterBinds(version, values, null); // rejects a bad year range before the stream starts
+    return {
+      body: csvStream(ctx, version, values),
+      etagSource: `${version}\n${query}`,
+      raw: {
+        contentType: 'text/csv; charset=utf-8; header=present',
+        headers: { 'Content-Disposition': `attachment; filename="titles-${version}.csv"` },
+      },
+    };
+  },
+});
+
+export const TITLE_ENDPOINTS = [listTitles, getTitle, exportTitlesCsv];
