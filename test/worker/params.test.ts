@@ -121,6 +121,11 @@ describe('PLATFORM and DURATION_TYPE', () => {
   it('rejects unknown duration types', () => {
     expect(DURATION_TYPE.parse('hours').ok).toBe(false);
   });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('rejects the object-prototype name %j', (raw) => {
+    expect(PLATFORM.parse(raw).ok).toBe(false);
+    expect(DURATION_TYPE.parse(raw).ok).toBe(false);
+  });
 });
 
 describe('parseParams', () => {
