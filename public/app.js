@@ -29,20 +29,18 @@ async function showDataStatus() {
   const status = document.getElementById('data-status');
   try {
     const res = await callApi('/health', {});
-    status.replaceChildren(el('span', { class: 'dot' }));
     if (res.ok) {
       const h = res.body;
       status.classList.add('ok');
-      status.append(
-        `Data ${h.version} · ${fmt(h.counts.titles)} titles · ${fmt(h.counts.ratings_rows)} ratings by ${fmt(h.counts.users)} users · ratings source: ${h.ratings_source}`,
-      );
+      status.replaceChildren(el('span', { class: 'dot' }), el('span', {},
+        `Data ${h.version} · ${fmt(h.counts.titles)} titles · ${fmt(h.counts.ratings_rows)} ratings by ${fmt(h.counts.users)} users · ratings: ${h.ratings_source}`));
     } else {
       status.classList.add('bad');
-      status.append(res.body?.detail ?? `The API answered ${res.status}.`);
+      status.replaceChildren(el('span', { class: 'dot' }), el('span', {}, res.body?.detail ?? `The API answered ${res.status}.`));
     }
   } catch {
     status.classList.add('bad');
-    status.replaceChildren(el('span', { class: 'dot' }), 'The API cannot be reached.');
+    status.replaceChildren(el('span', { class: 'dot' }), el('span', {}, 'The API cannot be reached.'));
   }
 }
 
@@ -262,22 +260,25 @@ function setupBrowse() {
   });
 }
 
+// Columns marked small: false give way on phone-sized screens (the title cell then carries the platform).
+const COLUMNS = [
+  { head: 'Title', cell: (t) => el('td', {}, title(t.title), el('div', { class: 'sub' }, el('span', { class: 'show-small' }, platformChip(t.platform), ' '), el('code', {}, t.id))) },
+  { head: 'Platform', small: false, cell: (t) => el('td', { class: 'hide-small' }, platformChip(t.platform)) },
+  { head: 'Type', small: false, cell: (t) => el('td', { class: 'hide-small' }, t.type) },
+  { head: 'Year', num: true, cell: (t) => el('td', { class: 'num' }, String(t.release_year)) },
+  { head: 'Duration', num: true, small: false, cell: (t) => el('td', { class: 'num hide-small' }, t.duration_int == null ? '–' : `${t.duration_int} ${unitName(t.duration_type, t.duration_int)}`) },
+  { head: 'Rating', small: false, cell: (t) => el('td', { class: 'hide-small' }, t.rating) },
+  { head: 'Score', num: true, cell: (t) => el('td', { class: 'num' }, t.score == null ? '–' : Number(t.score).toFixed(3)) },
+];
+
 function titleTable(rows) {
-  const head = ['Title', 'Platform', 'Type', 'Year', 'Duration', 'Rating', 'Score'];
   return el('div', { class: 'table-wrap' },
     el('table', {},
-      el('thead', {}, el('tr', {}, ...head.map((h, i) => el('th', { scope: 'col', class: i >= 3 && i !== 5 ? 'num' : '' }, h)))),
+      el('thead', {}, el('tr', {}, ...COLUMNS.map((c) => el('th', { scope: 'col', class: [c.num ? 'num' : '', c.small === false ? 'hide-small' : ''].join(' ').trim() || null }, c.head)))),
       el('tbody', {}, ...rows)));
 }
 
 function titleRow(t) {
-  return el('tr', {},
-    el('td', {}, title(t.title), el('div', {}, el('code', { class: 'hint' }, t.id))),
-    el('td', {}, platformChip(t.platform)),
-    el('td', {}, t.type),
-    el('td', { class: 'num' }, String(t.release_year)),
-    el('td', { class: 'num' }, t.duration_int == null ? '–' : `${t.duration_int} ${unitName(t.duration_type, t.duration_int)}`),
-    el('td', {}, t.rating),
-    el('td', { class: 'num' }, t.score == null ? '–' : Number(t.score).toFixed(3)));
+  return el('tr', {}, ...COLUMNS.map((c) => c.cell(t)));
 }
 

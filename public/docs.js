@@ -60,7 +60,6 @@ function operationView({ path, method, op, shared }, resolve) {
   const form = el('form', { novalidate: true, 'aria-label': `Try ${method.toUpperCase()} ${path}` });
   const inputs = new Map();
   if (params.length) {
-    inner.append(el('h3', {}, 'Parameters'));
     const rows = params.map((p) => {
       const id = `${anchorOf(op, path)}-${p.name}`;
       const schema = resolve(p.schema) ?? {};
@@ -97,7 +96,7 @@ function operationView({ path, method, op, shared }, resolve) {
     event.preventDefault();
     run(path, method, inputs, execute, exchange);
   });
-  inner.append(el('h3', {}, 'Try it'), form, exchange, el('h3', {}, 'Responses'), responsesView(op.responses ?? {}, resolve));
+  inner.append(el('h3', {}, params.length ? 'Parameters · try it' : 'Try it'), form, exchange, el('h3', {}, 'Responses'), responsesView(op.responses ?? {}, resolve));
   details.append(inner);
   return details;
 }
