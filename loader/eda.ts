@@ -142,6 +142,7 @@ function missingTable(c: CatalogStats): string {
 }
 
 function ratingCharts(r: RatingStats, source: 'files' | 'stand-in'): string {
+  if (r.rows === 0) return '<p>This load has no rating rows, so there is nothing to chart here.</p>';
   const parts: string[] = [];
   const valueLabels = r.values.map((_, i) => ((i + 1) / 2).toFixed(1));
   parts.push(figure(
@@ -290,7 +291,7 @@ function findings(c: CatalogStats, r: RatingStats, fixes: Fixes | null, source: 
   items.push(`<strong>Hulu has ${huluCast.nulls === huluCast.total ? 'no cast data at all' : 'little cast data'}.</strong> <code>cast</code> is empty for ${fmt(huluCast.nulls)} of ${fmt(huluCast.total)} Hulu titles (${pct(huluCast.nulls, huluCast.total)}), so the actor query answers 404 for Hulu instead of inventing a winner; director is empty for ${pct(missing('director', 'hulu').nulls, huluCast.total)} too.`);
   const amazonDate = missing('date_added', 'amazon');
   items.push(`<strong>Amazon has almost no <code>date_added</code>.</strong> It is empty for ${fmt(amazonDate.nulls)} of ${fmt(amazonDate.total)} Amazon titles (${pct(amazonDate.nulls, amazonDate.total)}); any “recently added” view must say so rather than rank Amazon last.`);
-  if (r.titleScores) {
+  if (r.titleScores && r.rows > 0) {
     const s = r.titleScores.summary;
     const u = r.userMeans.summary;
     const ratingSd = valueSd(r.values);

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { ARTIFACT, dataKey, type DataHealth } from '../../contract';
 import { attachScores, readCatalog } from '../../loader/catalog';
+import { buildEdaReport } from '../../loader/eda';
 import type { Bundle } from '../../loader/publish';
 import { buildQueryIndex } from '../../loader/query-index';
 import { readSummary } from '../../loader/summary';
@@ -14,8 +15,10 @@ import { packBundle } from '../worker/bundle-transport';
  * The full catalog scored with the committed summary's exact means, which are also what a full
  * stand-in load computes (the stand-in reproduces every title's rating_sum and n_ratings).
  */
+const NO_RATING_ROWS = { length: 0, user: new Int32Array(0), title: new Uint16Array(0), half: new Uint8Array(0), ts: new Uint32Array(0) };
+
 async function buildTestBundle(): Promise<Bundle> {
-  const { titles } = await readCatalog();
+  const { titles, report } = await readCatalog();
   const byId = new Map(readSummary().map((s) => [s.movieId, s]));
   const sum = new Float64Array(titles.length);
   const count = new Uint32Array(titles.length);
@@ -45,6 +48,8 @@ async function buildTestBundle(): Promise<Bundle> {
   const kv = new Map<string, Uint8Array | string>([
     [dataKey(version, ARTIFACT.queryIndex), queryIndex],
     [dataKey(version, ARTIFACT.health), JSON.stringify(health)],
+    // The catalog half of the report (the bundle carries no rating rows), so /eda answers as after a load.
+    [dataKey(version, ARTIFACT.eda), buildEdaReport({ titles, rows: NO_RATING_ROWS, catalogReport: report, ratingsSource: 'stand-in' })],
   ]);
   return { version, kv, titles, health };
 }

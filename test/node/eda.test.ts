@@ -88,6 +88,13 @@ describe('EDA report on the real catalog', () => {
     expect(page).toContain('Ratings source: files.');
   });
 
+  it('says so instead of charting nothing when there are no rating rows', () => {
+    const none: RatingRows = { length: 0, user: new Int32Array(0), title: new Uint16Array(0), half: new Uint8Array(0), ts: new Uint32Array(0) };
+    const page = buildEdaReport({ titles, rows: none, catalogReport: report, ratingsSource: 'files' });
+    expect(page).toContain('This load has no rating rows');
+    expect(page).not.toMatch(/NaN|Infinity|undefined/);
+  });
+
   it('renders 11M rating rows in under 3 s', () => {
     const big = syntheticRows(11_024_289, titles.length, 3);
     const t0 = performance.now();
