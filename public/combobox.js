@@ -66,7 +66,8 @@ export function attachTitleCombobox(input, list) {
         callApi('/titles', { title_prefix: text, limit: '20' }, controller.signal),
         callApi('/titles', { q: text, limit: '40' }, controller.signal),
       ]);
-      if (input.value.trim() !== text) return;
+      // Stale (the text changed) or unwanted (focus moved on, e.g. the form was sent): show nothing.
+      if (input.value.trim() !== text || document.activeElement !== input) return;
       const seen = new Map();
       for (const res of [prefix, anywhere]) {
         if (!res.ok) continue;
@@ -98,9 +99,13 @@ export function attachTitleCombobox(input, list) {
     } else if (event.key === 'Enter' && isOpen && active >= 0) {
       event.preventDefault(); // pick, don't submit
       choose(options[active]);
-    } else if (event.key === 'Escape' && isOpen) {
-      event.preventDefault();
-      close();
+    } else if (event.key === 'Escape') {
+      clearTimeout(timer);
+      controller?.abort();
+      if (isOpen) {
+        event.preventDefault();
+        close();
+      }
     }
   });
 
@@ -111,7 +116,10 @@ export function attachTitleCombobox(input, list) {
     event.preventDefault();
     choose(options[[...list.children].indexOf(option)]);
   });
-  input.addEventListener('blur', () => setTimeout(close, 100));
+  input.addEventListener('blur', () => {
+    clearTimeout(timer);
+    setTimeout(close, 100);
+  });
 
   return {
     chosen: () => (chosen && input.value === chosen.title ? chosen : null),
