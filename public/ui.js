@@ -14,7 +14,9 @@ export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === false || value == null) continue;
-    node.setAttribute(name, value === true ? '' : String(value));
+    // Styles through the CSSOM: the Content-Security-Policy (public/_headers) forbids style attributes.
+    if (name === 'style') node.style.cssText = String(value);
+    else node.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children) {
     if (child === '' || child == null) continue;
