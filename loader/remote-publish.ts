@@ -1,0 +1,235 @@
+// `npm run load -- --target remote`: publishes a built data version to a Cloudflare account through the
+// REST API. Order: D1 migrations, KV values (bulk, chunked), the catalog into D1 (import API), then a
+// read-back check of both, and only then the pointer, as one single-key write. Every earlier step
+// writes under the new version's own keys and rows, so a failure anywhere leaves readers on the
+// previous version, and a rerun simply writes the same keys and rows again.
+import { ARTIFACT, CURRENT_KEY, TITLE_COLUMNS, dataKey, type DataPointer, type Title } from '../contract';
+import { CloudflareApi } from './cloudflare-api';
+import { applyRemoteMigrations, importSqlFile, queryD1 } from './d1-remote';
+import { KV_BULK_LIMITS, kvValueBytes, readKv, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvWriteStats } from './kv-bulk';
+import type { Bundle } from './publish';
+import { D1_MAX_STATEMENT_BYTES, titlesImportSql } from './titles-sql';
+
+export interface RemotePublishOptions {
+  kvNamespaceId: string;
+  d1DatabaseId: string;
+  migrationsDir: string;
+  /** Publish even when the account already serves this version. */
+  force?: boolean;
+  log?: (message: string) => void;
+  kvLimits?: KvBulkLimits;
+  maxStatementBytes?: number;
+  /** KV keys read back before the flip (the health value always among them). */
+  verifyKeys?: number;
+  /** Catalog rows read back and compared column by column (besides the row count). */
+  verifyRows?: number;
+  /** Waits between read-back attempts: KV is eventually consistent, a fresh write may lag. */
+  consistencyDelaysMs?: number[];
+  importPollIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface RemotePublishReport {
+  version: string;
+  published: boolean;
+  kv: KvWriteStats | null;
+  d1: { migrations: string[]; statements: number; sqlBytes: number; rows: number } | null;
+  verified: { kvKeys: number; d1Rows: number } | null;
+  /** KV keys written by this publish, the pointer included: what counts against a daily write quota. */
+  kvWrites: number;
+}
+
+export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: RemotePublishOptions): Promise<RemotePublishReport> {
+  const log = opts.log ?? (() => {});
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const { kvNamespaceId: ns, d1DatabaseId: db } = opts;
+  const report: RemotePublishReport = { version: bundle.version, published: false, kv: null, d1: null, verified: null, kvWrites: 0 };
+
+  // Checks that cost no request come first, so a bundle that cannot be published writes nothing.
+  if (bundle.kv.has(CURRENT_KEY)) throw new Error(`the bundle must not contain the pointer key ${CURRENT_KEY}`);
+  validateKvEntries(bundle.kv);
+  const importSql = titlesImportSql(bundle.version, bundle.titles, opts.maxStatementBytes ?? D1_MAX_STATEMENT_BYTES);
+
+  log(`this publish writes ${bundle.kv.size + 1} KV keys (the Workers Free plan allows 1,000 KV writes a day; use a paid plan)`);
+  const live = await readKv(api, ns, CURRENT_KEY);
+  const liveVersion = live ? safePointer(live)?.version : undefined;
+  if (!opts.force && liveVersion === bundle.version) {
+    log(`remote already serves version ${bundle.version}: nothing to publish (use --force to publish again)`);
+    return report;
+  }
+  log(`remote: live version ${liveVersion ?? '(none)'}, publishing ${bundle.version}`);
+
+  const migrations = await applyRemoteMigrations(api, db, opts.migrationsDir, log);
+
+  report.kv = await writeKvBulk(api, ns, bundle.kv, { limits: opts.kvLimits ?? KV_BULK_LIMITS, log });
+  report.kvWrites = bundle.kv.size;
+  log(`kv: ${bundle.kv.size} values in ${report.kv.requests} bulk requests (${(report.kv.bytes / 1e6).toFixed(1)} MB)`);
+
+  log(`d1: importing ${bundle.titles.length} titles (${importSql.statements} statements, ${(importSql.bytes / 1e6).toFixed(1)} MB of SQL)`);
+  const imported = await importSqlFile(api, db, importSql.sql, { log, sleep, pollIntervalMs: opts.importPollIntervalMs });
+  report.d1 = { migrations, statements: importSql.statements, sqlBytes: importSql.bytes, rows: bundle.titles.length };
+  log(`d1: import complete (${imported.queries} queries${imported.rowsWritten !== null ? `, ${imported.rowsWritten} rows written` : ''})`);
+
+  const kvKeys = await verifyKv(api, ns, bundle, opts.verifyKeys ?? 8, opts.consistencyDelaysMs ?? [500, 1000, 2000, 4000, 8000], sleep);
+  const d1Rows = await verifyD1(api, db, bundle, opts.verifyRows ?? 40);
+  report.verified = { kvKeys, d1Rows };
+  log(`verified: ${kvKeys} KV values read back byte for byte, ${bundle.titles.length} D1 rows counted, ${d1Rows} compared column by column`);
+
+  const pointer: DataPointer = { version: bundle.version, published_at: new Date().toISOString() };
+  await writeKvBulk(api, ns, new Map([[CURRENT_KEY, JSON.stringify(pointer)]]));
+  report.kvWrites++;
+  report.published = true;
+  log(`pointer: ${CURRENT_KEY} -> ${bundle.version} (was ${liveVersion ?? 'unset'})`);
+  return report;
+}
+
+function safePointer(bytes: Uint8Array): DataPointer | null {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as DataPointer;
+  } catch {
+    return null;
+  }
+}
+
+async function verifyKv(api: CloudflareApi, ns: string, bundle: Bundle, count: number, delays: number[], sleep: (ms: number) => Promise<void>): Promise<number> {
+  const keys = [...bundle.kv.keys()];
+  const health = dataKey(bundle.version, ARTIFACT.health);
+  const sample = new Set(keys.includes(health) ? [health] : []);
+  for (let i = 0; sample.size < Math.min(count, keys.length); i++) sample.add(keys[Math.floor((i * keys.length) / count) % keys.length]);
+  for (const key of sample) {
+    const expected = kvValueBytes(bundle.kv.get(key)!);
+    for (let attempt = 0; ; attempt++) {
+      const actual = await readKv(api, ns, key);
+      if (actual && Buffer.from(actual).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))) break;
+      if (attempt >= delays.length) {
+        throw new Error(`KV read-back of ${key}: ${actual ? `${actual.byteLength} bytes differ from the ${expected.byteLength} written` : 'not found'}; the pointer was not changed`);
+      }
+      await sleep(delays[attempt]);
+    }
+  }
+  return sample.size;
+}
+
+async function verifyD1(api: CloudflareApi, db: string, bundle: Bundle, count: number): Promise<number> {
+  const [{ results }] = await queryD1<{ n: number }>(api, db, 'SELECT COUNT(*) AS n FROM titles WHERE version = ?1', [bundle.version]);
+  if (results[0]?.n !== bundle.titles.length) {
+    throw new Error(`D1 holds ${results[0]?.n} titles for version ${bundle.version}, expected ${bundle.titles.length}; the pointer was not changed`);
+  }
+  const sample = sampleTitles(bundle.titles, Math.min(count, 99)); // D1 binds at most 100 parameters
+  if (sample.length === 0) return 0;
+  const placeholders = sample.map((_, i) => `?${i + 2}`).join(', ');
+  const [{ results: rows }] = await queryD1<Record<string, unknown>>(
+    api, db, `SELECT * FROM titles WHERE version = ?1 AND id IN (${placeholders})`, [bundle.version, ...sample.map((t) => t.id)],
+  );
+  const byId = new Map(rows.map((r) => [r.id as string, r]));
+  for (const title of sample) {
+    const row = byId.get(title.id);
+    if (!row) throw new Error(`D1 read-back: title ${title.id} is missing; the pointer was not changed`);
+    for (const column of TITLE_COLUMNS) {
+      if (row[column] !== title[column]) {
+        throw new Error(`D1 read-back: title ${title.id} column ${column} is ${JSON.stringify(row[column])}, expected ${JSON.stringify(title[column])}; the pointer was not changed`);
+      }
+    }
+  }
+  return sample.length;
+}
+
+/** Evenly spread titles plus the ones whose text is hardest to carry through SQL literals. */
+function sampleTitles(titles: Title[], count: number): Title[] {
+  const tricky = [/'/, /\n/, /[^\x00-\x7f]/, /;/, /"/, /\\/];
+  const picked = new Map<string, Title>();
+  for (const pattern of tricky) {
+    const t = titles.find((x) => TITLE_COLUMNS.some((c) => typeof x[c] === 'string' && pattern.test(x[c] as string)));
+    if (t) picked.set(t.id, t);
+  }
+  const withNullScore = titles.find((t) => t.score === null);
+  if (withNullScore) picked.set(withNullScore.id, withNullScore);
+  for (let i = 0; picked.size < Math.min(count, titles.length); i++) {
+    const t = titles[Math.floor((i * titles.length) / count) % titles.length];
+    picked.set(t.id, t);
+  }
+  return [...picked.values()].slice(0, count);
+}
+
+// ---- configuration from the environment --------------------------------------------------------
+
+export interface RemoteTarget {
+  accountId: string;
+  apiToken: string;
+  baseUrl?: string;
+  kvNamespaceId: string;
+  d1DatabaseId: string;
+  /** Where each id came from, for the log (never the token). */
+  sources: { kvNamespaceId: string; d1DatabaseId: string };
+}
+
+/**
+ * CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are required (the names wrangler uses too);
+ * CF_KV_NAMESPACE_ID and CF_D1_DATABASE_ID override the ids of the KV and DB bindings in wrangler.toml;
+ * CLOUDFLARE_API_BASE_URL overrides the API endpoint (as it does for wrangler).
+ */
+export function remoteTargetFromEnv(
+  env: Record<string, string | undefined>,
+  wranglerIds: { kvNamespaceId?: string; d1DatabaseId?: string },
+): RemoteTarget {
+  const missing = ['CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_API_TOKEN'].filter((name) => !env[name]?.trim());
+  if (missing.length > 0) {
+    throw new Error(`remote publish needs ${missing.join(' and ')} in the environment (an API token with Workers KV Storage: Edit and D1: Edit)`);
+  }
+  const pick = (envName: string, fallback: string | undefined, what: string) => {
+    const fromEnv = env[envName]?.trim();
+    if (fromEnv) return { id: fromEnv, source: envName };
+    if (fallback) return { id: fallback, source: 'wrangler.toml' };
+    throw new Error(`remote publish needs the ${what}: set ${envName} or put the id in wrangler.toml`);
+  };
+  const kv = pick('CF_KV_NAMESPACE_ID', wranglerIds.kvNamespaceId, 'KV namespace id');
+  const d1 = pick('CF_D1_DATABASE_ID', wranglerIds.d1DatabaseId, 'D1 database id');
+  return {
+    accountId: env.CLOUDFLARE_ACCOUNT_ID!.trim(),
+    apiToken: env.CLOUDFLARE_API_TOKEN!.trim(),
+    baseUrl: env.CLOUDFLARE_API_BASE_URL?.trim() || undefined,
+    kvNamespaceId: kv.id,
+    d1DatabaseId: d1.id,
+    sources: { kvNamespaceId: kv.source, d1DatabaseId: d1.source },
+  };
+}
+
+/** The ids bound to KV and DB in wrangler.toml. */
+export async function wranglerBindingIds(configPath: string): Promise<{ kvNamespaceId?: string; d1DatabaseId?: string }> {
+  const { experimental_readRawConfig } = await import('wrangler');
+  const { rawConfig } = experimental_readRawConfig({ config: configPath });
+  const kv = (rawConfig.kv_namespaces ?? []) as { binding: string; id?: string }[];
+  const d1 = (rawConfig.d1_databases ?? []) as { binding: string; database_id?: string }[];
+  return {
+    kvNamespaceId: kv.find((b) => b.binding === 'KV')?.id,
+    d1DatabaseId: d1.find((b) => b.binding === 'DB')?.database_id,
+  };
+}
+
+/** The target named by the environment and wrangler.toml; `load` resolves it before building, to fail fast. */
+export async function resolveRemoteTarget(wranglerConfig: string, env: Record<string, string | undefined> = process.env): Promise<RemoteTarget> {
+  return remoteTargetFromEnv(env, await wranglerBindingIds(wranglerConfig));
+}
+
+/** What `load --target remote` calls: configuration from the environment (unless given), then publishRemote. */
+export async function publishRemoteFromEnv(
+  bundle: Bundle,
+  options: { wranglerConfig: string; migrationsDir: string; force?: boolean; log: (m: string) => void; env?: Record<string, string | undefined>; target?: RemoteTarget },
+): Promise<RemotePublishReport> {
+  const target = options.target ?? (await resolveRemoteTarget(options.wranglerConfig, options.env));
+  const api = new CloudflareApi({ accountId: target.accountId, apiToken: target.apiToken, baseUrl: target.baseUrl, log: options.log });
+  options.log(`remote: account ${target.accountId}, KV namespace ${target.kvNamespaceId} (from ${target.sources.kvNamespaceId}), D1 database ${target.d1DatabaseId} (from ${target.sources.d1DatabaseId})`);
+  try {
+    return await publishRemote(bundle, api, {
+      kvNamespaceId: target.kvNamespaceId,
+      d1DatabaseId: target.d1DatabaseId,
+      migrationsDir: options.migrationsDir,
+      force: options.force,
+      log: options.log,
+    });
+  } catch (err) {
+    // Belt and braces: nothing this module throws should carry the token, whatever a server echoed.
+    if (err instanceof Error) err.message = api.redact(err.message);
+    throw err;
+  }
+}
