@@ -95,11 +95,13 @@ describe('EDA report on the real catalog', () => {
     expect(page).not.toMatch(/NaN|Infinity|undefined/);
   });
 
-  it('renders 11M rating rows in under 3 s', () => {
+  it('renders 11M rating rows in under 3 s of CPU', () => {
     const big = syntheticRows(11_024_289, titles.length, 3);
-    const t0 = performance.now();
+    // CPU time, not wall time: the suite shares two cores with workerd and chromium.
+    const before = process.cpuUsage();
     const page = buildEdaReport({ titles, rows: big, catalogReport: report, ratingsSource: 'stand-in' });
-    const seconds = (performance.now() - t0) / 1000;
+    const used = process.cpuUsage(before);
+    const seconds = (used.user + used.system) / 1e6;
     expect(page).toContain(`${n(11_024_289)} ratings`);
     expect(seconds).toBeLessThan(3);
   });
