@@ -2,3 +2,4 @@ export * from './names';
 export * from './catalog';
 export * from './keys';
 export * from './indexes';
+export * from './model';

@@ -4,11 +4,13 @@
 import { parseArgs } from 'node:util';
 import { evaluateKFold, mfGain } from './recommender/evaluation';
 import { DEFAULT_THRESHOLD, LIKED_RATING } from './recommender/metrics';
-import { DEFAULT_MF_CONFIG } from './recommender/mf';
+import { DEFAULT_MF_CONFIG, MatrixFactorization, type MfConfig } from './recommender/mf';
 import { prepareRatings } from './recommender/prepare';
 import { readRatingsCsv } from './recommender/ratings-csv';
 
-const USAGE = 'usage: npm run evaluate -- --ratings FILE [--folds K] [--seed S] [--threshold T] [--threads N]';
+const USAGE =
+  'usage: npm run evaluate -- --ratings FILE [--folds K] [--seed S] [--threshold T] [--threads N] [--config JSON]\n' +
+  '  --config: factorization hyperparameters overriding the defaults, e.g. \'{"factors":32,"maxEpochs":40}\'';
 
 function parseIntArg(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
@@ -16,6 +18,21 @@ function parseIntArg(name: string, raw: string | undefined, fallback: number, mi
     throw new Error(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
   }
   return Number(raw);
+}
+
+function parseConfig(raw: string | undefined): Partial<MfConfig> {
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`--config must be a JSON object, got ${JSON.stringify(raw)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--config must be a JSON object');
+  const unknown = Object.keys(parsed).filter((key) => !(key in DEFAULT_MF_CONFIG));
+  if (unknown.length > 0) throw new Error(`--config: unknown hyperparameter(s) ${unknown.join(', ')}; known: ${Object.keys(DEFAULT_MF_CONFIG).join(', ')}`);
+  new MatrixFactorization(parsed as Partial<MfConfig>); // validates ranges with a clear message
+  return parsed as Partial<MfConfig>;
 }
 
 async function main(): Promise<void> {
@@ -26,6 +43,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       threshold: { type: 'string' },
       threads: { type: 'string' },
+      config: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -51,7 +69,7 @@ async function main(): Promise<void> {
   const prepared = prepareRatings(file.raw, file.titleIds.length);
   log(`${values.ratings}: ${prepared.stats.pairs} unique pairs, ${prepared.stats.users} users, ${prepared.stats.titles_rated} titles`);
   if (prepared.stats.pairs < folds) throw new Error(`${values.ratings}: only ${prepared.stats.pairs} usable ratings`);
-  const config = { seed, threads };
+  const config: Partial<MfConfig> = { ...parseConfig(values.config), seed, threads };
   const result = await evaluateKFold(prepared, folds, { seed, threshold, config, onProgress: log });
 
   const output = {
@@ -73,7 +91,7 @@ async function main(): Promise<void> {
       metrics: 'mean over folds',
     },
     mf: {
-      config: { ...DEFAULT_MF_CONFIG, ...config },
+      config: new MatrixFactorization(config).config,
       epochs_by_fold: result.mf_logs.map((l) => l?.best_epochs ?? null),
     },
     seconds: (performance.now() - started) / 1000,

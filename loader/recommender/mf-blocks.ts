@@ -5,12 +5,11 @@
 import type { PairSet } from './model';
 import { shuffle, type Random } from './random';
 
-export interface BlockedRatings {
-  blocks: number; // B
-  user: Int32Array; // ratings reordered block by block, each block in a seeded random order
+/** Where blockRatings writes the reordered ratings (views into the shared training memory). */
+export interface BlockTarget {
+  user: Int32Array;
   title: Int32Array;
   rating: Float32Array;
-  blockStart: Int32Array; // block b = userGroup * B + titleGroup spans blockStart[b]..blockStart[b+1]-1
 }
 
 /** Blocks of stratum s, in a fixed order. */
@@ -20,7 +19,9 @@ export function stratumBlocks(blocks: number, stratum: number): number[] {
   return out;
 }
 
-export function blockRatings(pairs: PairSet, blocks: number, random: Random): BlockedRatings {
+/** Reorders the ratings block by block (each block in a seeded random order) into `target`;
+ * returns blockStart: block b = userGroup * B + titleGroup spans blockStart[b]..blockStart[b+1]-1. */
+export function blockRatings(pairs: PairSet, blocks: number, random: Random, target: BlockTarget): Int32Array {
   const userGroup = balancedGroups(pairs.user, pairs.nUsers, blocks);
   const titleGroup = balancedGroups(pairs.title, pairs.nTitles, blocks);
   const n = pairs.user.length;
@@ -36,17 +37,13 @@ export function blockRatings(pairs: PairSet, blocks: number, random: Random): Bl
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[next[blockOf[i]]++] = i;
   for (let b = 0; b < blocks * blocks; b++) shuffle(order.subarray(blockStart[b], blockStart[b + 1]), random);
-
-  const user = new Int32Array(new SharedArrayBuffer(n * 4));
-  const title = new Int32Array(new SharedArrayBuffer(n * 4));
-  const rating = new Float32Array(new SharedArrayBuffer(n * 4));
   for (let j = 0; j < n; j++) {
     const i = order[j];
-    user[j] = pairs.user[i];
-    title[j] = pairs.title[i];
-    rating[j] = pairs.rating[i];
+    target.user[j] = pairs.user[i];
+    target.title[j] = pairs.title[i];
+    target.rating[j] = pairs.rating[i];
   }
-  return { blocks, user, title, rating, blockStart };
+  return blockStart;
 }
 
 /** Group of each id so groups carry near-equal numbers of ratings: largest ids first, each to the

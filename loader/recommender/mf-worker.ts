@@ -1,22 +1,18 @@
-// Worker side of the SGD pool: holds views of the shared ratings and parameters, runs the blocks it
-// is told to, and answers with each block's squared error. No state beyond the current run.
+// Worker side of the SGD pool: instantiates the kernel on the shared memory of the current run and
+// runs the blocks it is told to, answering with each block's squared error.
 import { parentPort } from 'node:worker_threads';
-import { sgdRange, type FactorParams, type StepSizes } from './mf-kernel';
-import type { PoolMessage, PoolReply, SharedRun } from './mf-pool';
+import { runBlock, type PoolMessage, type PoolReply, type SharedRun } from './mf-pool';
+import { instantiateSgd, type SgdFunction } from './mf-wasm';
 
-let run: SharedRun | undefined;
+let current: { run: SharedRun; sgd: SgdFunction } | undefined;
 
 parentPort!.on('message', (message: PoolMessage) => {
   if (message.type === 'load') {
-    run = message.run;
+    current = { run: message.run, sgd: instantiateSgd(message.run.module, message.run.memory) };
     return;
   }
-  if (!run) throw new Error('mf-worker: blocks requested before a run was loaded');
-  const sse = message.blocks.map((block) => runBlock(run!, block, message.step));
+  if (!current) throw new Error('mf-worker: blocks requested before a run was loaded');
+  const { run, sgd } = current;
+  const sse = message.blocks.map((block) => runBlock(sgd, run, block, message.step));
   parentPort!.postMessage({ sse } satisfies PoolReply);
 });
-
-function runBlock(shared: SharedRun, block: number, step: StepSizes): number {
-  const params: FactorParams = shared.params;
-  return sgdRange(params, shared.user, shared.title, shared.rating, shared.blockStart[block], shared.blockStart[block + 1], step);
-}

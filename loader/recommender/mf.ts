@@ -7,8 +7,9 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_BIAS_CONFIG, fitBiases, type BiasConfig } from './baselines';
 import { blockRatings, stratumBlocks } from './mf-blocks';
-import type { FactorParams, StepSizes } from './mf-kernel';
+import type { FactorParams, StepSizes } from './mf-params';
 import { SgdPool } from './mf-pool';
+import { SharedArena } from './mf-wasm';
 import { clipRating, type FitOptions, type PairSet, type RatingModel } from './model';
 import { packModel, unpackModel } from './model-bytes';
 import { childSeed, gaussian, permutation, seededRandom } from './random';
@@ -20,6 +21,9 @@ export interface MfConfig {
   /** Stop after this many epochs without a validation gain of at least minImprovement (RMSE). */
   patience: number;
   minImprovement: number;
+  /** Keep the factors only if their validation gain over the biases model is at least this many
+   * standard errors (paired over the validation pairs); otherwise the model is the biases model. */
+  minSignificance: number;
   learningRate: number;
   /** Biases start at their least-squares optimum, so they move slowly. */
   learningRateBias: number;
@@ -43,7 +47,8 @@ export const DEFAULT_MF_CONFIG: MfConfig = {
   factors: 64,
   maxEpochs: 80,
   patience: 3,
-  minImprovement: 5e-5,
+  minImprovement: 1e-4,
+  minSignificance: 3,
   learningRate: 0.015,
   learningRateBias: 0.002,
   learningRateDecay: 1,
@@ -61,14 +66,15 @@ export const DEFAULT_MF_CONFIG: MfConfig = {
 
 export interface EpochLog {
   epoch: number;
-  train_rmse: number; // over the epoch's updates, before each update
+  train_rmse: number; // over the epoch's updates, before each update (NaN for epoch 0: the biases model)
   validation_rmse?: number;
   seconds: number;
 }
 
 export interface TrainingLog {
   epochs_run: number;
-  best_epochs: number; // 0: the factors never beat the biases on validation and are left at zero
+  best_epochs: number; // 0: the factors did not beat the biases on validation and are left at zero
+  factor_gate: FactorGate | undefined;
   validation_pairs: number;
   refit: boolean;
   final_epochs: number;
@@ -117,8 +123,9 @@ export class MatrixFactorization implements RatingModel {
       this.userFactors = final.params.userFactors;
       this.titleFactors = final.params.titleFactors;
       this.log = {
-        epochs_run: first.curve.length,
+        epochs_run: first.curve.filter((e) => e.epoch > 0).length,
         best_epochs: first.bestEpochs,
+        factor_gate: first.gate,
         validation_pairs: validation?.user.length ?? 0,
         refit,
         final_epochs: final.bestEpochs,
@@ -174,6 +181,16 @@ interface TrainResult {
   params: FactorParams;
   bestEpochs: number;
   curve: EpochLog[];
+  gate?: FactorGate;
+}
+
+/** The factors' validation gain over the biases model at the best epoch. */
+export interface FactorGate {
+  mse_gain: number;
+  standard_error: number;
+  z: number;
+  accepted: boolean;
+  epochs: number; // the best epoch count before the gate
 }
 
 /** Trains up to `epochs` epochs; with a validation set, returns the parameters of the best epoch. */
@@ -186,15 +203,28 @@ async function sgdTrain(
   progress: (message: string) => void,
 ): Promise<TrainResult> {
   const k = config.factors;
+  const nPairs = train.user.length;
   const biases = fitBiases(train, config.bias);
+  const { memory, module, offsets } = new SharedArena()
+    .add('user', nPairs * 4)
+    .add('title', nPairs * 4)
+    .add('rating', nPairs * 4)
+    .add('P', train.nUsers * k * 4)
+    .add('Q', train.nTitles * k * 4)
+    .add('userBias', train.nUsers * 4)
+    .add('titleBias', train.nTitles * 4)
+    .allocate();
+  const buffer = memory.buffer;
   const params: FactorParams = {
     k,
     mean: biases.mean,
-    userBias: sharedCopy(biases.userBias),
-    titleBias: sharedCopy(biases.titleBias),
-    userFactors: new Float32Array(new SharedArrayBuffer(train.nUsers * k * 4)),
-    titleFactors: new Float32Array(new SharedArrayBuffer(train.nTitles * k * 4)),
+    userBias: new Float32Array(buffer, offsets.userBias, train.nUsers),
+    titleBias: new Float32Array(buffer, offsets.titleBias, train.nTitles),
+    userFactors: new Float32Array(buffer, offsets.P, train.nUsers * k),
+    titleFactors: new Float32Array(buffer, offsets.Q, train.nTitles * k),
   };
+  params.userBias.set(biases.userBias);
+  params.titleBias.set(biases.titleBias);
   const initRandom = seededRandom(childSeed(config.seed, 'mf-init'));
   for (let i = 0; i < params.userFactors.length; i++) params.userFactors[i] = gaussian(initRandom) * config.initStd;
   for (let i = 0; i < params.titleFactors.length; i++) params.titleFactors[i] = gaussian(initRandom) * config.initStd;
@@ -202,15 +232,29 @@ async function sgdTrain(
   zeroUnseen(params.userFactors, train.user, train.nUsers, k);
   zeroUnseen(params.titleFactors, train.title, train.nTitles, k);
 
-  const blocked = blockRatings(train, config.blocks, seededRandom(childSeed(config.seed, 'mf-order')));
-  pool.load({ params, user: blocked.user, title: blocked.title, rating: blocked.rating, blockStart: blocked.blockStart });
+  const blockStart = blockRatings(train, config.blocks, seededRandom(childSeed(config.seed, 'mf-order')), {
+    user: new Int32Array(buffer, offsets.user, nPairs),
+    title: new Int32Array(buffer, offsets.title, nPairs),
+    rating: new Float32Array(buffer, offsets.rating, nPairs),
+  });
+  pool.load({
+    memory,
+    module,
+    offsets: { user: offsets.user, title: offsets.title, rating: offsets.rating, P: offsets.P, Q: offsets.Q, userBias: offsets.userBias, titleBias: offsets.titleBias },
+    k,
+    mean: biases.mean,
+    blockStart,
+  });
   const strataRandom = seededRandom(childSeed(config.seed, 'mf-strata'));
 
   // Epoch 0 is the biases model itself; factors must beat it on validation to be kept.
   let bestEpochs = 0;
-  let bestRmse = validation ? rmseOf(params, validation, false) : NaN;
+  const baseErrors = new Float64Array(validation?.user.length ?? 0);
+  let bestErrors = new Float64Array(baseErrors.length);
+  let epochErrors = new Float64Array(baseErrors.length);
+  let bestRmse = validation ? squaredErrors(params, validation, false, baseErrors) : NaN;
   let best: FactorParams | undefined;
-  const curve: EpochLog[] = [];
+  const curve: EpochLog[] = validation ? [{ epoch: 0, train_rmse: NaN, validation_rmse: bestRmse, seconds: 0 }] : [];
   let learningRate = config.learningRate;
   let learningRateBias = config.learningRateBias;
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -229,12 +273,12 @@ async function sgdTrain(
     learningRate *= config.learningRateDecay;
     learningRateBias *= config.learningRateDecay;
     const entry: EpochLog = { epoch, train_rmse: Math.sqrt(sse / train.user.length), seconds: 0 };
-    if (validation) entry.validation_rmse = rmseOf(params, validation, true);
+    if (validation) entry.validation_rmse = squaredErrors(params, validation, true, epochErrors);
     entry.seconds = (performance.now() - started) / 1000;
     curve.push(entry);
     progress(
       `mf epoch ${epoch}: train ${entry.train_rmse.toFixed(4)}` +
-        (validation ? ` validation ${entry.validation_rmse!.toFixed(4)}` : '') +
+        (validation ? ` validation ${entry.validation_rmse!.toFixed(5)}` : '') +
         ` (${entry.seconds.toFixed(1)} s)`,
     );
     if (!validation) {
@@ -245,15 +289,38 @@ async function sgdTrain(
       bestRmse = entry.validation_rmse!;
       bestEpochs = epoch;
       best = copyParams(params);
+      [bestErrors, epochErrors] = [epochErrors, bestErrors];
     } else if (epoch - bestEpochs >= config.patience) {
       break;
     }
   }
   if (!validation) return { params: epochs === 0 ? biasesOnly(biases, train, k) : copyParams(params), bestEpochs, curve };
-  return { params: best ?? biasesOnly(biases, train, k), bestEpochs, curve };
+  const gate = significance(baseErrors, bestErrors, config.minSignificance);
+  if (bestEpochs > 0 && !gate.accepted) {
+    progress(`mf: validation gain of ${bestEpochs} epochs is ${gate.z.toFixed(2)} standard errors, below ${config.minSignificance}: factors dropped`);
+    return { params: biasesOnly(biases, train, k), bestEpochs: 0, curve, gate: { ...gate, epochs: bestEpochs } };
+  }
+  return { params: best ?? biasesOnly(biases, train, k), bestEpochs, curve, gate: { ...gate, epochs: bestEpochs } };
 }
 
-function rmseOf(params: FactorParams, pairs: PairSet, withFactors: boolean): number {
+/** Paired test of the best epoch against the biases model on the same validation pairs: the mean
+ * drop in squared error, in standard errors of that mean. Guards against keeping factors whose
+ * validation gain is noise (as it is when ratings carry no user-title interaction). */
+function significance(base: Float64Array, best: Float64Array, minZ: number): FactorGate {
+  const n = base.length;
+  if (n < 2) return { mse_gain: 0, standard_error: 0, z: 0, accepted: false, epochs: 0 };
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += base[i] - best[i];
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (base[i] - best[i] - mean) ** 2;
+  const standardError = Math.sqrt(ss / (n - 1) / n);
+  const z = standardError > 0 ? mean / standardError : mean > 0 ? Infinity : 0;
+  return { mse_gain: mean, standard_error: standardError, z, accepted: z >= minZ, epochs: 0 };
+}
+
+/** Fills out[i] with the squared error of pair i; returns the RMSE. */
+function squaredErrors(params: FactorParams, pairs: PairSet, withFactors: boolean, out: Float64Array): number {
   const { k, mean, userBias, titleBias, userFactors: P, titleFactors: Q } = params;
   let se = 0;
   for (let n = 0; n < pairs.user.length; n++) {
@@ -262,6 +329,7 @@ function rmseOf(params: FactorParams, pairs: PairSet, withFactors: boolean): num
     let x = mean + userBias[u] + titleBias[i];
     if (withFactors) for (let f = 0, pu = u * k, qi = i * k; f < k; f++) x += P[pu + f] * Q[qi + f];
     const err = clipRating(x) - pairs.rating[n];
+    out[n] = err * err;
     se += err * err;
   }
   return Math.sqrt(se / pairs.user.length);
@@ -290,12 +358,6 @@ function copyParams(p: FactorParams): FactorParams {
   };
 }
 
-function sharedCopy(a: Float32Array): Float32Array {
-  const out = new Float32Array(new SharedArrayBuffer(a.byteLength));
-  out.set(a);
-  return out;
-}
-
 function zeroUnseen(factors: Float32Array, ids: Int32Array, n: number, k: number): void {
   const seen = new Uint8Array(n);
   for (let i = 0; i < ids.length; i++) seen[ids[i]] = 1;
@@ -307,10 +369,11 @@ function validateConfig(c: MfConfig): void {
   for (const key of positiveInt) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new RangeError(`mf config: ${key} must be a positive integer, got ${c[key]}`);
   }
+  if (c.factors % 4 !== 0) throw new RangeError(`mf config: factors must be a multiple of 4 (SIMD lanes), got ${c.factors}`);
   if (!Number.isInteger(c.maxEpochs) || c.maxEpochs < 0) throw new RangeError(`mf config: maxEpochs must be an integer >= 0`);
   if (c.blocks > 255) throw new RangeError('mf config: blocks must be at most 255');
   if (!(c.validationFraction >= 0 && c.validationFraction < 1)) throw new RangeError('mf config: validationFraction must be in [0, 1)');
-  const nonNegative = ['minImprovement', 'learningRate', 'learningRateBias', 'regFactors', 'regUserBias', 'regTitleBias', 'initStd'] as const;
+  const nonNegative = ['minImprovement', 'minSignificance', 'learningRate', 'learningRateBias', 'regFactors', 'regUserBias', 'regTitleBias', 'initStd'] as const;
   for (const key of nonNegative) {
     if (!(c[key] >= 0)) throw new RangeError(`mf config: ${key} must be a number >= 0, got ${c[key]}`);
   }

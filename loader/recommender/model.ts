@@ -10,12 +10,7 @@ export interface PairSet {
   rating: Float32Array;
 }
 
-export const RATING_MIN = 0.5;
-export const RATING_MAX = 5;
-
-export function clipRating(x: number): number {
-  return x < RATING_MIN ? RATING_MIN : x > RATING_MAX ? RATING_MAX : x;
-}
+export { RATING_MAX, RATING_MIN, clipPrediction as clipRating } from '../../contract/model';
 
 export type ModelKind = 'global_mean' | 'biases' | 'mf';
 

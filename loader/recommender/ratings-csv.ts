@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { RawRatings } from './prepare';
-import { RATING_MAX, RATING_MIN } from './model';
+import { RATING_MAX, RATING_MIN } from '../../contract/model';
 
 export interface RatingsFile {
   raw: RawRatings;

@@ -1,0 +1,94 @@
+// Packs a trained recommender into KV values (layouts in contract/model.ts): the title blob, the user
+// shards, and the model report. Shard count follows from the total size of the user records so each
+// shard stays near config.targetShardBytes; it is recorded in the title blob for the worker.
+import {
+  dataKey,
+  encodeTitleModel,
+  encodeUserShard,
+  MODEL_KEYS,
+  PLATFORMS,
+  shardOfUser,
+  type Platform,
+  type UserRecord,
+} from '../../contract';
+import { baselineLists } from './topn';
+import type { CatalogTitle, TrainedRecommender } from './train';
+
+export interface RecommenderExport {
+  values: Map<string, Uint8Array | string>;
+  storage: NonNullable<TrainedRecommender['report']['storage']>;
+}
+
+export function exportRecommender(model: TrainedRecommender, titles: CatalogTitle[], version: string): Map<string, Uint8Array | string> {
+  return buildRecommenderExport(model, titles, version).values;
+}
+
+export function buildRecommenderExport(model: TrainedRecommender, titles: CatalogTitle[], version: string): RecommenderExport {
+  const { mf, prepared, config, top, titlePlatform: platform } = model;
+  const k = mf.k;
+  if (titles.length !== mf.titleBias.length) {
+    throw new RangeError(`exportRecommender: model has ${mf.titleBias.length} titles, catalog ${titles.length}`);
+  }
+  const records: UserRecord[] = [];
+  let userBytes = 0;
+  for (let u = 0; u < prepared.nUsers; u++) {
+    const from = prepared.userStart[u];
+    const to = prepared.userStart[u + 1];
+    const lists = {} as Record<Platform, Uint16Array>;
+    PLATFORMS.forEach((p, i) => {
+      const at = (u * PLATFORMS.length + i) * top.n;
+      lists[p] = top.titles.subarray(at, at + top.length[u * PLATFORMS.length + i]);
+    });
+    const ratedHalves = new Uint8Array(to - from);
+    for (let r = from; r < to; r++) ratedHalves[r - from] = Math.round(prepared.rating[r] * 2);
+    const record: UserRecord = {
+      userId: prepared.userIds[u],
+      bias: mf.userBias[u],
+      factors: mf.userFactors.subarray(u * k, u * k + k),
+      ratedTitles: Uint16Array.from(prepared.title.subarray(from, to)),
+      ratedHalves,
+      lists,
+    };
+    records.push(record);
+    userBytes += 8 + 4 * k + 8 + 3 * (to - from) + 2 * PLATFORMS.length * top.n;
+  }
+  const shards = Math.max(1, Math.ceil(userBytes / config.targetShardBytes));
+  const byShard: UserRecord[][] = Array.from({ length: shards }, () => []);
+  for (const record of records) byShard[shardOfUser(record.userId, shards)].push(record);
+
+  const values = new Map<string, Uint8Array | string>();
+  const shardSizes: number[] = [];
+  byShard.forEach((shardRecords, s) => {
+    const bytes = encodeUserShard(shardRecords, k);
+    shardSizes.push(bytes.length);
+    values.set(dataKey(version, MODEL_KEYS.userShard(s)), bytes);
+  });
+  const baseline = baselineLists(mf.mean, mf.titleBias, platform, config.topN);
+  const blob = encodeTitleModel({
+    k,
+    shards,
+    mean: mf.mean,
+    topN: config.topN,
+    titleBias: mf.titleBias,
+    titleFactors: mf.titleFactors,
+    platform,
+    ids: titles.map((t) => t.id),
+    titles: titles.map((t) => t.title),
+    baselineLists: Object.fromEntries(PLATFORMS.map((p, i) => [p, baseline[i]])) as Record<Platform, Uint16Array>,
+  });
+  values.set(dataKey(version, MODEL_KEYS.titles), blob);
+  const storage = {
+    title_blob_bytes: blob.length,
+    shards,
+    users: records.length,
+    user_bytes_total: shardSizes.reduce((a, b) => a + b, 0),
+    shard_bytes: {
+      min: Math.min(...shardSizes),
+      mean: Math.round(shardSizes.reduce((a, b) => a + b, 0) / shards),
+      max: Math.max(...shardSizes),
+    },
+  };
+  model.report.storage = storage;
+  values.set(dataKey(version, MODEL_KEYS.report), JSON.stringify(model.report));
+  return { values, storage };
+}

@@ -1,0 +1,144 @@
+// The pipeline's entry: from ingested rating rows to a trained model, its top-N lists and its report.
+// The models are scored on a seeded holdout of unique pairs, all trained on the same remaining pairs
+// (the factorization picks its epoch count by early stopping on a validation split of them, then
+// refits on all of them). The published model is then trained on ALL pairs for that many epochs, so
+// every user's latest ratings shape it; the reported metrics are those of the holdout model, trained
+// on 90% of the pairs.
+import { PLATFORMS, type Platform } from '../../contract';
+import type { RatingRows } from '../rating-rows';
+import { Biases, GlobalMean } from './baselines';
+import { mfGain, type ModelMetrics } from './evaluation';
+import { computeMetrics, DEFAULT_THRESHOLD, LIKED_RATING, type Metrics } from './metrics';
+import { DEFAULT_MF_CONFIG, MatrixFactorization, type EpochLog, type MfConfig } from './mf';
+import { predictPairs, type ModelKind, type RatingModel } from './model';
+import { prepareRatings, ratingRowsToRaw, type PrepareStats, type PreparedRatings } from './prepare';
+import { assignHoldout, selectPairs } from './split';
+import { computeTopLists, type TopLists } from './topn';
+
+export interface RecommenderConfig extends MfConfig {
+  holdoutFraction: number;
+  threshold: number; // recommend when the prediction reaches it (the report's precision/recall/accuracy)
+  topN: number; // precomputed list length per user and platform
+  targetShardBytes: number; // user shards are sized around this
+}
+
+export const DEFAULT_RECOMMENDER_CONFIG: RecommenderConfig = {
+  ...DEFAULT_MF_CONFIG,
+  holdoutFraction: 0.1,
+  threshold: DEFAULT_THRESHOLD,
+  topN: 100,
+  targetShardBytes: 512 * 1024,
+};
+
+export interface CatalogTitle {
+  id: string;
+  title: string;
+  platform: Platform;
+}
+
+export interface ModelReport {
+  model: string;
+  hyperparameters: RecommenderConfig;
+  data: PrepareStats & { titles: number };
+  evaluation: {
+    split: string;
+    train_pairs: number;
+    test_pairs: number;
+    liked: string;
+    threshold: number;
+    models: ModelMetrics;
+    mf_gain: Record<string, number | null>;
+  };
+  training: {
+    early_stopping_curve: EpochLog[];
+    epochs: number; // chosen by early stopping; 0 = factors never beat the biases on validation
+    holdout_model_seconds: number;
+    final_model_seconds: number;
+    top_lists_seconds: number;
+    seconds: number; // everything: preparation, baselines, factorization runs, scoring, top lists
+  };
+  storage?: { title_blob_bytes: number; shards: number; users: number; user_bytes_total: number; shard_bytes: { min: number; mean: number; max: number } };
+}
+
+export interface TrainedRecommender {
+  mf: MatrixFactorization;
+  prepared: PreparedRatings; // dense user ids, rated pairs (the user records need both)
+  titlePlatform: Uint8Array; // PLATFORMS index per title
+  top: TopLists; // every user's precomputed top-N unrated titles per platform
+  config: RecommenderConfig;
+  report: ModelReport;
+}
+
+export async function trainRecommender(
+  rows: RatingRows,
+  titles: CatalogTitle[],
+  config: Partial<RecommenderConfig> = {},
+  onProgress: (message: string) => void = () => {},
+): Promise<{ model: TrainedRecommender; report: ModelReport }> {
+  const started = performance.now();
+  const cfg: RecommenderConfig = { ...DEFAULT_RECOMMENDER_CONFIG, ...config, bias: { ...DEFAULT_RECOMMENDER_CONFIG.bias, ...config.bias } };
+  const prepared = prepareRatings(ratingRowsToRaw(rows), titles.length);
+  onProgress(`recommender: ${prepared.stats.pairs} unique pairs (${prepared.stats.exact_duplicates} exact duplicates dropped, ${prepared.stats.superseded} older ratings superseded)`);
+
+  const held = assignHoldout(prepared.stats.pairs, cfg.holdoutFraction, cfg.seed);
+  const train = selectPairs(prepared, held, 0);
+  const test = selectPairs(prepared, held, 1);
+  const metrics = {} as ModelMetrics;
+  const score = (kind: ModelKind, model: RatingModel): Metrics =>
+    (metrics[kind] = computeMetrics(test.rating, predictPairs(model, test), cfg.threshold));
+
+  for (const model of [new GlobalMean(), new Biases(cfg.bias)]) {
+    await model.fit(train);
+    score(model.kind, model);
+  }
+  const holdoutStarted = performance.now();
+  // Refit on the whole training part, so the factorization sees exactly the baselines' data.
+  const holdoutModel = new MatrixFactorization({ ...cfg, refit: true });
+  await holdoutModel.fit(train, { onProgress });
+  const holdoutSeconds = (performance.now() - holdoutStarted) / 1000;
+  score('mf', holdoutModel);
+  const epochs = holdoutModel.log!.best_epochs;
+  onProgress(`recommender: holdout rmse global_mean ${metrics.global_mean.rmse.toFixed(4)}, biases ${metrics.biases.rmse.toFixed(4)}, mf ${metrics.mf.rmse.toFixed(4)} (${epochs} epochs)`);
+
+  const finalStarted = performance.now();
+  const mf = new MatrixFactorization({ ...cfg, maxEpochs: epochs, validationFraction: 0 });
+  await mf.fit(prepared, { onProgress });
+  const finalSeconds = (performance.now() - finalStarted) / 1000;
+
+  const topStarted = performance.now();
+  const titlePlatform = Uint8Array.from(titles, (t) => {
+    const p = PLATFORMS.indexOf(t.platform);
+    if (p < 0) throw new RangeError(`trainRecommender: title ${t.id} has unknown platform ${JSON.stringify(t.platform)}`);
+    return p;
+  });
+  const top = await computeTopLists(
+    { params: { k: mf.k, mean: mf.mean, userBias: mf.userBias, titleBias: mf.titleBias, userFactors: mf.userFactors, titleFactors: mf.titleFactors }, titlePlatform, rated: prepared, n: cfg.topN },
+    cfg.threads,
+  );
+  const topSeconds = (performance.now() - topStarted) / 1000;
+  onProgress(`recommender: top ${cfg.topN} lists of ${prepared.nUsers} users in ${topSeconds.toFixed(1)} s`);
+
+  const report: ModelReport = {
+    model: 'biased matrix factorization: mean + user bias + title bias + user factors . title factors, clipped to 0.5..5; deterministic parallel SGD (DSGD)',
+    hyperparameters: cfg,
+    data: { ...prepared.stats, titles: titles.length },
+    evaluation: {
+      split: `seeded ${Math.round(cfg.holdoutFraction * 100)}% holdout of unique (user, title) pairs (seed ${cfg.seed})`,
+      train_pairs: train.user.length,
+      test_pairs: test.user.length,
+      liked: `rating >= ${LIKED_RATING}`,
+      threshold: cfg.threshold,
+      models: metrics,
+      mf_gain: mfGain(metrics),
+    },
+    training: {
+      early_stopping_curve: holdoutModel.log!.curve,
+      epochs,
+      holdout_model_seconds: holdoutSeconds,
+      final_model_seconds: finalSeconds,
+      top_lists_seconds: topSeconds,
+      seconds: (performance.now() - started) / 1000,
+    },
+  };
+  return { model: { mf, prepared, titlePlatform, top, config: cfg, report }, report };
+}
