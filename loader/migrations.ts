@@ -1,0 +1,30 @@
+// Applies migrations/*.sql the way `wrangler d1 migrations apply` does (same bookkeeping table), so
+// the loader and wrangler agree on what a database already has.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { unstable_splitSqlQuery } from 'wrangler';
+
+interface D1 {
+  prepare(sql: string): { bind(...values: unknown[]): unknown; all(): Promise<{ results: unknown[] }> };
+  batch(statements: never[]): Promise<unknown>;
+}
+
+const TABLE = 'd1_migrations';
+
+export async function applyMigrations(db: D1, dir: string): Promise<string[]> {
+  await db.batch([
+    db.prepare(`CREATE TABLE IF NOT EXISTS ${TABLE}(
+      id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE,
+      applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`),
+  ] as never[]);
+  const applied = new Set(
+    ((await db.prepare(`SELECT name FROM ${TABLE}`).all()).results as { name: string }[]).map((r) => r.name),
+  );
+  const pending = readdirSync(dir).filter((f) => f.endsWith('.sql') && !applied.has(f)).sort();
+  for (const name of pending) {
+    const statements = unstable_splitSqlQuery(readFileSync(join(dir, name), 'utf8')).map((sql) => db.prepare(sql));
+    statements.push(db.prepare(`INSERT INTO ${TABLE} (name) VALUES (?1)`).bind(name) as never);
+    await db.batch(statements as never[]);
+  }
+  return pending;
+}

@@ -1,0 +1,210 @@
+// The loader's stages in order: ratings source -> catalog -> ingest -> scores -> indexes -> model
+// -> reports, producing one immutable Bundle. Publishing is a separate step (loader/publish.ts).
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARTIFACT, dataKey, type DataHealth, type Title } from '../contract';
+import { attachScores, formatCatalogReport, readCatalog } from './catalog';
+import { config as defaultConfig, type LoaderConfig } from './config';
+import { buildEdaReport } from './eda';
+import { buildQueryIndex } from './query-index';
+import { compareWithSummary, ingestRatings } from './ratings';
+import { exportRecommender, trainRecommender } from './recommender';
+import { generateStandIn, standInIsCurrent } from './standin';
+import type { Bundle } from './publish';
+import { readSummary } from './summary';
+import { stage, type Log } from './progress';
+
+export interface BuildOptions {
+  config?: LoaderConfig;
+  /** Rating files to use; default: data/ratings/*.csv, generated as a stand-in when absent. */
+  ratingsDir?: string;
+  log?: Log;
+  /** Skip training (tests of the catalog path that do not need a model). */
+  skipModel?: boolean;
+  /** Inputs already resolved by the caller (see resolveInputs). */
+  inputs?: Inputs;
+}
+
+export interface Inputs {
+  files: string[];
+  source: 'files' | 'stand-in';
+  version: string;
+}
+
+/** Finds (or generates) the rating files and hashes every input into the data version. */
+export async function resolveInputs(cfg: LoaderConfig, log: Log, ratingsDir = cfg.ratingsDir): Promise<Inputs> {
+  const { files, source } = await ensureRatings(ratingsDir, cfg, log);
+  const t0 = performance.now();
+  const version = await inputHash(files, cfg);
+  log(`  inputs hashed in ${((performance.now() - t0) / 1000).toFixed(1)}s: version ${version}`);
+  return { files, source, version };
+}
+
+export interface BuildResult {
+  bundle: Bundle;
+  qualityReport: QualityReport;
+  qualityText: string;
+  edaHtml: string;
+}
+
+export interface QualityReport {
+  version: string;
+  built_at: string;
+  ratings_source: 'files' | 'stand-in';
+  catalog: unknown;
+  ratings: unknown;
+  summary_check: unknown;
+  model: unknown;
+  timings_s: Record<string, number>;
+}
+
+/** Rating files in a directory, in numeric order (1.csv, 2.csv, ..., 10.csv). */
+export function ratingFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^\d+\.csv$/.test(f))
+    .sort((a, b) => parseInt(a) - parseInt(b))
+    .map((f) => join(dir, f));
+}
+
+/** Real files when present; otherwise the deterministic stand-in, generated if missing or stale. */
+export async function ensureRatings(
+  dir: string,
+  cfg: LoaderConfig,
+  log: Log,
+): Promise<{ files: string[]; source: 'files' | 'stand-in' }> {
+  const files = ratingFiles(dir);
+  const isStandIn = existsSync(join(dir, 'STANDIN.json'));
+  if (files.length > 0 && !isStandIn) return { files, source: 'files' };
+  if (!standInIsCurrent(dir, { seed: cfg.standInSeed, scale: 1 })) {
+    await stage(log, 'stand-in ratings', async (progress) => {
+      const result = await generateStandIn({
+        outDir: dir,
+        seed: cfg.standInSeed,
+        scale: 1,
+        summaryPath: cfg.summaryPath,
+        onProgress: (rows, total) => progress(rows, total, 'rows'),
+      });
+      return `${result.rows.toLocaleString('en-US')} rows, ${result.users.toLocaleString('en-US')} users`;
+    });
+  }
+  return { files: ratingFiles(dir), source: 'stand-in' };
+}
+
+/** The inputs' hash: loader and contract code, catalog, summary, ratings. Equal hash = equal output. */
+export async function inputHash(files: string[], cfg: LoaderConfig): Promise<string> {
+  const hash = createHash('sha256');
+  const codeDirs = ['loader', 'loader/recommender', 'contract'].map((d) => join(cfg.root, d));
+  const code = codeDirs.flatMap((d) =>
+    existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.ts')).sort().map((f) => join(d, f)) : [],
+  );
+  const titleFiles = readdirSync(cfg.titlesDir).sort().map((f) => join(cfg.titlesDir, f));
+  for (const file of [...code, ...titleFiles, cfg.summaryPath, ...files]) {
+    hash.update(file.slice(cfg.root.length) + '\0' + statSync(file).size + '\0');
+    await new Promise<void>((resolve, reject) =>
+      createReadStream(file, { highWaterMark: 1 << 20 })
+        .on('data', (chunk) => hash.update(chunk))
+        .on('end', resolve)
+        .on('error', reject),
+    );
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+export async function buildBundle(options: BuildOptions = {}): Promise<BuildResult> {
+  const cfg = options.config ?? defaultConfig;
+  const log = options.log ?? (() => {});
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: (progress: Parameters<Parameters<typeof stage>[2]>[0]) => Promise<T>, done?: (r: T) => string) => {
+    const t0 = performance.now();
+    const result = await stage(log, name, fn, done);
+    timings[name] = Math.round(performance.now() - t0) / 1000;
+    return result;
+  };
+
+  const { files, source, version } = options.inputs ?? (await resolveInputs(cfg, log, options.ratingsDir));
+
+  const { titles, report: catalogReport } = await timed('catalog', () => readCatalog(cfg.titlesDir), (r) => `${r.titles.length.toLocaleString('en-US')} titles`);
+  const titleIds = titles.map((t) => t.id);
+
+  const ingest = await timed(
+    'ingest ratings',
+    (progress) =>
+      ingestRatings({
+        files,
+        titleIds,
+        threads: cfg.threads,
+        maxRejectRatio: cfg.maxRejectRatio,
+        onProgress: (p) => progress(p.rows, undefined, 'rows', p.bytes / p.totalBytes),
+      }),
+    (r) => `${r.rows.length.toLocaleString('en-US')} rows kept, ${r.rejected.total.toLocaleString('en-US')} rejected, ${Math.round(r.totalRows / r.seconds).toLocaleString('en-US')} rows/s`,
+  );
+  const summaryCheck = source === 'files' ? compareWithSummary(ingest.perTitle, titleIds, readSummary(cfg.summaryPath)) : null;
+
+  attachScores(titles, ingest.perTitle.sum, ingest.perTitle.count);
+  const queryIndex = await timed('query indexes', async () => buildQueryIndex(titles), (b) => `${(b.byteLength / 1024).toFixed(0)} KiB`);
+
+  const kv = new Map<string, Uint8Array | string>();
+  kv.set(dataKey(version, ARTIFACT.queryIndex), queryIndex);
+
+  let modelReport: unknown = null;
+  if (!options.skipModel) {
+    const { model, report } = await timed('train recommender', () => trainRecommender(ingest.rows, titles), () => 'done');
+    modelReport = report;
+    for (const [key, value] of exportRecommender(model, titles, version)) kv.set(key, value);
+  }
+
+  const builtAt = new Date().toISOString();
+  const users = ingest.users;
+  const health: DataHealth = {
+    version,
+    built_at: builtAt,
+    ratings_source: source,
+    counts: {
+      titles: titles.length,
+      movies: titles.filter((t) => t.type === 'movie').length,
+      ratings_rows: ingest.rows.length,
+      ratings_rejected: ingest.rejected.total,
+      users,
+    },
+  };
+  kv.set(dataKey(version, ARTIFACT.health), JSON.stringify(health));
+
+  const qualityReport: QualityReport = {
+    version,
+    built_at: builtAt,
+    ratings_source: source,
+    catalog: catalogReport,
+    ratings: { total_rows: ingest.totalRows, kept_rows: ingest.rows.length, users, rejected: ingest.rejected, files: ingest.files },
+    summary_check: summaryCheck,
+    model: modelReport,
+    timings_s: timings,
+  };
+  const qualityText = formatQualityText(qualityReport, formatCatalogReport(catalogReport));
+  const edaHtml = await timed('eda report', async () => buildEdaReport({ titles, rows: ingest.rows, catalogReport, ratingsSource: source }), (h) => `${(h.length / 1024).toFixed(0)} KiB`);
+  kv.set(dataKey(version, ARTIFACT.eda), edaHtml);
+  kv.set(dataKey(version, ARTIFACT.quality), JSON.stringify(qualityReport));
+
+  return { bundle: { version, kv, titles, health }, qualityReport, qualityText, edaHtml };
+}
+
+function formatQualityText(r: QualityReport, catalogText: string): string {
+  const ratings = r.ratings as { total_rows: number; kept_rows: number; users: number; rejected: { total: number; byReason: Record<string, number> } };
+  const lines = [
+    `Data-quality report, version ${r.version}, built ${r.built_at}`,
+    `Ratings source: ${r.ratings_source}`,
+    '',
+    catalogText,
+    '',
+    'Ratings',
+    `  rows read: ${ratings.total_rows.toLocaleString('en-US')}, kept: ${ratings.kept_rows.toLocaleString('en-US')}, users: ${ratings.users.toLocaleString('en-US')}`,
+    `  rejected: ${ratings.rejected.total.toLocaleString('en-US')}`,
+    ...Object.entries(ratings.rejected.byReason).filter(([, n]) => n > 0).map(([reason, n]) => `    ${reason}: ${n.toLocaleString('en-US')}`),
+  ];
+  if (r.summary_check) lines.push('', 'Check against the committed summary', '  ' + JSON.stringify(r.summary_check));
+  lines.push('', 'Stage timings (s)', ...Object.entries(r.timings_s).map(([k, v]) => `  ${k}: ${v}`));
+  return lines.join('\n') + '\n';
+}
+
+export type { Title };
