@@ -299,7 +299,8 @@ function readRecord(bytes: Uint8Array, at: number, end: number, userId: number, 
     lists[platform] = new Uint16Array(bytes.buffer, base + p, lengths[i]);
     p += 2 * lengths[i];
   });
-  if (p !== end) throw new ModelFormatError(`user shard: record of user ${userId} has ${end - at} bytes, layout says ${p - at}`);
+  // The next record starts at the next 4-byte boundary, so up to 3 bytes of padding may follow.
+  if (p > end || end - p >= 4) throw new ModelFormatError(`user shard: record of user ${userId} has ${end - at} bytes, layout says ${p - at}`);
   return { userId, bias: view.getFloat32(at, true), factors, ratedTitles, ratedHalves, lists };
 }
 

@@ -295,7 +295,7 @@ async function sgdTrain(
     }
   }
   if (!validation) return { params: epochs === 0 ? biasesOnly(biases, train, k) : copyParams(params), bestEpochs, curve };
-  const gate = significance(baseErrors, bestErrors, config.minSignificance);
+  const gate = bestEpochs > 0 ? significance(baseErrors, bestErrors, config.minSignificance) : NO_GAIN;
   if (bestEpochs > 0 && !gate.accepted) {
     progress(`mf: validation gain of ${bestEpochs} epochs is ${gate.z.toFixed(2)} standard errors, below ${config.minSignificance}: factors dropped`);
     return { params: biasesOnly(biases, train, k), bestEpochs: 0, curve, gate: { ...gate, epochs: bestEpochs } };
@@ -303,12 +303,14 @@ async function sgdTrain(
   return { params: best ?? biasesOnly(biases, train, k), bestEpochs, curve, gate: { ...gate, epochs: bestEpochs } };
 }
 
+const NO_GAIN: FactorGate = { mse_gain: 0, standard_error: 0, z: 0, accepted: false, epochs: 0 };
+
 /** Paired test of the best epoch against the biases model on the same validation pairs: the mean
  * drop in squared error, in standard errors of that mean. Guards against keeping factors whose
  * validation gain is noise (as it is when ratings carry no user-title interaction). */
-function significance(base: Float64Array, best: Float64Array, minZ: number): FactorGate {
+export function significance(base: Float64Array, best: Float64Array, minZ: number): FactorGate {
   const n = base.length;
-  if (n < 2) return { mse_gain: 0, standard_error: 0, z: 0, accepted: false, epochs: 0 };
+  if (n < 2) return NO_GAIN;
   let sum = 0;
   for (let i = 0; i < n; i++) sum += base[i] - best[i];
   const mean = sum / n;
