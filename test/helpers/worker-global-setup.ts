@@ -1,62 +1,49 @@
-// vitest globalSetup of the "workers" project (runs in Node): builds a data bundle from the real
-// catalog with the real loader code and hands it to workerd, where test/worker/publish-bundle.ts
-// publishes it with the real publisher into the test's KV and D1.
-import { createHash } from 'node:crypto';
+// vitest globalSetup of the "workers" project (runs in Node): the real loader builds a data bundle
+// from the full catalog and a sample of the ratings (the real files when present, else the stand-in),
+// and hands it to workerd, where test/worker/publish-bundle.ts publishes it with the real publisher.
+// The built bundle is cached by input hash, so unchanged inputs cost a second on the next run.
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ARTIFACT, dataKey, type DataHealth } from '../../contract';
-import { attachScores, readCatalog } from '../../loader/catalog';
-import { buildEdaReport } from '../../loader/eda';
-import type { Bundle } from '../../loader/publish';
+import type { Title } from '../../contract';
+import { loadCachedBundle, saveBundle } from '../../loader/bundle-cache';
+import { config } from '../../loader/config';
+import { buildBundle, ensureRatings, inputHash } from '../../loader/pipeline';
+import type { Log } from '../../loader/progress';
 import { buildQueryIndex } from '../../loader/query-index';
 import { readSummary } from '../../loader/summary';
 import { packBundle } from '../worker/bundle-transport';
+import { sampleRatings } from './ratings-sample';
 
-/**
- * The full catalog scored with the committed summary's exact means, which are also what a full
- * stand-in load computes (the stand-in reproduces every title's rating_sum and n_ratings).
- */
-const NO_RATING_ROWS = { length: 0, user: new Int32Array(0), title: new Uint16Array(0), half: new Uint8Array(0), ts: new Uint32Array(0) };
+/** One user in this many, with all their ratings: ~5,800 users, ~550,000 rows. */
+const SAMPLE_EVERY = 20;
+const CACHE_DIR = join(config.root, '.cache/worker-tests');
 
-async function buildTestBundle(): Promise<Bundle> {
-  const { titles, report } = await readCatalog();
-  const byId = new Map(readSummary().map((s) => [s.movieId, s]));
-  const sum = new Float64Array(titles.length);
-  const count = new Uint32Array(titles.length);
-  titles.forEach((t, i) => {
-    const s = byId.get(t.id);
-    if (s) {
-      sum[i] = s.rating_sum;
-      count[i] = s.n_ratings;
-    }
-  });
-  attachScores(titles, sum, count);
-  const queryIndex = buildQueryIndex(titles);
-  const version = `test-${createHash('sha256').update(queryIndex).digest('hex').slice(0, 12)}`;
-  const ratingsRows = count.reduce((a, b) => a + b, 0);
-  const health: DataHealth = {
-    version,
-    built_at: new Date().toISOString(),
-    ratings_source: 'stand-in',
-    counts: {
-      titles: titles.length,
-      movies: titles.filter((t) => t.type === 'movie').length,
-      ratings_rows: ratingsRows,
-      ratings_rejected: 0,
-      users: 0,
-    },
-  };
-  const kv = new Map<string, Uint8Array | string>([
-    [dataKey(version, ARTIFACT.queryIndex), queryIndex],
-    [dataKey(version, ARTIFACT.health), JSON.stringify(health)],
-    // The catalog half of the report (the bundle carries no rating rows), so /eda answers as after a load.
-    [dataKey(version, ARTIFACT.eda), buildEdaReport({ titles, rows: NO_RATING_ROWS, catalogReport: report, ratingsSource: 'stand-in' })],
-  ]);
-  return { version, kv, titles, health };
+const log: Log = (line) => process.stderr.write(`[worker tests] ${line}\n`);
+
+/** The catalog's query index with the committed summary's exact means as scores. */
+function summaryMeansIndex(titles: Title[]): Uint8Array {
+  const byId = new Map(readSummary(config.summaryPath).map((s) => [s.movieId, s]));
+  return buildQueryIndex(
+    titles.map((t) => {
+      const s = byId.get(t.id);
+      return s && s.n_ratings > 0 ? { ...t, score: s.rating_sum / s.n_ratings, n_ratings: s.n_ratings } : { ...t, score: null, n_ratings: 0 };
+    }),
+  );
 }
 
 export default async function setup(project: TestProject): Promise<void> {
   const t0 = performance.now();
-  const bundle = await buildTestBundle();
-  project.provide('workerBundle', packBundle(bundle, 'summary-means'));
-  console.log(`[worker tests] bundle ${bundle.version}: ${bundle.titles.length} titles, built in ${Math.round(performance.now() - t0)} ms`);
+  const { files, source } = await ensureRatings(config.ratingsDir, config, log);
+  const sample = await sampleRatings(files, SAMPLE_EVERY, CACHE_DIR);
+  const version = await inputHash(sample, config);
+  const bundleDir = join(CACHE_DIR, 'bundles');
+  let bundle = loadCachedBundle(bundleDir, version);
+  if (!bundle) {
+    log(`building bundle ${version} from the ratings of 1 user in ${SAMPLE_EVERY} (${source})`);
+    bundle = (await buildBundle({ config, inputs: { files: sample, source, version }, log })).bundle;
+    saveBundle(bundleDir, bundle, 1);
+  }
+  const packed = await packBundle({ ...bundle, scores: 'ratings-sample', summaryMeansIndex: summaryMeansIndex(bundle.titles) });
+  project.provide('workerBundle', packed);
+  log(`bundle ${bundle.version}: ${bundle.titles.length} titles, ${bundle.health.counts.ratings_rows} rating rows, ${bundle.kv.size} KV values (${(packed.length / 2 ** 20).toFixed(1)} MiB to workerd), ready in ${Math.round(performance.now() - t0)} ms`);
 }

@@ -3,7 +3,6 @@
 // release year (x unit, x threshold), plus years absent from the catalog.
 // Thousands of requests, so they go straight to the worker's exported fetch handler (callWorker).
 import { describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import {
   actor,
   ARTIFACT,
@@ -16,11 +15,11 @@ import {
   scoreCount,
   type Platform,
 } from '../../contract';
-import { unpackBundle } from './bundle-transport';
+import { testBundle } from './bundle-transport';
 import { scanActor, scanMaxDuration, scanMovies, scanScoreCount } from './catalog-scan';
 import { callWorker as get, problemOf } from './client';
 
-const bundle = unpackBundle(inject('workerBundle'));
+const bundle = await testBundle();
 const index = decodeQueryIndex(bundle.kv.get(dataKey(bundle.version, ARTIFACT.queryIndex)) as Uint8Array);
 const titles = bundle.titles;
 const YEARS = [...index.years, 0, 1800, 2030, 9999];

@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { inject } from 'vitest';
 import { ARTIFACT, CURRENT_KEY, dataKey, type DataPointer } from '../../contract';
 import { clearDataCache, loadQueryIndex, POINTER_TTL_MS, readPointer, type KVReader } from '../../worker/data';
 import { handleRequest } from '../../worker/router';
+import { testBundle } from './bundle-transport';
 
-const bundle = inject('workerBundle');
+const bundle = await testBundle();
 const indexKey = dataKey(bundle.version, ARTIFACT.queryIndex);
 
 /** The real KV binding, with every read recorded (so tests can count them). */

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { CURRENT_KEY, type DataPointer } from '../../contract';
 import { get } from './client';
+import { testBundle } from './bundle-transport';
 
-const bundle = inject('workerBundle');
+const bundle = await testBundle();
 
 describe('/health', () => {
   it('reports the live version, its build and publish times, ratings source and counts', async () => {

@@ -2,10 +2,10 @@
 // a client sends reaches a 500.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { callWorker as call, get, problemOf } from './client';
+import { testBundle } from './bundle-transport';
 
-const bundle = inject('workerBundle');
+const bundle = await testBundle();
 
 function expectCommonHeaders(response: Response, where: string): void {
   expect(response.headers.get('X-Request-Id'), where).toMatch(/^[\w.:-]+$/);

@@ -1,12 +1,13 @@
 // /titles, /titles/{id}, /titles.csv and /eda against the real catalog published into D1 and KV,
 // compared with a plain scan of the same titles.
 import { env, exports } from 'cloudflare:workers';
-import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ARTIFACT, compareCodePoints, dataKey, TITLE_COLUMNS, type Title } from '../../contract';
 import type { ProblemBody } from '../../worker/problem';
 import { csvField } from '../../worker/titles';
+import { testBundle } from './bundle-transport';
 
-const bundle = inject('workerBundle');
+const bundle = await testBundle();
 const byId = [...bundle.titles].sort((a, b) => compareCodePoints(a.id, b.id));
 
 function get(path: string, init: RequestInit = {}): Promise<Response> {
