@@ -9,7 +9,7 @@ import type { RatingRows } from '../rating-rows';
 import { Biases, GlobalMean } from './baselines';
 import { mfGain, type ModelMetrics } from './evaluation';
 import { computeMetrics, DEFAULT_THRESHOLD, LIKED_RATING, type Metrics } from './metrics';
-import { DEFAULT_MF_CONFIG, MatrixFactorization, type EpochLog, type MfConfig } from './mf';
+import { DEFAULT_MF_CONFIG, MatrixFactorization, type EpochLog, type FactorGate, type MfConfig } from './mf';
 import { predictPairs, type ModelKind, type RatingModel } from './model';
 import { prepareRatings, ratingRowsToRaw, type PrepareStats, type PreparedRatings } from './prepare';
 import { assignHoldout, selectPairs } from './split';
@@ -27,7 +27,7 @@ export const DEFAULT_RECOMMENDER_CONFIG: RecommenderConfig = {
   holdoutFraction: 0.1,
   threshold: DEFAULT_THRESHOLD,
   topN: 100,
-  targetShardBytes: 512 * 1024,
+  targetShardBytes: 256 * 1024,
 };
 
 export interface CatalogTitle {
@@ -52,6 +52,7 @@ export interface ModelReport {
   training: {
     early_stopping_curve: EpochLog[];
     epochs: number; // chosen by early stopping; 0 = factors never beat the biases on validation
+    factor_gate: FactorGate | undefined; // the factors' validation gain over the biases, in standard errors
     holdout_model_seconds: number;
     final_model_seconds: number;
     top_lists_seconds: number;
@@ -134,6 +135,7 @@ export async function trainRecommender(
     training: {
       early_stopping_curve: holdoutModel.log!.curve,
       epochs,
+      factor_gate: holdoutModel.log!.factor_gate,
       holdout_model_seconds: holdoutSeconds,
       final_model_seconds: finalSeconds,
       top_lists_seconds: topSeconds,
