@@ -28,7 +28,8 @@ export function normalizeName(raw: string): string {
     .replace(/\s+/g, ' ');
 }
 
-const PLATFORM_ALIASES: Record<string, Platform> = {
+// Maps, not object literals: a lookup of "__proto__" or "constructor" must miss, not find Object.prototype.
+const PLATFORM_ALIASES = new Map<string, Platform>(Object.entries({
   amazon: 'amazon',
   'amazon prime': 'amazon',
   'amazon prime video': 'amazon',
@@ -39,29 +40,29 @@ const PLATFORM_ALIASES: Record<string, Platform> = {
   'disney plus': 'disney',
   hulu: 'hulu',
   netflix: 'netflix',
-};
-export const PLATFORM_ALIAS_NAMES = Object.keys(PLATFORM_ALIASES);
+} satisfies Record<string, Platform>));
+export const PLATFORM_ALIAS_NAMES = [...PLATFORM_ALIASES.keys()];
 
 /** Canonical platform for a user-typed name, or undefined. */
 export function parsePlatform(raw: string): Platform | undefined {
-  return PLATFORM_ALIASES[normalizeName(raw)];
+  return PLATFORM_ALIASES.get(normalizeName(raw));
 }
 
 export const DURATION_TYPES = ['min', 'season'] as const;
 export type DurationType = (typeof DURATION_TYPES)[number];
 
-const DURATION_ALIASES: Record<string, DurationType> = {
+const DURATION_ALIASES = new Map<string, DurationType>(Object.entries({
   min: 'min',
   mins: 'min',
   minute: 'min',
   minutes: 'min',
   season: 'season',
   seasons: 'season',
-};
-export const DURATION_ALIAS_NAMES = Object.keys(DURATION_ALIASES);
+} satisfies Record<string, DurationType>));
+export const DURATION_ALIAS_NAMES = [...DURATION_ALIASES.keys()];
 
 export function parseDurationType(raw: string): DurationType | undefined {
-  return DURATION_ALIASES[normalizeName(raw)];
+  return DURATION_ALIASES.get(normalizeName(raw));
 }
 
 /** Plain code-point order (never localeCompare): the tie-break rule of every query. */

@@ -2,11 +2,9 @@
 // describes itself in the OpenAPI document (openapi.ts reads the same objects), so the two cannot drift.
 import {
   DURATION_ALIAS_NAMES,
-  DURATION_TYPES,
   parseDurationType,
   parsePlatform,
   PLATFORM_ALIAS_NAMES,
-  PLATFORMS,
   type DurationType,
   type Platform,
 } from '../contract';
@@ -115,19 +113,13 @@ export const SCORE: ParamKind<number> = {
   canonical: String,
 };
 
-function isOneOf<T extends string>(values: readonly T[], value: unknown): value is T {
-  return (values as readonly unknown[]).includes(value);
-}
-
 export const PLATFORM: ParamKind<Platform> = {
   schema: { type: 'string', enum: PLATFORM_ALIAS_NAMES },
   allowed: PLATFORM_ALIAS_NAMES,
   format: 'a platform name or alias, matched ignoring case, accents and extra spaces; answers give the canonical name',
   parse(raw) {
     const platform = parsePlatform(raw);
-    // Checked against the list, not for truthiness: an alias table lookup of "__proto__" or
-    // "constructor" yields Object.prototype members, not undefined.
-    return isOneOf(PLATFORMS, platform) ? { ok: true, value: platform } : { ok: false, reason: `${quote(raw)} is not a known platform` };
+    return platform ? { ok: true, value: platform } : { ok: false, reason: `${quote(raw)} is not a known platform` };
   },
   canonical: String,
 };
@@ -138,7 +130,7 @@ export const DURATION_TYPE: ParamKind<DurationType> = {
   format: 'a duration unit: min (mins, minute, minutes) or season (seasons), matched ignoring case',
   parse(raw) {
     const unit = parseDurationType(raw);
-    return isOneOf(DURATION_TYPES, unit) ? { ok: true, value: unit } : { ok: false, reason: `${quote(raw)} is not a duration unit` };
+    return unit ? { ok: true, value: unit } : { ok: false, reason: `${quote(raw)} is not a duration unit` };
   },
   canonical: String,
 };

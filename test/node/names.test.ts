@@ -25,3 +25,10 @@ describe('normalizeName', () => {
     expect(['b', 'a', 'B', 'é'].sort(compareCodePoints)).toEqual(['B', 'a', 'b', 'é']);
   });
 });
+
+describe('lookups never reach Object.prototype', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('%s is not a platform or unit', (name) => {
+    expect(parsePlatform(name)).toBeUndefined();
+    expect(parseDurationType(name)).toBeUndefined();
+  });
+});
