@@ -21,7 +21,9 @@
 //   56  f32    titleBias[T]; f32 titleFactors[T * k] (row t = factors of title t)
 //       u8     platform[T] (PLATFORMS index); pad to 2
 //       u16    baseline lists, concatenated in PLATFORMS order (title indices, best first); pad to 4
-//       u8     JSON[J]: {"ids": string[T], "titles": string[T], "report"?: unknown}
+//       u8     JSON[J]: {"ids": string[T], "titles": string[T], "types": (string|null)[T],
+//              "years": (number|null)[T], "names": {index: normalizeName(title)} where that differs
+//              from the title, "unrated": indices of titles without ratings (biases/factors untrained)}
 //
 // User shard, format version 1:
 //   0   u8[4]  magic "RMUS"
@@ -44,7 +46,7 @@
 // factors, recomputed from the blob in microseconds, so nothing is stored twice. The overall top
 // list is the merge of the platform lists (each title has one platform, so the overall top N is
 // always among the platform top Ns).
-import { PLATFORMS, type Platform } from './names';
+import { normalizeName, PLATFORMS, type Platform } from './names';
 
 export const MODEL_FORMAT_VERSION = 1;
 export const MODEL_KEYS = {
@@ -90,6 +92,9 @@ export interface TitleModel {
   platform: Uint8Array; // PLATFORMS index per title
   ids: string[];
   titles: string[];
+  types: (string | null)[]; // "movie" / "tv show", to tell same-named titles apart
+  releaseYears: (number | null)[];
+  unrated: number[]; // titles nobody rated: the model knows nothing about them
   /** Unknown users' lists: per platform, titles by mean + title bias, best first. */
   baselineLists: Record<Platform, Uint16Array>;
 }
@@ -100,7 +105,15 @@ export function encodeTitleModel(m: TitleModel): Uint8Array {
   if (m.titleFactors.length !== T * m.k || m.platform.length !== T || m.ids.length !== T || m.titles.length !== T) {
     throw new RangeError('encodeTitleModel: arrays disagree on the number of titles');
   }
-  const json = new TextEncoder().encode(JSON.stringify({ ids: m.ids, titles: m.titles }));
+  if (m.types.length !== T || m.releaseYears.length !== T) throw new RangeError('encodeTitleModel: types or years have the wrong length');
+  const names: Record<number, string> = {};
+  m.titles.forEach((title, t) => {
+    const name = normalizeName(title);
+    if (name !== title) names[t] = name;
+  });
+  const json = new TextEncoder().encode(
+    JSON.stringify({ ids: m.ids, titles: m.titles, types: m.types, years: m.releaseYears, names, unrated: m.unrated }),
+  );
   const lists = PLATFORMS.map((p) => m.baselineLists[p]);
   const layout = new Layout(TITLE_HEADER_BYTES);
   const biasAt = layout.take(T * 4, 4);
@@ -132,7 +145,12 @@ export function encodeTitleModel(m: TitleModel): Uint8Array {
   return bytes;
 }
 
-export function decodeTitleModel(value: ArrayBuffer | Uint8Array): TitleModel {
+/** A decoded blob also carries normalizeName of every title, for matching user-typed titles. */
+export interface DecodedTitleModel extends TitleModel {
+  names: string[];
+}
+
+export function decodeTitleModel(value: ArrayBuffer | Uint8Array): DecodedTitleModel {
   const bytes = aligned(value);
   const view = header(bytes, TITLE_MAGIC, TITLE_HEADER_BYTES);
   const T = view.getUint32(12, true);
@@ -146,8 +164,10 @@ export function decodeTitleModel(value: ArrayBuffer | Uint8Array): TitleModel {
   const listsAt = layout.take(counts.reduce((a, c) => a + c, 0) * 2, 2);
   const jsonAt = layout.take(jsonLength, 4);
   if (layout.end !== bytes.length) throw new ModelFormatError(`title blob: sections end at ${layout.end}, value has ${bytes.length} bytes`);
-  const parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(jsonAt, jsonAt + jsonLength))) as { ids: string[]; titles: string[] };
-  if (parsed.ids?.length !== T || parsed.titles?.length !== T) throw new ModelFormatError('title blob: id or title list has the wrong length');
+  const parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(jsonAt, jsonAt + jsonLength))) as TitleJson;
+  for (const list of [parsed.ids, parsed.titles, parsed.types, parsed.years]) {
+    if (list?.length !== T) throw new ModelFormatError('title blob: a title list has the wrong length');
+  }
   const baselineLists = {} as Record<Platform, Uint16Array>;
   let at = listsAt;
   PLATFORMS.forEach((p, i) => {
@@ -164,8 +184,21 @@ export function decodeTitleModel(value: ArrayBuffer | Uint8Array): TitleModel {
     platform: bytes.subarray(platformAt, platformAt + T),
     ids: parsed.ids,
     titles: parsed.titles,
+    types: parsed.types,
+    releaseYears: parsed.years,
+    unrated: parsed.unrated ?? [],
     baselineLists,
+    names: parsed.titles.map((title, t) => parsed.names[t] ?? title),
   };
+}
+
+interface TitleJson {
+  ids: string[];
+  titles: string[];
+  types: (string | null)[];
+  years: (number | null)[];
+  names: Record<string, string>;
+  unrated?: number[];
 }
 
 // ---------------------------------------------------------------------------------------------

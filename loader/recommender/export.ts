@@ -74,6 +74,9 @@ export function buildRecommenderExport(model: TrainedRecommender, titles: Catalo
     platform,
     ids: titles.map((t) => t.id),
     titles: titles.map((t) => t.title),
+    types: titles.map((t) => t.type ?? null),
+    releaseYears: titles.map((t) => t.release_year ?? null),
+    unrated: unratedTitles(prepared.title, titles.length),
     baselineLists: Object.fromEntries(PLATFORMS.map((p, i) => [p, baseline[i]])) as Record<Platform, Uint16Array>,
   });
   values.set(dataKey(version, MODEL_KEYS.titles), blob);
@@ -91,4 +94,12 @@ export function buildRecommenderExport(model: TrainedRecommender, titles: Catalo
   model.report.storage = storage;
   values.set(dataKey(version, MODEL_KEYS.report), JSON.stringify(model.report));
   return { values, storage };
+}
+
+function unratedTitles(ratedTitle: Int32Array, nTitles: number): number[] {
+  const rated = new Uint8Array(nTitles);
+  for (let i = 0; i < ratedTitle.length; i++) rated[ratedTitle[i]] = 1;
+  const unrated: number[] = [];
+  for (let t = 0; t < nTitles; t++) if (!rated[t]) unrated.push(t);
+  return unrated;
 }

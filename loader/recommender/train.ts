@@ -34,6 +34,8 @@ export interface CatalogTitle {
   id: string;
   title: string;
   platform: Platform;
+  type?: string; // shown with same-named candidates
+  release_year?: number;
 }
 
 export interface ModelReport {

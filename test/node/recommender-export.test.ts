@@ -10,6 +10,7 @@ import {
   findUserRecord,
   MODEL_KEYS,
   ModelFormatError,
+  normalizeName,
   PLATFORMS,
   ratingOf,
   scoreTitle,
@@ -36,7 +37,10 @@ function randomTitleModel(seed: number, T: number, k: number): TitleModel {
     titleFactors: Float32Array.from({ length: T * k }, () => random() - 0.5),
     platform,
     ids: Array.from({ length: T }, (_, t) => `${'adhn'[platform[t]]}s${t + 1}`),
-    titles: Array.from({ length: T }, (_, t) => `title ${t} ✓ "quoted"\nsecond line`),
+    titles: Array.from({ length: T }, (_, t) => (t % 3 ? `title ${t} ✓ "quoted"\nsecond line` : `amélie  ${t}`)),
+    types: Array.from({ length: T }, (_, t) => (t % 2 ? 'movie' : 'tv show')),
+    releaseYears: Array.from({ length: T }, (_, t) => (t % 5 ? 1990 + t : null)),
+    unrated: [1, 4],
     baselineLists: Object.fromEntries(PLATFORMS.map((p, i) => [p, Uint16Array.from({ length: i + 1 }, (_, j) => j * 2)])) as Record<Platform, Uint16Array>,
   };
 }
@@ -74,6 +78,11 @@ describe('title blob layout', () => {
     expect(decoded.platform).toEqual(model.platform);
     expect(decoded.ids).toEqual(model.ids);
     expect(decoded.titles).toEqual(model.titles);
+    expect(decoded.types).toEqual(model.types);
+    expect(decoded.releaseYears).toEqual(model.releaseYears);
+    expect(decoded.unrated).toEqual([1, 4]);
+    expect(decoded.names).toEqual(model.titles.map(normalizeName));
+    expect(decoded.names[0]).toBe('amelie 0');
     for (const p of PLATFORMS) expect(decoded.baselineLists[p]).toEqual(model.baselineLists[p]);
   });
 
@@ -140,7 +149,7 @@ describe('exportRecommender', () => {
   const random = seededRandom(4);
   const titles: CatalogTitle[] = Array.from({ length: T }, (_, t) => {
     const platform = PLATFORMS[random() < 0.06 ? 1 : Math.floor(random() * 4)];
-    return { id: `${platform[0]}s${t + 1}`, title: `title ${t}`, platform };
+    return { id: `${platform[0]}s${t + 1}`, title: `title ${t}`, platform, type: 'movie', release_year: 2000 + (t % 20) };
   });
   let model: TrainedRecommender;
   let values: Map<string, Uint8Array | string>;
@@ -165,6 +174,8 @@ describe('exportRecommender', () => {
     expect(report.evaluation.models.mf.rmse).toBeLessThan(report.evaluation.models.biases.rmse);
     expect(blob.ids).toEqual(titles.map((t) => t.id));
     expect(blob.titles).toEqual(titles.map((t) => t.title));
+    expect(blob.releaseYears).toEqual(titles.map((t) => t.release_year));
+    expect(blob.unrated).toEqual([]);
     expect(Array.from(blob.platform)).toEqual(titles.map((t) => PLATFORMS.indexOf(t.platform)));
   });
 
