@@ -29,6 +29,16 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        // Debian's chromium against `wrangler dev` serving a freshly loaded data version.
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

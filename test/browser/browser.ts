@@ -1,0 +1,70 @@
+// Debian's chromium driven by playwright-core (no browser download), with a page that records every
+// request leaving the origin and every uncaught script error, and optional demo frames.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+export interface TrackedPage {
+  page: Page;
+  context: BrowserContext;
+  /** Requests to anywhere but the server under test (blocked, and a test failure). */
+  foreign: string[];
+  /** Uncaught errors thrown by the page's scripts, and Content-Security-Policy violations. */
+  errors: string[];
+}
+
+/** A fresh context whose requests may only go to `origin`; anything else is aborted and recorded. */
+export async function openTrackedPage(browser: Browser, origin: string, viewport = { width: 1280, height: 800 }): Promise<TrackedPage> {
+  // Reduced motion: no smooth scrolling or spinners mid-animation in screenshots.
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce' });
+  const foreign: string[] = [];
+  const errors: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`${origin}/`) || url === origin) return route.continue();
+    foreign.push(url);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text());
+  });
+  return { page, context, foreign, errors };
+}
+
+/**
+ * Demo frames: when DEMO_FRAMES names a directory, each call saves the viewport with `focus`
+ * scrolled into view; scripts/demo.ts turns the frames into the recording. Otherwise a no-op.
+ */
+let frameNumber = 0;
+export async function demoFrame(page: Page, name: string, focus?: Locator): Promise<void> {
+  const dir = process.env.DEMO_FRAMES;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  if (focus) {
+    await focus.evaluate((node) => node.scrollIntoView({ block: 'center' }));
+  }
+  await page.waitForTimeout(150); // let smooth layout settle (spinners gone, fonts laid out)
+  frameNumber++;
+  await page.screenshot({ path: join(dir, `${String(frameNumber).padStart(2, '0')}-${name}.png`) });
+}
