@@ -13,7 +13,7 @@ const OUT_DIR = join(ROOT, 'docs');
 const SECONDS_PER_FRAME = 1.8;
 const GIF_WIDTH = 960;
 /** The frame that stands for the product in the README. */
-const STILL_FRAME = 'recommend';
+const STILL_FRAME = 'top-picks';
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   const result = spawnSync(command, args, { cwd: ROOT, env, stdio: 'inherit' });

@@ -33,7 +33,7 @@ export interface TrackedPage {
 }
 
 /** A fresh context whose requests may only go to `origin`; anything else is aborted and recorded. */
-export async function openTrackedPage(browser: Browser, origin: string, viewport = { width: 1280, height: 800 }): Promise<TrackedPage> {
+export async function openTrackedPage(browser: Browser, origin: string, viewport = { width: 1280, height: 900 }): Promise<TrackedPage> {
   // Reduced motion: no smooth scrolling or spinners mid-animation in screenshots.
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce' });
   const foreign: string[] = [];
@@ -62,7 +62,8 @@ export async function demoFrame(page: Page, name: string, focus?: Locator): Prom
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   if (focus) {
-    await focus.evaluate((node) => node.scrollIntoView({ block: 'center' }));
+    // 'start' honours the page's scroll-padding-top, so the sticky top bar covers nothing.
+    await focus.evaluate((node) => node.scrollIntoView({ block: 'start' }));
   }
   await page.waitForTimeout(150); // let smooth layout settle (spinners gone, fonts laid out)
   frameNumber++;

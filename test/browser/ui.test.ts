@@ -91,7 +91,7 @@ describe('the web UI', () => {
     await titleBox.pressSequentially('the irishm', { delay: 20 });
     const option = page.getByRole('option', { name: /^the irishman/ }).first();
     await option.waitFor();
-    await demoFrame(page, 'title-suggestions', one);
+    await demoFrame(page, 'title-suggestions', page.locator('#recommender'));
     await titleBox.press('ArrowDown'); // keyboard only: highlight the best match, Enter picks it
     await expect.poll(() => titleBox.getAttribute('aria-activedescendant')).toBeTruthy();
     await titleBox.press('Enter');
@@ -104,7 +104,7 @@ describe('the web UI', () => {
     const answer = one.locator('.answer');
     await expect.poll(() => answer.locator('.verdict .badge').textContent()).toBe(expected.recommend ? '✓ Recommend' : '✗ Not recommended');
     expect(await answer.textContent()).toContain(expected.predicted_rating.toFixed(2));
-    await demoFrame(page, 'recommend', one);
+    await demoFrame(page, 'recommend', page.locator('#recommender'));
 
     const top = card(page, 'Top picks for a user');
     await top.getByLabel('User id').fill(String(userId));
@@ -116,7 +116,7 @@ describe('the web UI', () => {
     await expect.poll(() => top.locator('.ranked li').count()).toBe(5);
     const shownIds = await top.locator('.ranked li code').allTextContents();
     expect(shownIds).toEqual(expectedTop.items.map((i) => i.movie_id));
-    await demoFrame(page, 'top-picks', top);
+    await demoFrame(page, 'top-picks', page.locator('#recommender'));
     expectCleanPages();
   });
 
