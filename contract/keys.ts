@@ -1,15 +1,30 @@
-// KV key names shared by loader and worker. Data keys are immutable and versioned; only the
-// pointer changes, so readers may cache data keys for as long as they like.
+// KV key names shared by loader and worker.
+//
+// Values live under content-addressed, immutable keys (`blob/<sha256>`); a data version is a
+// manifest naming the blob of each artifact. The single mutable key, the pointer, embeds the live
+// manifest, so one read resolves every artifact and a worker reads at most two keys per request
+// (pointer, then the blob), both cacheable: blobs forever, the pointer for seconds. Publishing
+// writes only blobs the store does not already hold, so an update rewrites only what changed.
 
-/** The single mutable key: JSON `DataPointer` naming the live version. */
+/** The single mutable key: JSON `DataPointer` (the live manifest plus when it went live). */
 export const CURRENT_KEY = 'meta/current';
+/** JSON `PublishHistory`: the versions that went live, newest first (for rollback and cleanup). */
+export const HISTORY_KEY = 'meta/history';
 
-/** Immutable key of one artifact of one data version. */
-export function dataKey(version: string, name: string): string {
-  return `v/${version}/${name}`;
+export const BLOB_PREFIX = 'blob/';
+export const MANIFEST_PREFIX = 'manifest/';
+
+/** Immutable key of a value, from the hex SHA-256 of its bytes. */
+export function blobKey(sha256Hex: string): string {
+  return `${BLOB_PREFIX}${sha256Hex}`;
 }
 
-/** Artifact names under a version. */
+/** Where the manifest of a version is kept (rollback reads it back). */
+export function manifestKey(version: string): string {
+  return `${MANIFEST_PREFIX}${version}`;
+}
+
+/** Artifact names of a data version (the recommender adds its own, see contract/model.ts). */
 export const ARTIFACT = {
   queryIndex: 'query-index', // binary, see contract/indexes.ts
   health: 'health', // JSON DataHealth
@@ -17,9 +32,28 @@ export const ARTIFACT = {
   quality: 'data-quality.json', // the loader's data-quality report
 } as const;
 
-export interface DataPointer {
+export interface Manifest {
   version: string;
+  built_at: string;
+  /** The version this one was derived from (incremental folds), or null for a full load. */
+  parent: string | null;
+  /** Artifact name -> blob key. */
+  artifacts: Record<string, string>;
+  /** What D1 must hold for this version before it may go live. */
+  titles: { rows: number; checksum: string };
+}
+
+export interface DataPointer extends Manifest {
   published_at: string; // ISO time the pointer flipped
+}
+
+export interface PublishHistory {
+  versions: { version: string; published_at: string }[];
+}
+
+/** The blob key of an artifact of the live version, or undefined when the version lacks it. */
+export function artifactKey(pointer: Manifest, name: string): string | undefined {
+  return Object.hasOwn(pointer.artifacts, name) ? pointer.artifacts[name] : undefined;
 }
 
 /** What /health reports about a data version; written by the loader next to the data. */
@@ -28,4 +62,12 @@ export interface DataHealth {
   built_at: string;
   ratings_source: 'files' | 'stand-in';
   counts: { titles: number; movies: number; ratings_rows: number; ratings_rejected: number; users: number };
+}
+
+
+/** The content key of a value: the loader and the worker's incremental fold derive keys the same way. */
+export async function contentKey(value: Uint8Array | string): Promise<string> {
+  const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return blobKey([...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''));
 }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACT, dataKey, type DataHealth, type Title } from '../contract';
+import { ARTIFACT, type DataHealth, type Title } from '../contract';
 import { attachScores, formatCatalogReport, readCatalog } from './catalog';
 import { config as defaultConfig, type LoaderConfig } from './config';
 import { buildEdaReport } from './eda';
@@ -146,13 +146,13 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
   const queryIndex = await timed('query indexes', async () => buildQueryIndex(titles), (b) => `${(b.byteLength / 1024).toFixed(0)} KiB`);
 
   const kv = new Map<string, Uint8Array | string>();
-  kv.set(dataKey(version, ARTIFACT.queryIndex), queryIndex);
+  kv.set(ARTIFACT.queryIndex, queryIndex);
 
   let modelReport: unknown = null;
   if (!options.skipModel) {
     const { model, report } = await timed('train recommender', () => trainRecommender(ingest.rows, titles), () => 'done');
     modelReport = report;
-    for (const [key, value] of exportRecommender(model, titles, version)) kv.set(key, value);
+    for (const [name, value] of exportRecommender(model, titles)) kv.set(name, value);
   }
 
   const builtAt = new Date().toISOString();
@@ -169,7 +169,7 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
       users,
     },
   };
-  kv.set(dataKey(version, ARTIFACT.health), JSON.stringify(health));
+  kv.set(ARTIFACT.health, JSON.stringify(health));
 
   const qualityReport: QualityReport = {
     version,
@@ -183,8 +183,8 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
   };
   const qualityText = formatQualityText(qualityReport, formatCatalogReport(catalogReport));
   const edaHtml = await timed('eda report', async () => buildEdaReport({ titles, rows: ingest.rows, catalogReport, ratingsSource: source }), (h) => `${(h.length / 1024).toFixed(0)} KiB`);
-  kv.set(dataKey(version, ARTIFACT.eda), edaHtml);
-  kv.set(dataKey(version, ARTIFACT.quality), JSON.stringify(qualityReport));
+  kv.set(ARTIFACT.eda, edaHtml);
+  kv.set(ARTIFACT.quality, JSON.stringify(qualityReport));
 
   return { bundle: { version, kv, titles, health }, qualityReport, qualityText, edaHtml };
 }

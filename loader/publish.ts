@@ -1,56 +1,245 @@
-// Writes a built data version into KV and D1, then flips the pointer. Runtime-agnostic on purpose:
-// the local publish (Miniflare from Node) and the worker tests (env bindings inside workerd) run this
-// same code against the same binding interfaces.
-import { CURRENT_KEY, TITLE_COLUMNS, type DataHealth, type DataPointer, type Title } from '../contract';
+// Publishing a built data version: content-addressed blobs, D1 rows, verification, then one pointer
+// flip. Runtime-agnostic on purpose: the local publish (wrangler's platform proxy from Node) and the
+// worker tests (env bindings inside workerd) run this same code against the same binding interfaces.
+//
+// Crash safety: everything before the flip writes only keys and rows no reader looks at (new blobs,
+// rows of the new version), so a load killed at any point leaves readers on the previous complete
+// version, and a rerun finds the blobs already there and completes.
+import {
+  BLOB_PREFIX,
+  contentKey,
+  CURRENT_KEY,
+  HISTORY_KEY,
+  manifestKey,
+  MANIFEST_PREFIX,
+  TITLE_COLUMNS,
+  type DataHealth,
+  type DataPointer,
+  type Manifest,
+  type PublishHistory,
+  type Title,
+} from '../contract';
 
 /** The subset of KVNamespace the publisher uses. */
 export interface KVWriter {
   put(key: string, value: string | ArrayBuffer): Promise<void>;
   get(key: string, type: 'text'): Promise<string | null>;
+  get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
+  list(options: { prefix: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
+  delete(key: string): Promise<void>;
 }
 /** The subset of D1Database the publisher uses. */
 export interface D1Writer {
-  prepare(sql: string): { bind(...values: unknown[]): unknown };
+  prepare(sql: string): {
+    bind(...values: unknown[]): { all<T = Record<string, unknown>>(): Promise<{ results: T[] }> };
+    all<T = Record<string, unknown>>(): Promise<{ results: T[] }>;
+  };
   batch(statements: never[]): Promise<unknown[]>;
+}
+export interface Stores {
+  kv: KVWriter;
+  db: D1Writer;
 }
 
 export interface Bundle {
   version: string;
-  /** Versioned KV keys (dataKey(version, name)) and their values. */
+  /** Artifact name (ARTIFACT.*, MODEL_KEYS.*) -> value. */
   kv: Map<string, Uint8Array | string>;
   titles: Title[];
   health: DataHealth;
+}
+
+export interface PublishPlan {
+  manifest: Manifest;
+  blobs: Map<string, Uint8Array | string>;
+}
+
+/** Versions kept besides the live one: rollback targets, and readers' grace for KV's consistency window. */
+export const KEEP_PREVIOUS_VERSIONS = 2;
+
+export async function planPublish(bundle: Bundle, parent: string | null = null): Promise<PublishPlan> {
+  const blobs = new Map<string, Uint8Array | string>();
+  const artifacts: Record<string, string> = {};
+  for (const [name, value] of bundle.kv) {
+    const key = await contentKey(value);
+    artifacts[name] = key;
+    blobs.set(key, value);
+  }
+  return {
+    manifest: {
+      version: bundle.version,
+      built_at: bundle.health.built_at,
+      parent,
+      artifacts,
+      titles: { rows: bundle.titles.length, checksum: await titlesChecksum(bundle.titles.map(titleRow)) },
+    },
+    blobs,
+  };
+}
+
+/** Hash of the catalog rows in id order: the loader's rows and D1's rows must hash the same. */
+export async function titlesChecksum(rows: unknown[][]): Promise<string> {
+  const sorted = [...rows].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : 0));
+  return (await contentKey(JSON.stringify(sorted))).slice(BLOB_PREFIX.length, BLOB_PREFIX.length + 32);
+}
+
+function titleRow(t: Title): unknown[] {
+  return TITLE_COLUMNS.map((c) => t[c]);
 }
 
 // One statement inserts a whole chunk from a JSON array: ~30x faster than a statement per row,
 // and still a single bound parameter (D1 allows 100 per statement).
 const D1_CHUNK_ROWS = 2000;
 const INSERT_TITLES_SQL = `INSERT INTO titles (version, ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')})
-  SELECT ?1, ${TITLE_COLUMNS.map((c) => `json_extract(value, '$[${TITLE_COLUMNS.indexOf(c)}]')`).join(', ')}
+  SELECT ?1, ${TITLE_COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(', ')}
   FROM json_each(?2)`;
+const SELECT_TITLES_SQL = `SELECT ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM titles WHERE version = ?1`;
 
-export async function publishBundle(
-  bundle: Bundle,
-  target: { kv: KVWriter; db: D1Writer },
-  onProgress: (message: string) => void = () => {},
-): Promise<void> {
-  const { kv, db } = target;
-  for (const [key, value] of bundle.kv) {
+export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: (message: string) => void = () => {}): Promise<PublishPlan> {
+  const plan = await planPublish(bundle);
+  const { kv, db } = stores;
+
+  const existing = await listKeys(kv, BLOB_PREFIX);
+  const missing = [...plan.blobs].filter(([key]) => !existing.has(key));
+  let written = 0;
+  for (const [key, value] of missing) {
     await kv.put(key, typeof value === 'string' ? value : toArrayBuffer(value));
+    if (++written % 100 === 0) onProgress(`kv: ${written}/${missing.length} new values`);
   }
-  onProgress(`kv: ${bundle.kv.size} values written`);
+  onProgress(`kv: ${missing.length} new values written, ${plan.blobs.size - missing.length} already present`);
 
-  const statements = [db.prepare('DELETE FROM titles WHERE version = ?1').bind(bundle.version)];
-  for (let i = 0; i < bundle.titles.length; i += D1_CHUNK_ROWS) {
-    const rows = bundle.titles.slice(i, i + D1_CHUNK_ROWS).map((t) => TITLE_COLUMNS.map((c) => t[c]));
-    statements.push(db.prepare(INSERT_TITLES_SQL).bind(bundle.version, JSON.stringify(rows)));
+  const [{ n }] = (await db.prepare('SELECT COUNT(*) AS n FROM titles WHERE version = ?1').bind(bundle.version).all<{ n: number }>()).results;
+  if (n !== bundle.titles.length) {
+    const statements = [db.prepare('DELETE FROM titles WHERE version = ?1').bind(bundle.version)];
+    for (let i = 0; i < bundle.titles.length; i += D1_CHUNK_ROWS) {
+      const rows = bundle.titles.slice(i, i + D1_CHUNK_ROWS).map(titleRow);
+      statements.push(db.prepare(INSERT_TITLES_SQL).bind(bundle.version, JSON.stringify(rows)));
+    }
+    await db.batch(statements as never[]);
   }
-  await db.batch(statements as never[]);
-  onProgress(`d1: ${bundle.titles.length} titles written`);
+  onProgress(`d1: ${bundle.titles.length} titles ${n === bundle.titles.length ? 'already present' : 'written'}`);
 
-  const pointer: DataPointer = { version: bundle.version, published_at: new Date().toISOString() };
+  await verify(plan, stores, missing.map(([key]) => key));
+  onProgress('verified: new values read back, D1 rows counted and checksummed');
+
+  await kv.put(manifestKey(plan.manifest.version), JSON.stringify(plan.manifest));
+  await goLive(kv, plan.manifest);
+  onProgress(`pointer: ${plan.manifest.version}`);
+
+  const removed = await cleanup(stores);
+  if (removed.versions.length) onProgress(`cleanup: dropped versions ${removed.versions.join(', ')} (${removed.blobs} values)`);
+  return plan;
+}
+
+/** Reads back what a publish wrote; throws (so the pointer never moves) on any difference. */
+export async function verify(plan: PublishPlan, { kv, db }: Stores, keysToReadBack: Iterable<string>): Promise<void> {
+  for (const key of keysToReadBack) {
+    const value = await kv.get(key, 'arrayBuffer');
+    if (!value || (await contentKey(new Uint8Array(value))) !== key) {
+      throw new Error(`verification failed: KV value ${key} is ${value ? 'corrupt' : 'missing'}; the pointer was not changed`);
+    }
+  }
+  const { results } = await db.prepare(SELECT_TITLES_SQL).bind(plan.manifest.version).all();
+  const checksum = await titlesChecksum(results.map((r) => TITLE_COLUMNS.map((c) => r[c])));
+  if (results.length !== plan.manifest.titles.rows || checksum !== plan.manifest.titles.checksum) {
+    throw new Error(
+      `verification failed: D1 holds ${results.length} titles for ${plan.manifest.version} (checksum ${checksum}), ` +
+        `expected ${plan.manifest.titles.rows} (checksum ${plan.manifest.titles.checksum}); the pointer was not changed`,
+    );
+  }
+}
+
+/** Flips the pointer to a manifest and records it in the history. */
+export async function goLive(kv: KVWriter, manifest: Manifest): Promise<DataPointer> {
+  const pointer: DataPointer = { ...manifest, published_at: new Date().toISOString() };
   await kv.put(CURRENT_KEY, JSON.stringify(pointer));
-  onProgress(`pointer: ${bundle.version}`);
+  const history = await readHistory(kv);
+  history.versions = [{ version: manifest.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== manifest.version)];
+  await kv.put(HISTORY_KEY, JSON.stringify(history));
+  return pointer;
+}
+
+export async function readHistory(kv: KVWriter): Promise<PublishHistory> {
+  const text = await kv.get(HISTORY_KEY, 'text');
+  return text ? (JSON.parse(text) as PublishHistory) : { versions: [] };
+}
+
+export async function readPointer(kv: KVWriter): Promise<DataPointer | null> {
+  const text = await kv.get(CURRENT_KEY, 'text');
+  return text ? (JSON.parse(text) as DataPointer) : null;
+}
+
+/**
+ * Puts a previously published version back live (default: the one before the live one). Its
+ * manifest, blobs and D1 rows are kept for KEEP_PREVIOUS_VERSIONS versions, and checked first.
+ */
+export async function rollback(stores: Stores, toVersion?: string): Promise<DataPointer> {
+  const { kv } = stores;
+  const live = await readPointer(kv);
+  const history = await readHistory(kv);
+  const target = toVersion ?? history.versions.find((v) => v.version !== live?.version)?.version;
+  if (!target) throw new Error('no previous version to roll back to');
+  const text = await kv.get(manifestKey(target), 'text');
+  if (!text) {
+    const kept = history.versions.map((v) => v.version).join(', ') || 'none';
+    throw new Error(`version ${target} is not kept (kept versions: ${kept})`);
+  }
+  const manifest = JSON.parse(text) as Manifest;
+  await verify({ manifest, blobs: new Map() }, stores, Object.values(manifest.artifacts));
+  return goLive(kv, manifest);
+}
+
+/**
+ * Drops versions beyond the live one and KEEP_PREVIOUS_VERSIONS before it: their manifests, their D1
+ * rows, and every blob no kept version references. Runs from the loader, not a Worker: it can take
+ * more KV operations than one Worker invocation may make.
+ */
+export async function cleanup(stores: Stores, keep = KEEP_PREVIOUS_VERSIONS): Promise<{ versions: string[]; blobs: number }> {
+  const { kv, db } = stores;
+  const history = await readHistory(kv);
+  const live = await readPointer(kv);
+  const kept = new Set([live?.version, ...history.versions.slice(0, keep + 1).map((v) => v.version)].filter((v): v is string => !!v));
+
+  const referenced = new Set<string>();
+  const dropped: string[] = [];
+  for (const key of await listKeys(kv, MANIFEST_PREFIX)) {
+    const version = key.slice(MANIFEST_PREFIX.length);
+    if (kept.has(version)) {
+      const manifest = JSON.parse((await kv.get(key, 'text'))!) as Manifest;
+      for (const blob of Object.values(manifest.artifacts)) referenced.add(blob);
+    } else {
+      dropped.push(version);
+    }
+  }
+  if (live) for (const blob of Object.values(live.artifacts)) referenced.add(blob);
+
+  let blobs = 0;
+  for (const key of await listKeys(kv, BLOB_PREFIX)) {
+    if (!referenced.has(key)) {
+      await kv.delete(key);
+      blobs++;
+    }
+  }
+  for (const version of dropped) await kv.delete(manifestKey(version));
+  const keptList = [...kept];
+  await db.batch([
+    db.prepare(`DELETE FROM titles WHERE version NOT IN (${keptList.map((_, i) => `?${i + 1}`).join(', ')})`).bind(...keptList),
+  ] as never[]);
+  if (history.versions.length > kept.size) {
+    await kv.put(HISTORY_KEY, JSON.stringify({ versions: history.versions.filter((v) => kept.has(v.version)) }));
+  }
+  return { versions: dropped, blobs };
+}
+
+async function listKeys(kv: KVWriter, prefix: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await kv.list({ prefix, cursor });
+    for (const k of page.keys) keys.add(k.name);
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return keys;
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

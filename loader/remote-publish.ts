@@ -1,13 +1,14 @@
 // `npm run load -- --target remote`: publishes a built data version to a Cloudflare account through the
-// REST API. Order: D1 migrations, KV values (bulk, chunked), the catalog into D1 (import API), then a
-// read-back check of both, and only then the pointer, as one single-key write. Every earlier step
-// writes under the new version's own keys and rows, so a failure anywhere leaves readers on the
-// previous version, and a rerun simply writes the same keys and rows again.
-import { ARTIFACT, CURRENT_KEY, TITLE_COLUMNS, dataKey, type DataPointer, type Title } from '../contract';
+// REST API, with the same content-addressed plan as the local publish (loader/publish.ts). Order: D1
+// migrations, the blobs the live version does not already have plus the new manifest (bulk,
+// chunked), the catalog into D1 (import API), a read-back check of both, and only then the pointer,
+// as one single-key write, then the history. Everything before the pointer writes keys and rows no
+// reader looks at, so a failure leaves readers on the previous version and a rerun completes.
+import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, manifestKey, TITLE_COLUMNS, type DataPointer, type PublishHistory, type Title } from '../contract';
 import { CloudflareApi } from './cloudflare-api';
 import { applyRemoteMigrations, importSqlFile, queryD1 } from './d1-remote';
-import { KV_BULK_LIMITS, kvValueBytes, readKv, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvWriteStats } from './kv-bulk';
-import type { Bundle } from './publish';
+import { KV_BULK_LIMITS, kvValueBytes, readKv, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvValue, type KvWriteStats } from './kv-bulk';
+import { planPublish, type Bundle } from './publish';
 import { D1_MAX_STATEMENT_BYTES, titlesImportSql } from './titles-sql';
 
 export interface RemotePublishOptions {
@@ -46,58 +47,76 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
   const report: RemotePublishReport = { version: bundle.version, published: false, kv: null, d1: null, verified: null, kvWrites: 0 };
 
   // Checks that cost no request come first, so a bundle that cannot be published writes nothing.
-  if (bundle.kv.has(CURRENT_KEY)) throw new Error(`the bundle must not contain the pointer key ${CURRENT_KEY}`);
-  validateKvEntries(bundle.kv);
+  const plan = await planPublish(bundle);
+  validateKvEntries(plan.blobs);
   const importSql = titlesImportSql(bundle.version, bundle.titles, opts.maxStatementBytes ?? D1_MAX_STATEMENT_BYTES);
 
-  log(`this publish writes ${bundle.kv.size + 1} KV keys (the Workers Free plan allows 1,000 KV writes a day; use a paid plan)`);
   const live = await readKv(api, ns, CURRENT_KEY);
-  const liveVersion = live ? safePointer(live)?.version : undefined;
+  const livePointer = live ? safePointer(live) : null;
+  const liveVersion = livePointer?.version;
   if (!opts.force && liveVersion === bundle.version) {
     log(`remote already serves version ${bundle.version}: nothing to publish (use --force to publish again)`);
     return report;
   }
   log(`remote: live version ${liveVersion ?? '(none)'}, publishing ${bundle.version}`);
 
+  // Blobs the live version references are known to be there (they were verified when it went live).
+  const present = new Set(Object.values(livePointer?.artifacts ?? {}));
+  const toWrite = new Map<string, KvValue>([...plan.blobs].filter(([key]) => !present.has(key)));
+  toWrite.set(manifestKey(bundle.version), JSON.stringify(plan.manifest));
+  log(`this publish writes ${toWrite.size + 2} KV keys (${plan.blobs.size - toWrite.size + 1} values unchanged; the Workers Free plan allows 1,000 KV writes a day)`);
+
   const migrations = await applyRemoteMigrations(api, db, opts.migrationsDir, log);
 
-  report.kv = await writeKvBulk(api, ns, bundle.kv, { limits: opts.kvLimits ?? KV_BULK_LIMITS, log });
-  report.kvWrites = bundle.kv.size;
-  log(`kv: ${bundle.kv.size} values in ${report.kv.requests} bulk requests (${(report.kv.bytes / 1e6).toFixed(1)} MB)`);
+  report.kv = await writeKvBulk(api, ns, toWrite, { limits: opts.kvLimits ?? KV_BULK_LIMITS, log });
+  report.kvWrites = toWrite.size;
+  log(`kv: ${toWrite.size} values in ${report.kv.requests} bulk requests (${(report.kv.bytes / 1e6).toFixed(1)} MB)`);
 
   log(`d1: importing ${bundle.titles.length} titles (${importSql.statements} statements, ${(importSql.bytes / 1e6).toFixed(1)} MB of SQL)`);
   const imported = await importSqlFile(api, db, importSql.sql, { log, sleep, pollIntervalMs: opts.importPollIntervalMs });
   report.d1 = { migrations, statements: importSql.statements, sqlBytes: importSql.bytes, rows: bundle.titles.length };
   log(`d1: import complete (${imported.queries} queries${imported.rowsWritten !== null ? `, ${imported.rowsWritten} rows written` : ''})`);
 
-  const kvKeys = await verifyKv(api, ns, bundle, opts.verifyKeys ?? 8, opts.consistencyDelaysMs ?? [500, 1000, 2000, 4000, 8000], sleep);
+  const mustCheck = [manifestKey(bundle.version), plan.manifest.artifacts[ARTIFACT.health]].filter((k) => k && toWrite.has(k));
+  const kvKeys = await verifyKv(api, ns, toWrite, mustCheck, opts.verifyKeys ?? 8, opts.consistencyDelaysMs ?? [500, 1000, 2000, 4000, 8000], sleep);
   const d1Rows = await verifyD1(api, db, bundle, opts.verifyRows ?? 40);
   report.verified = { kvKeys, d1Rows };
   log(`verified: ${kvKeys} KV values read back byte for byte, ${bundle.titles.length} D1 rows counted, ${d1Rows} compared column by column`);
 
-  const pointer: DataPointer = { version: bundle.version, published_at: new Date().toISOString() };
+  const pointer: DataPointer = { ...plan.manifest, published_at: new Date().toISOString() };
   await writeKvBulk(api, ns, new Map([[CURRENT_KEY, JSON.stringify(pointer)]]));
   report.kvWrites++;
   report.published = true;
   log(`pointer: ${CURRENT_KEY} -> ${bundle.version} (was ${liveVersion ?? 'unset'})`);
+
+  const historyBytes = await readKv(api, ns, HISTORY_KEY);
+  const history = (historyBytes && safeJson<PublishHistory>(historyBytes)) || { versions: [] };
+  history.versions = [{ version: bundle.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== bundle.version)];
+  await writeKvBulk(api, ns, new Map([[HISTORY_KEY, JSON.stringify(history)]]));
+  report.kvWrites++;
   return report;
 }
 
 function safePointer(bytes: Uint8Array): DataPointer | null {
+  return safeJson<DataPointer>(bytes);
+}
+
+function safeJson<T>(bytes: Uint8Array): T | null {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as DataPointer;
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
   } catch {
     return null;
   }
 }
 
-async function verifyKv(api: CloudflareApi, ns: string, bundle: Bundle, count: number, delays: number[], sleep: (ms: number) => Promise<void>): Promise<number> {
-  const keys = [...bundle.kv.keys()];
-  const health = dataKey(bundle.version, ARTIFACT.health);
-  const sample = new Set(keys.includes(health) ? [health] : []);
+async function verifyKv(
+  api: CloudflareApi, ns: string, written: Map<string, KvValue>, mustCheck: string[], count: number, delays: number[], sleep: (ms: number) => Promise<void>,
+): Promise<number> {
+  const keys = [...written.keys()];
+  const sample = new Set<string>(mustCheck);
   for (let i = 0; sample.size < Math.min(count, keys.length); i++) sample.add(keys[Math.floor((i * keys.length) / count) % keys.length]);
   for (const key of sample) {
-    const expected = kvValueBytes(bundle.kv.get(key)!);
+    const expected = kvValueBytes(written.get(key)!);
     for (let attempt = 0; ; attempt++) {
       const actual = await readKv(api, ns, key);
       if (actual && Buffer.from(actual).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))) break;

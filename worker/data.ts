@@ -1,7 +1,8 @@
-// Where the live data comes from: the KV pointer names a version, and that version's immutable query
-// index is read and decoded once per isolate. A request costs at most two KV reads (pointer, index)
-// and none on a warm isolate.
-import { ARTIFACT, CURRENT_KEY, dataKey, decodeQueryIndex, type DataHealth, type DataPointer, type QueryIndex } from '../contract';
+// Where the live data comes from: the KV pointer carries the live manifest (artifact name -> immutable,
+// content-addressed blob key), and a blob is read and decoded once per isolate. A request costs at
+// most two KV reads (pointer, blob) and none on a warm isolate; a blob a new version did not change
+// is not read again.
+import { ARTIFACT, artifactKey, CURRENT_KEY, decodeQueryIndex, type DataHealth, type DataPointer, type Manifest, type QueryIndex } from '../contract';
 import type { RequestContext } from './http';
 import { ProblemError } from './problem';
 
@@ -9,9 +10,9 @@ import { ProblemError } from './problem';
 export const POINTER_TTL_MS = 5_000;
 /** Edge cache for the pointer (KV's minimum is 30 s, so a publish is visible within about 35 s). */
 const POINTER_KV_CACHE_TTL_S = 30;
-/** Versioned keys never change, so the edge may keep them as long as it likes. */
-const IMMUTABLE_KV_CACHE_TTL_S = 7 * 24 * 3600;
-/** Decoded versions kept per isolate: the live one and the one it replaced (requests in flight). */
+/** Content-addressed keys never change, so the edge may keep them as long as it likes. */
+export const IMMUTABLE_KV_CACHE_TTL_S = 7 * 24 * 3600;
+/** Decoded indexes kept per isolate: the live one and the one it replaced (requests in flight). */
 const VERSIONS_KEPT = 2;
 
 /** The KV subset the worker reads with (the binding satisfies it; tests can wrap it to count reads). */
@@ -51,7 +52,17 @@ async function fetchPointer(kv: KVReader): Promise<DataPointer | null> {
 
 function isPointer(value: unknown): value is DataPointer {
   const v = value as Partial<DataPointer> | null;
-  return typeof v === 'object' && v !== null && typeof v.version === 'string' && v.version !== '' && typeof v.published_at === 'string';
+  return (
+    typeof v === 'object' && v !== null && typeof v.version === 'string' && v.version !== '' &&
+    typeof v.published_at === 'string' && typeof v.artifacts === 'object' && v.artifacts !== null
+  );
+}
+
+/** The blob key of an artifact of `manifest`, or a 503 saying the version is incomplete. */
+export function requireArtifactKey(manifest: Manifest, name: string): string {
+  const key = artifactKey(manifest, name);
+  if (key === undefined) throw incompleteError(manifest.version, name);
+  return key;
 }
 
 /** The pointer the request started with, or a 503 telling the operator what to do. */
@@ -64,35 +75,40 @@ export function requirePointer(ctx: RequestContext): DataPointer {
 
 /** The live query index for this request (the version its X-Data-Version names). */
 export async function liveQueryIndex(ctx: RequestContext): Promise<{ version: string; index: QueryIndex }> {
-  const { version } = requirePointer(ctx);
-  return { version, index: await loadQueryIndex(ctx.env.KV, version) };
+  const pointer = requirePointer(ctx);
+  return { version: pointer.version, index: await loadQueryIndex(ctx.env.KV, pointer) };
 }
 
-/** The decoded query index of `version`, read and decoded at most once per isolate. */
-export function loadQueryIndex(kv: KVReader, version: string): Promise<QueryIndex> {
-  let index = indexCache.get(version);
+/** The decoded query index of a manifest, read and decoded at most once per isolate. */
+export function loadQueryIndex(kv: KVReader, manifest: Manifest): Promise<QueryIndex> {
+  const key = requireArtifactKey(manifest, ARTIFACT.queryIndex);
+  let index = indexCache.get(key);
   if (index === undefined) {
-    index = fetchQueryIndex(kv, version);
-    indexCache.set(version, index);
-    index.catch(() => indexCache.delete(version));
+    index = readBlob(kv, manifest, ARTIFACT.queryIndex, 'arrayBuffer').then(decodeQueryIndex);
+    indexCache.set(key, index);
+    index.catch(() => indexCache.delete(key));
     while (indexCache.size > VERSIONS_KEPT) indexCache.delete(indexCache.keys().next().value!);
   }
   return index;
 }
 
-async function fetchQueryIndex(kv: KVReader, version: string): Promise<QueryIndex> {
-  const key = dataKey(version, ARTIFACT.queryIndex);
-  const bytes = await kv.get(key, { type: 'arrayBuffer', cacheTtl: IMMUTABLE_KV_CACHE_TTL_S });
-  if (bytes === null) throw noDataError(`Data version ${version} is incomplete (${key} is missing). Publish it again: npm run load.`, true);
-  return decodeQueryIndex(bytes);
+/** The health record the loader wrote with the version (one KV read; /health is not on the hot path). */
+export async function loadHealth(kv: KVReader, manifest: Manifest): Promise<DataHealth> {
+  return JSON.parse(await readBlob(kv, manifest, ARTIFACT.health, 'text')) as DataHealth;
 }
 
-/** The health record the loader wrote beside `version` (one KV read; /health is not on the hot path). */
-export async function loadHealth(kv: KVReader, version: string): Promise<DataHealth> {
-  const key = dataKey(version, ARTIFACT.health);
-  const text = await kv.get(key, { type: 'text', cacheTtl: IMMUTABLE_KV_CACHE_TTL_S });
-  if (text === null) throw noDataError(`Data version ${version} is incomplete (${key} is missing). Publish it again: npm run load.`, true);
-  return JSON.parse(text) as DataHealth;
+/** One artifact of a manifest, uncached in the isolate (the edge still caches it: its key is immutable). */
+export async function readBlob(kv: KVReader, manifest: Manifest, name: string, type: 'text'): Promise<string>;
+export async function readBlob(kv: KVReader, manifest: Manifest, name: string, type: 'arrayBuffer'): Promise<ArrayBuffer>;
+export async function readBlob(kv: KVReader, manifest: Manifest, name: string, type: 'text' | 'arrayBuffer'): Promise<string | ArrayBuffer> {
+  const key = requireArtifactKey(manifest, name);
+  const value = await kv.get(key, { type: type as 'text', cacheTtl: IMMUTABLE_KV_CACHE_TTL_S });
+  if (value === null) throw incompleteError(manifest.version, `${name} (${key})`);
+  return value;
+}
+
+function incompleteError(version: string, what: string): ProblemError {
+  return noDataError(`Data version ${version} is incomplete (${what} is missing). Publish it again: npm run load.`, true);
 }
 
 function noDataError(detail: string, log: boolean): ProblemError {

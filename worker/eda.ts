@@ -1,13 +1,9 @@
 // GET /eda: the EDA report the loader rendered for the live data version (one KV read; the page is
 // static HTML with inline SVG, so it is served as stored).
-import { ARTIFACT, dataKey } from '../contract';
-import { requirePointer } from './data';
+import { ARTIFACT } from '../contract';
+import { readBlob, requirePointer } from './data';
 import { defineEndpoint } from './endpoint';
 import { CACHE_CONTROL } from './http';
-import { ProblemError } from './problem';
-
-/** Versioned keys never change, so the edge may keep them as long as it likes. */
-const IMMUTABLE_KV_CACHE_TTL_S = 7 * 24 * 3600;
 
 export const edaReport = defineEndpoint({
   path: '/eda',
@@ -22,12 +18,9 @@ export const edaReport = defineEndpoint({
   problems: ['noData'],
   cacheControl: CACHE_CONTROL.data,
   async handle(_values, ctx, query) {
-    const { version } = requirePointer(ctx);
-    const key = dataKey(version, ARTIFACT.eda);
-    const html = await ctx.env.KV.get(key, { type: 'text', cacheTtl: IMMUTABLE_KV_CACHE_TTL_S });
-    if (html === null) {
-      throw new ProblemError('noData', `Data version ${version} has no EDA report (${key} is missing). Publish it again: npm run load.`, { headers: { 'Retry-After': '60' }, log: true });
-    }
+    const pointer = requirePointer(ctx);
+    const { version } = pointer;
+    const html = await readBlob(ctx.env.KV, pointer, ARTIFACT.eda, 'text');
     return {
       body: html,
       etagSource: `${version}\n${query}`,

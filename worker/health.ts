@@ -36,7 +36,7 @@ export const health = defineEndpoint({
   cacheControl: CACHE_CONTROL.revalidate,
   async handle(_values, ctx) {
     const pointer = requirePointer(ctx);
-    const record = await loadHealth(ctx.env.KV, pointer.version);
+    const record = await loadHealth(ctx.env.KV, pointer);
     return {
       body: {
         status: 'ok',

@@ -2,7 +2,6 @@
 // shards, and the model report. Shard count follows from the total size of the user records so each
 // shard stays near config.targetShardBytes; it is recorded in the title blob for the worker.
 import {
-  dataKey,
   encodeTitleModel,
   encodeUserShard,
   MODEL_KEYS,
@@ -19,11 +18,12 @@ export interface RecommenderExport {
   storage: NonNullable<TrainedRecommender['report']['storage']>;
 }
 
-export function exportRecommender(model: TrainedRecommender, titles: CatalogTitle[], version: string): Map<string, Uint8Array | string> {
-  return buildRecommenderExport(model, titles, version).values;
+/** Artifact name (MODEL_KEYS.*) -> value; publishing maps names to content-addressed keys. */
+export function exportRecommender(model: TrainedRecommender, titles: CatalogTitle[]): Map<string, Uint8Array | string> {
+  return buildRecommenderExport(model, titles).values;
 }
 
-export function buildRecommenderExport(model: TrainedRecommender, titles: CatalogTitle[], version: string): RecommenderExport {
+export function buildRecommenderExport(model: TrainedRecommender, titles: CatalogTitle[]): RecommenderExport {
   const { mf, prepared, config, top, titlePlatform: platform } = model;
   const k = mf.k;
   if (titles.length !== mf.titleBias.length) {
@@ -61,7 +61,7 @@ export function buildRecommenderExport(model: TrainedRecommender, titles: Catalo
   byShard.forEach((shardRecords, s) => {
     const bytes = encodeUserShard(shardRecords, k);
     shardSizes.push(bytes.length);
-    values.set(dataKey(version, MODEL_KEYS.userShard(s)), bytes);
+    values.set(MODEL_KEYS.userShard(s), bytes);
   });
   const baseline = baselineLists(mf.mean, mf.titleBias, platform, config.topN);
   const blob = encodeTitleModel({
@@ -79,7 +79,7 @@ export function buildRecommenderExport(model: TrainedRecommender, titles: Catalo
     unrated: unratedTitles(prepared.title, titles.length),
     baselineLists: Object.fromEntries(PLATFORMS.map((p, i) => [p, baseline[i]])) as Record<Platform, Uint16Array>,
   });
-  values.set(dataKey(version, MODEL_KEYS.titles), blob);
+  values.set(MODEL_KEYS.titles, blob);
   const storage = {
     title_blob_bytes: blob.length,
     shards,
@@ -92,7 +92,7 @@ export function buildRecommenderExport(model: TrainedRecommender, titles: Catalo
     },
   };
   model.report.storage = storage;
-  values.set(dataKey(version, MODEL_KEYS.report), JSON.stringify(model.report));
+  values.set(MODEL_KEYS.report, JSON.stringify(model.report));
   return { values, storage };
 }
 

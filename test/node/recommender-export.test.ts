@@ -2,7 +2,6 @@
 // records and precomputed lists equal a brute-force recomputation from the trained model.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  dataKey,
   decodeTitleModel,
   decodeUserShard,
   encodeTitleModel,
@@ -154,22 +153,21 @@ describe('exportRecommender', () => {
   let model: TrainedRecommender;
   let values: Map<string, Uint8Array | string>;
   let blob: TitleModel;
-  const version = 'v-test';
 
   beforeAll(async () => {
     // 1,200 users: enough for the top lists to run on worker threads.
     const rows = syntheticRows({ users: 1200, titles: T, perUser: 25, interaction: true, seed: 11 });
     ({ model } = await trainRecommender(rows, titles, { factors: 8, topN: 20, targetShardBytes: 16 * 1024, threads: 2, maxEpochs: 30 }));
-    values = exportRecommender(model, titles, version);
-    blob = decodeTitleModel(values.get(dataKey(version, MODEL_KEYS.titles)) as Uint8Array);
+    values = exportRecommender(model, titles);
+    blob = decodeTitleModel(values.get(MODEL_KEYS.titles) as Uint8Array);
   });
 
-  it('writes the title blob, one value per shard and the report, all under versioned keys', () => {
+  it('writes the title blob, one value per shard and the report, named by MODEL_KEYS', () => {
     expect(model.report.training.epochs).toBeGreaterThan(0);
     expect(blob.shards).toBeGreaterThan(3);
     const expected = [MODEL_KEYS.titles, MODEL_KEYS.report, ...Array.from({ length: blob.shards }, (_, s) => MODEL_KEYS.userShard(s))];
-    expect([...values.keys()].sort()).toEqual(expected.map((name) => dataKey(version, name)).sort());
-    const report = JSON.parse(values.get(dataKey(version, MODEL_KEYS.report)) as string);
+    expect([...values.keys()].sort()).toEqual([...expected].sort());
+    const report = JSON.parse(values.get(MODEL_KEYS.report) as string);
     expect(report.storage.shards).toBe(blob.shards);
     expect(report.evaluation.models.mf.rmse).toBeLessThan(report.evaluation.models.biases.rmse);
     expect(blob.ids).toEqual(titles.map((t) => t.id));
@@ -184,7 +182,7 @@ describe('exportRecommender', () => {
     const k = mf.k;
     let seen = 0;
     for (let s = 0; s < blob.shards; s++) {
-      const { records } = decodeUserShard(values.get(dataKey(version, MODEL_KEYS.userShard(s))) as Uint8Array);
+      const { records } = decodeUserShard(values.get(MODEL_KEYS.userShard(s)) as Uint8Array);
       for (const record of records) {
         expect(shardOfUser(record.userId, blob.shards)).toBe(s);
         const u = prepared.userIds.indexOf(record.userId);
@@ -203,7 +201,7 @@ describe('exportRecommender', () => {
   it('precomputes exactly the brute-force top-N unrated titles per platform, and overall', () => {
     const order = (a: { t: number; s: number }, b: { t: number; s: number }) => b.s - a.s || a.t - b.t;
     for (const userId of [...model.prepared.userIds].filter((_, i) => i % 37 === 0)) {
-      const shard = values.get(dataKey(version, MODEL_KEYS.userShard(shardOfUser(userId, blob.shards)))) as Uint8Array;
+      const shard = values.get(MODEL_KEYS.userShard(shardOfUser(userId, blob.shards))) as Uint8Array;
       const record = findUserRecord(shard, userId)!;
       const rated = new Set(record.ratedTitles);
       const ranked = Array.from({ length: T }, (_, t) => ({ t, s: scoreTitle(blob, record, t) }))
@@ -230,7 +228,7 @@ describe('exportRecommender', () => {
   it('predicts like the trained model (same formula, up to float rounding)', () => {
     const { mf, prepared } = model;
     for (let u = 0; u < prepared.nUsers; u += 97) {
-      const shard = values.get(dataKey(version, MODEL_KEYS.userShard(shardOfUser(prepared.userIds[u], blob.shards)))) as Uint8Array;
+      const shard = values.get(MODEL_KEYS.userShard(shardOfUser(prepared.userIds[u], blob.shards))) as Uint8Array;
       const record = findUserRecord(shard, prepared.userIds[u])!;
       for (let t = 0; t < T; t += 13) {
         const worker = Math.min(5, Math.max(0.5, scoreTitle(blob, record, t)));

@@ -1,10 +1,10 @@
 // The remote publish against a local fake of Cloudflare's REST API that enforces the documented limits.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACT, CURRENT_KEY, TITLE_COLUMNS, dataKey, type DataHealth, type Title } from '../../contract';
+import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, TITLE_COLUMNS, type DataHealth, type Title } from '../../contract';
 import { attachScores, readCatalog, TITLES_DIR } from '../../loader/catalog';
 import { CloudflareApi, parseRetryAfter } from '../../loader/cloudflare-api';
 import { chunkKvPairs, KV_BULK_LIMITS } from '../../loader/kv-bulk';
-import type { Bundle } from '../../loader/publish';
+import { planPublish, type Bundle } from '../../loader/publish';
 import { buildQueryIndex } from '../../loader/query-index';
 import { publishRemote, publishRemoteFromEnv, remoteTargetFromEnv, type RemotePublishOptions } from '../../loader/remote-publish';
 import { readSummary } from '../../loader/summary';
@@ -30,9 +30,9 @@ function bundleOf(version: string, catalog: Title[], extra = new Map<string, Uin
     counts: { titles: catalog.length, movies: catalog.filter((t) => t.type === 'movie').length, ratings_rows: 0, ratings_rejected: 0, users: 0 },
   };
   const kv = new Map<string, Uint8Array | string>([
-    [dataKey(version, ARTIFACT.queryIndex), buildQueryIndex(catalog)],
-    [dataKey(version, ARTIFACT.health), JSON.stringify(health)],
-    [dataKey(version, ARTIFACT.eda), `<!doctype html><title>EDA ${version}</title><p>it's "quoted" — ünïcödé ✓</p>`],
+    [ARTIFACT.queryIndex, buildQueryIndex(catalog)],
+    [ARTIFACT.health, JSON.stringify(health)],
+    [ARTIFACT.eda, `<!doctype html><title>EDA ${version}</title><p>it's "quoted" — ünïcödé ✓</p>`],
     ...extra,
   ]);
   return { version, kv, titles: catalog, health };
@@ -48,7 +48,7 @@ function shards(version: string, count: number, bytes: number): Map<string, Uint
       x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
       value[i] = x & 0xff;
     }
-    out.set(dataKey(version, `users/${String(s).padStart(3, '0')}`), value);
+    out.set(`users/${String(s).padStart(3, '0')}`, value);
   }
   return out;
 }
@@ -105,16 +105,17 @@ describe('publishRemote through the fake API', () => {
     const limits = { maxPairs: 16, maxBytes: 1_000_000 };
     const f = await startFake({ limits: { maxBulkPairs: limits.maxPairs, maxBulkBytes: limits.maxBytes } });
     const report = await publishRemote(realBundle, client(f), options({ kvLimits: limits }));
+    const plan = await planPublish(realBundle);
 
     expect(report.published).toBe(true);
-    expect(report.kvWrites).toBe(realBundle.kv.size + 1);
+    expect(report.kvWrites).toBe(plan.blobs.size + 3); // blobs, manifest, pointer, history
     const bulk = f.requests.filter((r) => r.route === 'kv-bulk');
     expect(bulk.every((r) => r.status === 200 && r.keys!.length <= limits.maxPairs && r.bodyBytes <= limits.maxBytes)).toBe(true);
     expect(bulk.length).toBeGreaterThan(Math.ceil(realBundle.kv.size / limits.maxPairs)); // split by pairs and by bytes
 
-    for (const [key, value] of realBundle.kv) {
+    for (const [name, value] of realBundle.kv) {
       const expected = typeof value === 'string' ? new TextEncoder().encode(value) : value;
-      expect(Buffer.from(f.kv.get(key)!).equals(Buffer.from(expected)), key).toBe(true);
+      expect(Buffer.from(f.kv.get(plan.manifest.artifacts[name])!).equals(Buffer.from(expected)), name).toBe(true);
     }
 
     // Every catalog row, every column, exactly as built: escaping and float64 scores survive the SQL file.
@@ -127,12 +128,12 @@ describe('publishRemote through the fake API', () => {
       for (const c of TITLE_COLUMNS) if (row[c] !== t[c]) throw new Error(`${t.id}.${c}: ${JSON.stringify(row[c])} != ${JSON.stringify(t[c])}`);
     }
 
-    // The pointer: one single-key write, the very last write, after the import and the read-backs.
+    // The pointer: one single-key write after the import and the read-backs; only the history follows.
     const pointerWrites = bulk.filter((r) => r.keys!.includes(CURRENT_KEY));
     expect(pointerWrites).toHaveLength(1);
     expect(pointerWrites[0].keys).toEqual([CURRENT_KEY]);
-    const last = f.requests[f.requests.length - 1];
-    expect(last).toBe(pointerWrites[0]);
+    expect(f.requests.slice(f.requests.indexOf(pointerWrites[0]) + 1).filter((r) => r.route === 'kv-bulk').map((r) => r.keys)).toEqual([[HISTORY_KEY]]);
+    const last = pointerWrites[0];
     const importDone = f.requests.findLastIndex((r) => r.route === 'd1-import');
     const reads = f.requests.filter((r) => r.route === 'kv-get').length;
     expect(importDone).toBeLessThan(f.requests.indexOf(last));
@@ -149,12 +150,12 @@ describe('publishRemote through the fake API', () => {
   it('splits at the documented 10,000 pairs per request, which the fake enforces', async () => {
     const f = await startFake();
     const many = new Map<string, string>();
-    for (let i = 0; i < 25_001; i++) many.set(dataKey('v-many', `k/${i}`), `value ${i}`);
+    for (let i = 0; i < 25_001; i++) many.set(`k/${i}`, `value ${i}`);
     const bundle = bundleOf('v-many', titles.slice(0, 50), many);
     await publishRemote(bundle, client(f), options());
     const sizes = f.requests.filter((r) => r.route === 'kv-bulk').map((r) => r.keys!.length);
-    expect(sizes).toEqual([10_000, 10_000, 5_004, 1]); // 25,001 + 3 artifacts, then the pointer
-    expect(f.kv.size).toBe(bundle.kv.size + 1);
+    expect(sizes).toEqual([10_000, 10_000, 5_005, 1, 1]); // 25,001 + 3 artifacts + the manifest, then pointer and history
+    expect(f.kv.size).toBe(bundle.kv.size + 3);
 
     // And the fake does refuse what is over the limits.
     const over = JSON.stringify(Array.from({ length: 10_001 }, (_, i) => ({ key: `x${i}`, value: 'v' })));
@@ -199,15 +200,26 @@ describe('publishRemote through the fake API', () => {
     expect(pointerVersion(f)).toBe('v-retry');
   });
 
+  it('writes only the values that changed since the live version', async () => {
+    const f = await startFake();
+    const first = bundleOf('v-first', titles.slice(0, 30), shards('v-first', 3, 200));
+    await publishRemote(first, client(f), options());
+    const second = { ...first, version: 'v-second', kv: new Map(first.kv) };
+    second.kv.set(ARTIFACT.eda, '<!doctype html><title>changed</title>');
+    const report = await publishRemote(second, client(f), options());
+    expect(report.kvWrites).toBe(4); // the changed value, the manifest, the pointer, the history
+    expect(pointerVersion(f)).toBe('v-second');
+  });
+
   it('sends keys the API reports as unsuccessful again', async () => {
     const f = await startFake();
     const bundle = bundleOf('v-flaky', titles.slice(0, 20));
-    const flaky = dataKey('v-flaky', ARTIFACT.eda);
+    const flaky = (await planPublish(bundle)).manifest.artifacts[ARTIFACT.eda];
     f.flakyKeys.push(flaky);
     await publishRemote(bundle, client(f), options());
     const sends = f.requests.filter((r) => r.route === 'kv-bulk' && r.keys!.includes(flaky));
     expect(sends).toHaveLength(2);
-    expect(f.kvText(flaky)).toBe(bundle.kv.get(flaky));
+    expect(f.kvText(flaky)).toBe(bundle.kv.get(ARTIFACT.eda));
   });
 
   describe('a failure publishes nothing: the previous pointer stays', () => {
@@ -249,16 +261,17 @@ describe('publishRemote through the fake API', () => {
       const f = await startFake();
       f.kv.set(CURRENT_KEY, new TextEncoder().encode(previous));
       const b = bundle();
-      f.droppedKeys.add(dataKey('v-next', ARTIFACT.health));
-      await expect(publishRemote(b, client(f), options())).rejects.toThrow(/KV read-back of .*health: not found; the pointer was not changed/);
+      const healthBlob = (await planPublish(b)).manifest.artifacts[ARTIFACT.health];
+      f.droppedKeys.add(healthBlob);
+      await expect(publishRemote(b, client(f), options())).rejects.toThrow(new RegExp(`KV read-back of ${healthBlob}: not found; the pointer was not changed`));
       expect(f.kvText(CURRENT_KEY)).toBe(previous);
     });
 
-    it('when a bundle key breaks a KV limit, before any request', async () => {
+    it('when a bundle value breaks a KV limit, before any request', async () => {
       const f = await startFake();
       const b = bundle();
-      b.kv.set(dataKey('v-next', 'k'.repeat(600)), 'x');
-      await expect(publishRemote(b, client(f), options())).rejects.toThrow(/over the 512-byte limit/);
+      b.kv.set('huge', 'x'.repeat(25 * 1024 * 1024 + 1));
+      await expect(publishRemote(b, client(f), options())).rejects.toThrow(/over the 25 MiB limit/);
       expect(f.requests).toHaveLength(0);
     });
   });

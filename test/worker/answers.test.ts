@@ -7,7 +7,6 @@ import {
   actor,
   ARTIFACT,
   countPlatform,
-  dataKey,
   decodeQueryIndex,
   DURATION_TYPES,
   maxDuration,
@@ -20,7 +19,7 @@ import { scanActor, scanMaxDuration, scanMovies, scanScoreCount } from './catalo
 import { callWorker as get, problemOf } from './client';
 
 const bundle = await testBundle();
-const index = decodeQueryIndex(bundle.kv.get(dataKey(bundle.version, ARTIFACT.queryIndex)) as Uint8Array);
+const index = decodeQueryIndex(bundle.kv.get(ARTIFACT.queryIndex) as Uint8Array);
 const titles = bundle.titles;
 const YEARS = [...index.years, 0, 1800, 2030, 9999];
 const THRESHOLDS = [0, 1.4, 3.2, 3.5, 4.5, 5];

@@ -1,12 +1,13 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ARTIFACT, CURRENT_KEY, dataKey, type DataPointer } from '../../contract';
+import { ARTIFACT, CURRENT_KEY, type DataPointer } from '../../contract';
 import { clearDataCache, loadQueryIndex, POINTER_TTL_MS, readPointer, type KVReader } from '../../worker/data';
 import { handleRequest } from '../../worker/router';
 import { testBundle } from './bundle-transport';
 
 const bundle = await testBundle();
-const indexKey = dataKey(bundle.version, ARTIFACT.queryIndex);
+const livePointer = JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!) as DataPointer;
+const indexKey = livePointer.artifacts[ARTIFACT.queryIndex];
 
 /** The real KV binding, with every read recorded (so tests can count them). */
 function recordingKV(): { kv: KVReader & KVNamespace; reads: string[] } {
@@ -66,11 +67,11 @@ describe('the pointer', () => {
 });
 
 describe('the query index', () => {
-  it('is read and decoded once per version, concurrent requests sharing the read', async () => {
+  it('is read and decoded once per blob, concurrent requests sharing the read', async () => {
     const { kv, reads } = recordingKV();
-    const [a, b] = await Promise.all([loadQueryIndex(kv, bundle.version), loadQueryIndex(kv, bundle.version)]);
+    const [a, b] = await Promise.all([loadQueryIndex(kv, livePointer), loadQueryIndex(kv, livePointer)]);
     expect(a).toBe(b);
-    expect(await loadQueryIndex(kv, bundle.version)).toBe(a);
+    expect(await loadQueryIndex(kv, livePointer)).toBe(a);
     expect(reads).toEqual([indexKey]);
     expect(a.platforms.map((p) => p.total)).toEqual([9668, 1450, 3073, 8807]);
   });
@@ -91,16 +92,15 @@ describe('KV reads per request', () => {
   it('costs two for /health (pointer and health record)', async () => {
     const { kv, reads } = recordingKV();
     expect((await get('/health', kv)).status).toBe(200);
-    expect(reads).toEqual([CURRENT_KEY, dataKey(bundle.version, ARTIFACT.health)]);
+    expect(reads).toEqual([CURRENT_KEY, livePointer.artifacts[ARTIFACT.health]]);
   });
 });
 
 describe('a moving pointer', () => {
   it('switches every answer to the new version once the cached pointer expires', async () => {
     const next = `${bundle.version}-next`;
-    await env.KV.put(dataKey(next, ARTIFACT.queryIndex), (await env.KV.get(indexKey, 'arrayBuffer'))!);
     const before = await get('/get_count_platform?platform=hulu');
-    await env.KV.put(CURRENT_KEY, JSON.stringify({ version: next, published_at: new Date().toISOString() } satisfies DataPointer));
+    await env.KV.put(CURRENT_KEY, JSON.stringify({ ...livePointer, version: next, published_at: new Date().toISOString() } satisfies DataPointer));
     await readPointer(env.KV, Date.now() + POINTER_TTL_MS); // as an isolate would after the TTL
     const after = await get('/get_count_platform?platform=hulu');
     expect(before.headers.get('X-Data-Version')).toBe(bundle.version);
@@ -152,9 +152,10 @@ describe('without usable data', () => {
     expect(String(logged.mock.calls[0][0])).toContain(response.headers.get('X-Request-Id')!);
   });
 
-  it('answers 503 (and logs) when the pointer names a version whose index is missing', async () => {
+  it('answers 503 (and logs) when the pointer names an index blob that is missing', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    await env.KV.put(CURRENT_KEY, JSON.stringify({ version: 'missing', published_at: new Date().toISOString() } satisfies DataPointer));
+    const artifacts = { ...livePointer.artifacts, [ARTIFACT.queryIndex]: 'blob/0000-missing' };
+    await env.KV.put(CURRENT_KEY, JSON.stringify({ ...livePointer, version: 'missing', artifacts, published_at: new Date().toISOString() } satisfies DataPointer));
     const response = await get('/get_actor?platform=netflix&year=2019');
     expect(response.status).toBe(503);
     expect(response.headers.get('X-Data-Version')).toBe('missing');

@@ -18,7 +18,10 @@ function context(url: string, init: RequestInit = {}, version?: string): Request
     url: new URL(url),
     env,
     requestId: 'req-42',
-    pointer: version === undefined ? null : { version, published_at: '2026-01-01T00:00:00.000Z' },
+    pointer:
+      version === undefined
+        ? null
+        : { version, published_at: '2026-01-01T00:00:00.000Z', built_at: '2026-01-01T00:00:00.000Z', parent: null, artifacts: {}, titles: { rows: 0, checksum: '' } },
   };
 }
 

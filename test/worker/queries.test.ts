@@ -1,7 +1,7 @@
 // The four catalog queries over HTTP, on the full real catalog published by the loader's own code.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { ARTIFACT, CURRENT_KEY, dataKey, PLATFORM_ALIAS_NAMES, type Title } from '../../contract';
+import { ARTIFACT, CURRENT_KEY, PLATFORM_ALIAS_NAMES, type Title } from '../../contract';
 import { publishBundle } from '../../loader/publish';
 import { clearDataCache } from '../../worker/data';
 import { testBundle } from './bundle-transport';
@@ -68,8 +68,8 @@ describe('/get_score_count', () => {
     const version = `${bundle.version}-summary-means`;
     const health = { ...bundle.health, version };
     const kv = new Map<string, Uint8Array | string>([
-      [dataKey(version, ARTIFACT.queryIndex), bundle.summaryMeansIndex],
-      [dataKey(version, ARTIFACT.health), JSON.stringify(health)],
+      [ARTIFACT.queryIndex, bundle.summaryMeansIndex],
+      [ARTIFACT.health, JSON.stringify(health)],
     ]);
     await publishBundle({ version, kv, titles: [], health }, { kv: env.KV, db: env.DB });
     clearDataCache();

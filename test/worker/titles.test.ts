@@ -2,7 +2,7 @@
 // compared with a plain scan of the same titles.
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ARTIFACT, compareCodePoints, dataKey, TITLE_COLUMNS, type Title } from '../../contract';
+import { ARTIFACT, compareCodePoints, CURRENT_KEY, TITLE_COLUMNS, type DataPointer, type Title } from '../../contract';
 import type { ProblemBody } from '../../worker/problem';
 import { csvField } from '../../worker/titles';
 import { testBundle } from './bundle-transport';
@@ -206,9 +206,10 @@ describe('GET /titles.csv', () => {
 });
 
 describe('GET /eda', () => {
-  const key = dataKey(bundle.version, ARTIFACT.eda);
+  let key: string;
   let published: string | null;
   beforeEach(async () => {
+    key = (JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!) as DataPointer).artifacts[ARTIFACT.eda];
     published = await env.KV.get(key, 'text');
   });
   afterEach(async () => {
