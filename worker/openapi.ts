@@ -15,6 +15,7 @@ const PROBLEM_EXAMPLES: Record<ProblemKind, string> = {
   invalidParams: 'Query parameter year is invalid: "2020.0" is not a year: give 1 to 4 digits, e.g. 2020.',
   noMatch: 'No title with a duration in seasons released in 1925 on disney.',
   noCastData: 'The hulu catalog has no cast data at all, so no actor can be named.',
+  ambiguousTitle: '3 titles are named "the office"; ask again with the movie_id of one of the candidates.',
   routeNotFound: 'There is no endpoint at /nope. See /openapi.json.',
   methodNotAllowed: 'POST is not allowed on /health; allowed: GET, HEAD, OPTIONS.',
   noData: 'No catalog data has been published yet. Run the loader: npm run load.',

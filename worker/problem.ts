@@ -15,6 +15,7 @@ export const PROBLEMS = {
   invalidParams: { type: '/problems/invalid-params', title: 'Invalid query parameters', status: 400 },
   noMatch: { type: '/problems/no-match', title: 'Nothing matches the query', status: 404 },
   noCastData: { type: '/problems/no-cast-data', title: 'No cast data for this platform', status: 404 },
+  ambiguousTitle: { type: '/problems/ambiguous-title', title: 'Several titles match', status: 409 },
   routeNotFound: { type: '/problems/route-not-found', title: 'No such endpoint', status: 404 },
   methodNotAllowed: { type: '/problems/method-not-allowed', title: 'Method not allowed', status: 405 },
   noData: { type: '/problems/no-data', title: 'No data published', status: 503 },

@@ -12,9 +12,10 @@ import { PROBLEM_CONTENT_TYPE, ProblemError, problemResponse, toProblemError } f
 import { CATALOG_ENDPOINTS } from './queries';
 import { edaReport } from './eda';
 import { TITLE_ENDPOINTS } from './titles';
+import { RECOMMENDER_ENDPOINTS } from './recommend';
 
 /** Every endpoint, in documentation order. Other modules' endpoints are added here. */
-export const ENDPOINTS: Endpoint[] = [...CATALOG_ENDPOINTS, ...TITLE_ENDPOINTS, edaReport, health];
+export const ENDPOINTS: Endpoint[] = [...CATALOG_ENDPOINTS, ...RECOMMENDER_ENDPOINTS, ...TITLE_ENDPOINTS, edaReport, health];
 ENDPOINTS.push(openApiEndpoint(() => ENDPOINTS));
 
 function dispatch(endpoint: Endpoint, ctx: RequestContext): Promise<Response> | Response {

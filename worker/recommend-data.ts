@@ -1,0 +1,64 @@
+// Where the recommender's data comes from: the live manifest (in the pointer) names a blob per
+// artifact; the title blob is read and decoded once per isolate, a user shard costs one KV read per
+// request for a user (a few recent shards are kept). Blobs are content-addressed, so the caches are
+// keyed by blob key: a title blob or shard a new version did not change is not read again.
+import { decodeTitleModel, findUserRecord, MODEL_KEYS, shardOfUser, type DecodedTitleModel, type Manifest, type UserRecord } from '../contract';
+import { readBlob, requireArtifactKey, type KVReader } from './data';
+import { TitleNames } from './title-names';
+
+const VERSIONS_KEPT = 2;
+/** Recently read shards kept per isolate (about 256 KiB each): repeat requests for a user cost no read. */
+const SHARDS_KEPT = 16;
+
+export interface LoadedModel {
+  titles: DecodedTitleModel;
+  byId: Map<string, number>;
+  unrated: Set<number>;
+  names: TitleNames;
+}
+
+const models = new Map<string, Promise<LoadedModel>>();
+const shards = new Map<string, Promise<ArrayBuffer>>();
+
+/** Forgets everything cached in this isolate (tests that change what is published). */
+export function clearModelCache(): void {
+  models.clear();
+  shards.clear();
+}
+
+/** The decoded title blob of the manifest's version (read at most once per isolate). */
+export function loadModel(kv: KVReader, manifest: Manifest): Promise<LoadedModel> {
+  const key = requireArtifactKey(manifest, MODEL_KEYS.titles);
+  let model = models.get(key);
+  if (model === undefined) {
+    model = readBlob(kv, manifest, MODEL_KEYS.titles, 'arrayBuffer').then((bytes) => {
+      const titles = decodeTitleModel(bytes);
+      return { titles, byId: new Map(titles.ids.map((id, t) => [id, t])), unrated: new Set(titles.unrated), names: new TitleNames(titles.names) };
+    });
+    models.set(key, model);
+    model.catch(() => models.delete(key));
+    while (models.size > VERSIONS_KEPT) models.delete(models.keys().next().value!);
+  }
+  return model;
+}
+
+/** The user's record, or null for a user the model has never seen. One KV read unless recently read. */
+export async function loadUser(kv: KVReader, manifest: Manifest, model: LoadedModel, userId: number): Promise<UserRecord | null> {
+  const name = MODEL_KEYS.userShard(shardOfUser(userId, model.titles.shards));
+  const key = requireArtifactKey(manifest, name);
+  let shard = shards.get(key);
+  if (shard === undefined) {
+    shard = readBlob(kv, manifest, name, 'arrayBuffer');
+    shard.catch(() => shards.delete(key));
+  } else {
+    shards.delete(key); // re-inserted below: most recently used last
+  }
+  shards.set(key, shard);
+  while (shards.size > SHARDS_KEPT) shards.delete(shards.keys().next().value!);
+  return findUserRecord(await shard, userId);
+}
+
+/** The model report the loader wrote (hyperparameters, data size, metrics, storage). */
+export async function loadReport(kv: KVReader, manifest: Manifest): Promise<Record<string, unknown>> {
+  return JSON.parse(await readBlob(kv, manifest, MODEL_KEYS.report, 'text')) as Record<string, unknown>;
+}
