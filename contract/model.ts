@@ -1,5 +1,6 @@
-// The recommender's KV layouts, shared by the loader (encode) and the worker (decode). Two kinds of
-// value per data version:
+// The recommender's KV layouts, shared by the loader (encode) and the worker (decode). MODEL_KEYS are
+// artifact names; a version's manifest maps each to its content-addressed blob (contract/keys.ts).
+// Two kinds of value per data version:
 //   - ONE title blob (MODEL_KEYS.titles), read and decoded once per isolate: global mean, title
 //     biases and factors, the catalog's ids/titles/platforms, and the baseline lists for unknown users.
 //   - user shards (MODEL_KEYS.userShard(s)), one KV read per user request: every user whose
@@ -49,6 +50,7 @@
 import { normalizeName, PLATFORMS, type Platform } from './names';
 
 export const MODEL_FORMAT_VERSION = 1;
+/** Artifact names of the recommender's values. */
 export const MODEL_KEYS = {
   titles: 'model/titles',
   report: 'model/report', // JSON ModelReport (hyperparameters, data size, metrics)
