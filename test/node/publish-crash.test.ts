@@ -48,6 +48,7 @@ function publishChild(killAfterPuts?: number): Promise<{ puts: string[]; killed:
     cwd: ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true, // its own process group: the kill takes the workerd it started down with it
   });
   const puts: string[] = [];
   let killed = false;
@@ -59,7 +60,8 @@ function publishChild(killAfterPuts?: number): Promise<{ puts: string[]; killed:
       buffered = buffered.slice(nl + 1);
       if (line.startsWith('put ')) puts.push(line.slice(4));
       if (killAfterPuts !== undefined && puts.length >= killAfterPuts && !killed) {
-        killed = child.kill('SIGKILL');
+        process.kill(-child.pid!, 'SIGKILL');
+        killed = true;
       }
     }
   });
