@@ -140,6 +140,9 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
       }),
     (r) => `${r.rows.length.toLocaleString('en-US')} rows kept, ${r.rejected.total.toLocaleString('en-US')} rejected, ${Math.round(r.totalRows / r.seconds).toLocaleString('en-US')} rows/s`,
   );
+  for (const f of ingest.files) {
+    if (f.unterminatedLastLine) log(`  warning: ${f.path} does not end with a line break: a cut-off copy? Its last row was checked like any other.`);
+  }
   const summaryCheck = source === 'files' ? compareWithSummary(ingest.perTitle, titleIds, readSummary(cfg.summaryPath)) : null;
 
   attachScores(titles, ingest.perTitle.sum, ingest.perTitle.count);
@@ -190,7 +193,11 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
 }
 
 function formatQualityText(r: QualityReport, catalogText: string): string {
-  const ratings = r.ratings as { total_rows: number; kept_rows: number; users: number; rejected: { total: number; byReason: Record<string, number> } };
+  const ratings = r.ratings as {
+    total_rows: number; kept_rows: number; users: number;
+    rejected: { total: number; byReason: Record<string, number> };
+    files: { path: string; rows: number; rejected: number; lineEnding: string; unterminatedLastLine: boolean }[];
+  };
   const lines = [
     `Data-quality report, version ${r.version}, built ${r.built_at}`,
     `Ratings source: ${r.ratings_source}`,
@@ -201,6 +208,12 @@ function formatQualityText(r: QualityReport, catalogText: string): string {
     `  rows read: ${ratings.total_rows.toLocaleString('en-US')}, kept: ${ratings.kept_rows.toLocaleString('en-US')}, users: ${ratings.users.toLocaleString('en-US')}`,
     `  rejected: ${ratings.rejected.total.toLocaleString('en-US')}`,
     ...Object.entries(ratings.rejected.byReason).filter(([, n]) => n > 0).map(([reason, n]) => `    ${reason}: ${n.toLocaleString('en-US')}`),
+    '  files:',
+    ...ratings.files.map(
+      (f) =>
+        `    ${f.path}: ${f.rows.toLocaleString('en-US')} rows, ${f.rejected.toLocaleString('en-US')} rejected, ${f.lineEnding} line ends` +
+        (f.unterminatedLastLine ? ', NO FINAL LINE BREAK (cut-off copy?)' : ''),
+    ),
   ];
   if (r.summary_check) lines.push('', 'Check against the committed summary', '  ' + JSON.stringify(r.summary_check));
   lines.push('', 'Stage timings (s)', ...Object.entries(r.timings_s).map(([k, v]) => `  ${k}: ${v}`));

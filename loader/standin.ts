@@ -19,7 +19,9 @@ export const STANDIN_MARKER = 'STANDIN.json';
 export const DEFAULT_STANDIN_SEED = 42;
 export const DEFAULT_STANDIN_DIR = fileURLToPath(new URL('../data/ratings', import.meta.url));
 export const MAX_STANDIN_SCALE = 8; // ~88M rows; memory grows ~14 bytes per row
-export const MIN_STANDIN_SCALE = 0.001;
+// Below this, titles hold one or two ratings each and exact duplicates (same title, same rating) cannot
+// be placed without changing a title's totals.
+export const MIN_STANDIN_SCALE = 0.005;
 
 const ROWS_PER_FILE = 1_500_000;
 const HEADER = 'userId,rating,timestamp,movieId\n';
