@@ -17,7 +17,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async () => ({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations('migrations') } },
+            miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations('migrations'), INGEST_TOKEN: 'test-ingest-token' } },
           })),
         ],
         test: {

@@ -18,6 +18,12 @@ const PROBLEM_EXAMPLES: Record<ProblemKind, string> = {
   ambiguousTitle: '3 titles are named "the office"; ask again with the movie_id of one of the candidates.',
   routeNotFound: 'There is no endpoint at /nope. See /openapi.json.',
   methodNotAllowed: 'POST is not allowed on /health; allowed: GET, HEAD, OPTIONS.',
+  invalidRequest: '2 ratings are invalid; nothing was stored. See invalid_params.',
+  unauthorized: 'POST /ratings needs the header Authorization: Bearer <token>.',
+  payloadTooLarge: 'A batch holds at most 1000 ratings; this one has 1200.',
+  unsupportedMediaType: 'Send the ratings as Content-Type: application/json.',
+  idempotencyKeyReused: 'Idempotency-Key "batch-7" was already used with a different body; use a new key for new ratings.',
+  ingestDisabled: 'POST /ratings is disabled: the INGEST_TOKEN secret is not set (wrangler secret put INGEST_TOKEN).',
   noData: 'No catalog data has been published yet. Run the loader: npm run load.',
   internal: 'The server failed to answer this request; it has been logged.',
 };

@@ -18,6 +18,12 @@ export const PROBLEMS = {
   ambiguousTitle: { type: '/problems/ambiguous-title', title: 'Several titles match', status: 409 },
   routeNotFound: { type: '/problems/route-not-found', title: 'No such endpoint', status: 404 },
   methodNotAllowed: { type: '/problems/method-not-allowed', title: 'Method not allowed', status: 405 },
+  invalidRequest: { type: '/problems/invalid-request', title: 'Invalid request', status: 400 },
+  unauthorized: { type: '/problems/unauthorized', title: 'Missing or wrong bearer token', status: 401 },
+  payloadTooLarge: { type: '/problems/payload-too-large', title: 'Request body too large', status: 413 },
+  unsupportedMediaType: { type: '/problems/unsupported-media-type', title: 'Unsupported media type', status: 415 },
+  idempotencyKeyReused: { type: '/problems/idempotency-key-reused', title: 'Idempotency key used with another body', status: 422 },
+  ingestDisabled: { type: '/problems/ingest-disabled', title: 'Rating ingest is not configured', status: 503 },
   noData: { type: '/problems/no-data', title: 'No data published', status: 503 },
   internal: { type: '/problems/internal', title: 'Internal error', status: 500 },
 } as const;

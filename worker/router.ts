@@ -12,6 +12,7 @@ import { PROBLEM_CONTENT_TYPE, ProblemError, problemResponse, toProblemError } f
 import { CATALOG_ENDPOINTS } from './queries';
 import { edaReport } from './eda';
 import { TITLE_ENDPOINTS } from './titles';
+import { handleRatings, RATINGS_PATH } from './ingest';
 import { RECOMMENDER_ENDPOINTS } from './recommend';
 
 /** Every endpoint, in documentation order. Other modules' endpoints are added here. */
@@ -34,6 +35,8 @@ export function buildRouter(endpoints: readonly Endpoint[]) {
     catch: (error: unknown, _request: IRequest, ctx: RequestContext) => errorResponse(error, ctx),
   });
   for (const endpoint of endpoints) router.all(endpoint.path, (_request, ctx) => dispatch(endpoint, ctx));
+  // The one write endpoint: POST with a JSON body, so it is not a (GET) Endpoint definition.
+  router.all(RATINGS_PATH, (_request, ctx) => handleRatings(ctx));
   router.all('*', (_request, ctx) => {
     throw new ProblemError('routeNotFound', `There is no endpoint at ${quote(ctx.url.pathname)}. See ${OPENAPI_PATH}.`);
   });
