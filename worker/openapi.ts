@@ -4,6 +4,8 @@ import { defineEndpoint, type Endpoint } from './endpoint';
 import { CACHE_CONTROL } from './http';
 import { MAX_PARAM_LENGTH, type JsonSchema, type ParamDef } from './params';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemKind } from './problem';
+import { BEARER_SECURITY_SCHEME, RATINGS_OPENAPI } from './ingest-openapi';
+import { RATINGS_PATH } from './ingest';
 
 export const OPENAPI_PATH = '/openapi.json';
 const API_VERSION = '1.0.0';
@@ -144,14 +146,19 @@ export function buildOpenApiDocument(endpoints: readonly Endpoint[]): Record<str
       description:
         'Answers about the Amazon Prime, Disney+, Hulu and Netflix catalogs from precomputed indexes. ' +
         'Every error is application/problem+json (RFC 9457). Any path answers 404 route-not-found when unknown, ' +
-        '405 method-not-allowed (with Allow) for methods other than GET, HEAD and OPTIONS, and 503 no-data before ' +
-        'the loader has published. Unknown query parameters are ignored. CORS allows any origin.',
+        '405 method-not-allowed (with Allow) for methods an endpoint does not take (every read is GET, HEAD or OPTIONS; ' +
+        'POST /ratings is the one write), and 503 no-data before the loader has published. Unknown query parameters ' +
+        'are ignored. CORS allows any origin for reads.',
     },
     servers: [{ url: '/' }],
     tags: [...new Set(endpoints.map((e) => e.tag))].map((name) => ({ name })),
     // Route patterns use itty-router's `:name`; OpenAPI templates are `{name}`.
-    paths: Object.fromEntries(endpoints.map((e) => [e.path.replace(/:(\w+)/g, '{$1}'), { get: operation(e) }])),
+    paths: {
+      ...Object.fromEntries(endpoints.map((e) => [e.path.replace(/:(\w+)/g, '{$1}'), { get: operation(e) }])),
+      [RATINGS_PATH]: RATINGS_OPENAPI,
+    },
     components: {
+      securitySchemes: BEARER_SECURITY_SCHEME,
       schemas: { Problem: PROBLEM_SCHEMA, InvalidParam: INVALID_PARAM_SCHEMA },
       headers: HEADERS,
       responses: Object.fromEntries(
