@@ -9,3 +9,7 @@ export interface RatingRows {
   half: Uint8Array; // rating * 2, 1..10
   ts: Uint32Array; // unix seconds
 }
+
+export function allocRatingRows(length: number): RatingRows {
+  return { length, user: new Int32Array(length), title: new Uint16Array(length), half: new Uint8Array(length), ts: new Uint32Array(length) };
+}

@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import type { RatingRows } from './rating-rows';
+import { allocRatingRows, type RatingRows } from './rating-rows';
 import { emptyReasonCounts, type FileResult, type RejectExample } from './ratings-file-result';
 import { EXAMPLES_PER_REASON, REASONS, RatingsFileError, defaultMaxTimestamp, type Reason } from './ratings-format';
 import type { FromWorker, ParserName, ToWorker, WorkerSetup } from './ratings-worker';
@@ -176,13 +176,7 @@ function runWorkers(
 
 function joinResults(results: FileResult[], titleCount: number, t0: number): IngestResult {
   const length = results.reduce((n, r) => n + r.rows.length, 0);
-  const rows: RatingRows = {
-    length,
-    user: new Int32Array(length),
-    title: new Uint16Array(length),
-    half: new Uint8Array(length),
-    ts: new Uint32Array(length),
-  };
+  const rows = allocRatingRows(length);
   const perTitle: PerTitle = { count: new Uint32Array(titleCount), sum: new Float64Array(titleCount), halfStars: new Uint32Array(titleCount) };
   const byReason = emptyReasonCounts();
   const examples: RejectExample[] = [];

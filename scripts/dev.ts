@@ -10,8 +10,7 @@ export function startDev(extraArgs: string[] = []): Promise<number> {
   // Local secrets (the POST /ratings token): start from the example so the write path works locally.
   if (!existsSync(`${root}.dev.vars`) && existsSync(`${root}.dev.vars.example`)) {
     copyFileSync(`${root}.dev.vars.example`, `${root}.dev.vars`);
-    process.stderr.write('created .dev.vars from .dev.vars.example (local INGEST_TOKEN for POST /ratings)
-');
+    process.stderr.write('created .dev.vars from .dev.vars.example (local INGEST_TOKEN for POST /ratings)\n');
   }
   const wrangler = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));
   const child = spawn(process.execPath, [wrangler, 'dev', '--port', '8787', ...extraArgs], {

@@ -1,6 +1,6 @@
 // Synthetic rating rows for the EDA tests: deterministic, heavy-tailed per-user activity, per-user
 // bias, timestamps from 1996 to 2017 with half stars only after 2003-02-18 (like MovieLens).
-import type { RatingRows } from '../../loader/rating-rows';
+import { allocRatingRows, type RatingRows } from '../../loader/rating-rows';
 
 export function syntheticRows(length: number, titleCount: number, seed = 1): RatingRows {
   let state = seed >>> 0 || 1;
@@ -11,13 +11,7 @@ export function syntheticRows(length: number, titleCount: number, seed = 1): Rat
     state ^= state << 5;
     return (state >>> 0) / 0x1_0000_0000;
   };
-  const rows: RatingRows = {
-    length,
-    user: new Int32Array(length),
-    title: new Uint16Array(length),
-    half: new Uint8Array(length),
-    ts: new Uint32Array(length),
-  };
+  const rows = allocRatingRows(length);
   const halfStarStart = Date.UTC(2003, 1, 18) / 1000;
   let i = 0;
   let userId = 1;
