@@ -27,6 +27,8 @@ export interface KVWriter {
   get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
   list(options: { prefix: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
   delete(key: string): Promise<void>;
+  /** Many deletes in few requests, where the store has a bulk delete (the REST API); cleanup prefers it. */
+  deleteMany?(keys: string[]): Promise<void>;
 }
 /** The subset of D1Database the publisher uses. */
 export interface D1Writer {
@@ -213,14 +215,14 @@ export async function cleanup(stores: Stores, keep = KEEP_PREVIOUS_VERSIONS): Pr
   }
   if (live) for (const blob of Object.values(live.artifacts)) referenced.add(blob);
 
-  let blobs = 0;
-  for (const key of await listKeys(kv, BLOB_PREFIX)) {
-    if (!referenced.has(key)) {
-      await kv.delete(key);
-      blobs++;
-    }
-  }
-  for (const version of dropped) await kv.delete(manifestKey(version));
+  const unreferenced = [...(await listKeys(kv, BLOB_PREFIX))].filter((key) => !referenced.has(key));
+  const deleteAll = async (keys: string[]) => {
+    if (kv.deleteMany) await kv.deleteMany(keys);
+    else for (const key of keys) await kv.delete(key);
+  };
+  await deleteAll(unreferenced);
+  const blobs = unreferenced.length;
+  await deleteAll(dropped.map(manifestKey));
   const keptList = [...kept];
   await db.batch([
     db.prepare(`DELETE FROM titles WHERE version NOT IN (${keptList.map((_, i) => `?${i + 1}`).join(', ')})`).bind(...keptList),

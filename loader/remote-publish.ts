@@ -8,7 +8,8 @@ import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, manifestKey, TITLE_COLUMNS, type Da
 import { CloudflareApi } from './cloudflare-api';
 import { applyRemoteMigrations, importSqlFile, queryD1 } from './d1-remote';
 import { KV_BULK_LIMITS, kvValueBytes, readKv, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvValue, type KvWriteStats } from './kv-bulk';
-import { planPublish, type Bundle } from './publish';
+import { cleanup, planPublish, readHistory, readPointer, type Bundle } from './publish';
+import { remoteStores } from './remote-stores';
 import { D1_MAX_STATEMENT_BYTES, titlesImportSql } from './titles-sql';
 
 export interface RemotePublishOptions {
@@ -19,6 +20,8 @@ export interface RemotePublishOptions {
   force?: boolean;
   log?: (message: string) => void;
   kvLimits?: KvBulkLimits;
+  /** Keys per bulk delete request in the cleanup after the flip (documented: up to 10,000). */
+  maxDeleteKeys?: number;
   maxStatementBytes?: number;
   /** KV keys read back before the flip (the health value always among them). */
   verifyKeys?: number;
@@ -38,13 +41,15 @@ export interface RemotePublishReport {
   verified: { kvKeys: number; d1Rows: number } | null;
   /** KV keys written by this publish, the pointer included: what counts against a daily write quota. */
   kvWrites: number;
+  /** What the cleanup after the flip dropped; null when it did not run or failed (the publish still stands). */
+  cleanup: { versions: string[]; blobs: number } | null;
 }
 
 export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: RemotePublishOptions): Promise<RemotePublishReport> {
   const log = opts.log ?? (() => {});
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const { kvNamespaceId: ns, d1DatabaseId: db } = opts;
-  const report: RemotePublishReport = { version: bundle.version, published: false, kv: null, d1: null, verified: null, kvWrites: 0 };
+  const report: RemotePublishReport = { version: bundle.version, published: false, kv: null, d1: null, verified: null, kvWrites: 0, cleanup: null };
 
   // Checks that cost no request come first, so a bundle that cannot be published writes nothing.
   const plan = await planPublish(bundle);
@@ -94,6 +99,24 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
   history.versions = [{ version: bundle.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== bundle.version)];
   await writeKvBulk(api, ns, new Map([[HISTORY_KEY, JSON.stringify(history)]]));
   report.kvWrites++;
+
+  // The new version is live whatever happens here: a failed cleanup is left for the next publish.
+  // KV reads may lag writes; a cleanup that read the old pointer would delete the new version's
+  // blobs, so it runs only once the pointer and the history read back as just written.
+  try {
+    const stores = remoteStores(api, { kvNamespaceId: ns, d1DatabaseId: db, maxDeleteKeys: opts.maxDeleteKeys });
+    const [seen, seenHistory] = [await readPointer(stores.kv), await readHistory(stores.kv)];
+    if (seen?.published_at !== pointer.published_at || seenHistory.versions[0]?.published_at !== pointer.published_at) {
+      log(`cleanup skipped: KV does not read back the new pointer and history yet; the next publish cleans up`);
+      return report;
+    }
+    report.cleanup = await cleanup(stores);
+    log(report.cleanup.versions.length
+      ? `cleanup: dropped versions ${report.cleanup.versions.join(', ')} (${report.cleanup.blobs} values no kept version uses)`
+      : `cleanup: nothing to drop (${report.cleanup.blobs} unused values)`);
+  } catch (err) {
+    log(`cleanup failed, the publish stands; the next publish retries it: ${api.redact(err instanceof Error ? err.message : String(err))}`);
+  }
   return report;
 }
 

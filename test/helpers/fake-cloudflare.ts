@@ -2,6 +2,9 @@
 // documented contract and enforcing its documented limits:
 //   PUT  /accounts/:a/storage/kv/namespaces/:ns/bulk       <= 10,000 pairs, <= 100 MB body, keys <= 512 B, values <= 25 MiB
 //   GET  /accounts/:a/storage/kv/namespaces/:ns/values/:k  raw bytes, 404 when absent
+//   GET  /accounts/:a/storage/kv/namespaces/:ns/keys       ?prefix&cursor&limit; result [{name}] in key order,
+//                                                          result_info {cursor ('' on the last page), count}
+//   POST /accounts/:a/storage/kv/namespaces/:ns/bulk/delete JSON array of <= 10,000 key names
 //   POST /accounts/:a/d1/database/:db/query                {sql, params?: string[]}, statements <= 100,000 B
 //   POST /accounts/:a/d1/database/:db/import               init -> (PUT presigned upload) -> ingest -> poll
 // Every response uses the {success, errors, messages, result} envelope; bearer auth is checked; a
@@ -13,11 +16,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Miniflare } from 'miniflare';
 
-export type Route = 'kv-bulk' | 'kv-get' | 'd1-query' | 'd1-import' | 'upload' | 'unknown';
+export type Route = 'kv-bulk' | 'kv-get' | 'kv-list' | 'kv-bulk-delete' | 'd1-query' | 'd1-import' | 'upload' | 'unknown';
 
 export interface FakeLimits {
   maxBulkPairs: number;
   maxBulkBytes: number;
+  maxBulkDeleteKeys: number;
+  /** Keys per list page (documented: `limit` up to 1,000, the default); tests lower it to exercise the cursor. */
+  maxListKeys: number;
   maxKeyBytes: number;
   maxValueBytes: number;
   maxStatementBytes: number;
@@ -25,6 +31,8 @@ export interface FakeLimits {
 export const DOCUMENTED_LIMITS: FakeLimits = {
   maxBulkPairs: 10_000,
   maxBulkBytes: 100_000_000,
+  maxBulkDeleteKeys: 10_000,
+  maxListKeys: 1000,
   maxKeyBytes: 512,
   maxValueBytes: 25 * 1024 * 1024,
   maxStatementBytes: 100_000,
@@ -52,7 +60,7 @@ export interface RecordedRequest {
   status: number;
   bodyBytes: number;
   hadAuthorization: boolean;
-  /** kv-bulk: the keys of the request, in order. */
+  /** kv-bulk, kv-bulk-delete: the keys of the request, in order. */
   keys?: string[];
   /** d1-import: the action. */
   action?: string;
@@ -203,6 +211,8 @@ export class FakeCloudflare {
     const d1Prefix = `${prefix}/d1/database/${this.options.d1DatabaseId}`;
     if (method === 'PUT' && path === `${kvPrefix}/bulk`) record.route = 'kv-bulk';
     else if (method === 'GET' && path.startsWith(`${kvPrefix}/values/`)) record.route = 'kv-get';
+    else if (method === 'GET' && path === `${kvPrefix}/keys`) record.route = 'kv-list';
+    else if (method === 'POST' && path === `${kvPrefix}/bulk/delete`) record.route = 'kv-bulk-delete';
     else if (method === 'POST' && path === `${d1Prefix}/query`) record.route = 'd1-query';
     else if (method === 'POST' && path === `${d1Prefix}/import`) record.route = 'd1-import';
 
@@ -232,6 +242,21 @@ export class FakeCloudflare {
       if (!value) throw new HttpError(404, 10009, 'get: key not found');
       return { headers: { 'content-type': 'application/octet-stream' }, raw: value };
     }
+    if (record.route === 'kv-list') {
+      this.#failIfInjected('kv-list');
+      return this.#list(url.searchParams);
+    }
+    if (record.route === 'kv-bulk-delete') {
+      const keys = parseJson(body);
+      if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw new HttpError(400, 10026, 'bulk delete body must be a JSON array of key names');
+      if (keys.length > this.limits.maxBulkDeleteKeys) {
+        throw new HttpError(400, 10026, `bulk delete of ${keys.length} keys; at most ${this.limits.maxBulkDeleteKeys} per request`);
+      }
+      record.keys = keys;
+      this.#failIfInjected('kv-bulk-delete', keys);
+      for (const key of keys) this.kv.delete(key);
+      return { result: { successful_key_count: keys.length, unsuccessful_keys: [] } };
+    }
     const json = parseJson(body);
     if (record.route === 'd1-query') {
       this.#failIfInjected('d1-query');
@@ -240,6 +265,28 @@ export class FakeCloudflare {
     record.action = String(json.action);
     this.#failIfInjected('d1-import');
     return { result: await this.#import(json) };
+  }
+
+  /** Keys in byte order, as KV lists them; the cursor is opaque to clients (here: the last key sent). */
+  #list(params: URLSearchParams): { raw: Uint8Array } {
+    const prefix = params.get('prefix') ?? '';
+    const limitParam = params.get('limit');
+    const limit = limitParam === null ? 1000 : Number(limitParam);
+    if (!Number.isInteger(limit) || limit < 10 || limit > 1000) throw new HttpError(400, 10026, `limit must be an integer from 10 to 1000, not ${limitParam}`);
+    const cursor = params.get('cursor');
+    let after = '';
+    if (cursor) {
+      after = Buffer.from(cursor, 'base64url').toString('utf8');
+      if (!after.startsWith('k:')) throw new HttpError(400, 10026, 'invalid cursor');
+      after = after.slice(2);
+    }
+    const names = [...this.kv.keys()].filter((k) => k.startsWith(prefix) && (!cursor || Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0))
+      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const page = names.slice(0, Math.min(limit, this.limits.maxListKeys));
+    const more = names.length > page.length;
+    const next = more ? Buffer.from(`k:${page[page.length - 1]}`).toString('base64url') : '';
+    const envelope = { success: true, errors: [], messages: [], result: page.map((name) => ({ name })), result_info: { count: page.length, cursor: next } };
+    return { raw: new TextEncoder().encode(JSON.stringify(envelope)) };
   }
 
   #rateLimit(): void {
