@@ -1,0 +1,251 @@
+/**
+ * `npm run bench [-- options]`: measures the loader and the API and writes bench/results.json,
+ * bench/RESULTS.md and bench/growth.svg (and the README's bench block, if it has one).
+ *
+ *   --only loader,e2e,api,bundle,growth
+ *                                  sections to measure (default: all); sections not measured keep their
+ *                                  previous results. "growth" = loader at 1,2,4x + API at 1,4x; alone,
+ *                                  loader and api measure 1x only unless --scales/--api-scales say otherwise
+ *   --scales 1,2,4                 loader scales (stand-in ratings x scale)
+ *   --api-scales 1,4               data scales the API is loaded at
+ *   --duration 10 --warm 1         seconds per endpoint run, and of warm-up before it
+ *   --quick                        --duration 3, 40 requests per endpoint for the op counts (default 100)
+ *   --profile                      CPU profiles of the loader and of the worker per endpoint
+ *   --reuse-standin                keep current stand-in files (the generation stage is then not measured)
+ *   --results DIR                  write results there instead of bench/ (development runs)
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { ROOT } from '../loader/config';
+import { generateStandIn, standInIsCurrent } from '../loader/standin';
+import { runApiBench } from './api-bench';
+import { runScript } from './children';
+import { hotSpots } from './cpu-profile';
+import { growthSvg } from './growth-plot';
+import type { LoaderRun } from './loader-stages';
+import { loadSnapshot, machineInfo } from './machine';
+import { BENCH_DIR, benchConfig, PROFILE_DIR, RESULTS_DIR, ratingsDir, scaleDir, WRANGLER_BIN } from './paths';
+import { renderMarkdown } from './report';
+import type { BenchResults, BundleSize, LoaderHotSpots, Measured, RawToServing } from './results';
+import { evaluateGrowth, evaluateTargets } from './targets';
+import { DEV_ENV, MAIN_CONFIG, startDev } from './wrangler-dev';
+
+const SECTIONS = ['bundle', 'loader', 'e2e', 'api'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    scales: { type: 'string' },
+    'api-scales': { type: 'string' },
+    duration: { type: 'string' },
+    warm: { type: 'string' },
+    connections: { type: 'string', default: '32' },
+    'ops-requests': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'reuse-standin': { type: 'boolean', default: false },
+    results: { type: 'string', default: RESULTS_DIR },
+  },
+});
+
+const log = (line: string) => process.stderr.write(line + '\n');
+const numbers = (s: string, flag: string) =>
+  s.split(',').map((x) => {
+    const n = Number(x);
+    if (!(n > 0)) throw new Error(`${flag}: "${x}" is not a positive number`);
+    return n;
+  });
+
+const requested = (values.only ?? SECTIONS.join(',')).split(',');
+const growth = values.only === undefined || requested.includes('growth');
+const only = new Set<Section>(
+  requested.flatMap((s) => {
+    if (s === 'growth') return ['loader', 'api'] as Section[];
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (${SECTIONS.join(', ')}, growth)`);
+    return [s as Section];
+  }),
+);
+const scales = numbers(values.scales ?? (growth ? '1,2,4' : '1'), '--scales');
+const apiScales = numbers(values['api-scales'] ?? (growth ? '1,4' : '1'), '--api-scales');
+const settings = {
+  connections: Number(values.connections),
+  durationS: Number(values.duration ?? (values.quick ? 3 : 10)),
+  warmS: Number(values.warm ?? 1),
+  opsRequests: Number(values['ops-requests'] ?? (values.quick ? 40 : 100)),
+  profile: values.profile,
+};
+const resultsDir = values.results;
+const resultsJson = join(resultsDir, 'results.json');
+
+async function measured<T>(name: string, fn: () => Promise<T>): Promise<Measured & T> {
+  const before = loadSnapshot();
+  log(`\n== ${name} (load average ${before.loadavg.join(' ')})`);
+  const t0 = performance.now();
+  const result = await fn();
+  const after = loadSnapshot();
+  log(`== ${name} done in ${((performance.now() - t0) / 1000).toFixed(0)} s (load average ${after.loadavg.join(' ')})`);
+  return { measuredAt: before.at, machineLoad: { before, after }, ...result };
+}
+
+async function bundleSize(): Promise<BundleSize> {
+  const outdir = join(BENCH_DIR, 'bundle');
+  rmSync(outdir, { recursive: true, force: true });
+  execFileSync(process.execPath, [WRANGLER_BIN, 'deploy', '--dry-run', '--outdir', outdir, '--config', MAIN_CONFIG], { cwd: ROOT, env: DEV_ENV, stdio: 'ignore' });
+  const files = readdirSync(outdir).filter((f) => /\.(m?js|wasm)$/.test(f));
+  const bytes = Buffer.concat(files.map((f) => readFileSync(join(outdir, f))));
+  log(`  worker script ${(bytes.length / 1024).toFixed(1)} KiB, gzip ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB`);
+  return { scriptBytes: bytes.length, gzipBytes: gzipSync(bytes).length, files };
+}
+
+async function loaderRun(scale: number, reuseStandIn: boolean): Promise<LoaderRun> {
+  const out = join(scaleDir(scale) + '.json');
+  const profileDir = settings.profile ? join(PROFILE_DIR, `loader-s${scale}`) : undefined;
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await runScript(join(ROOT, 'bench/loader-stages.ts'), ['--scale', String(scale), '--out', out, ...(reuseStandIn ? ['--reuse-standin'] : [])], { profileDir });
+  const run = JSON.parse(readFileSync(out, 'utf8')) as LoaderRun;
+  log(`  ${scale}x: ${run.rows.toLocaleString('en-US')} rows, ${run.totalSeconds.toFixed(1)} s, peak RSS ${run.peakRssMiB} MiB; ` + run.stages.map((s) => `${s.name} ${s.seconds.toFixed(1)}s/${s.peakRssMiB}MiB`).join(', '));
+  return run;
+}
+
+function loaderHotSpots(): LoaderHotSpots {
+  const spots: LoaderHotSpots = {};
+  for (const scale of scales) {
+    const dir = join(PROFILE_DIR, `loader-s${scale}`);
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+      const summary = hotSpots(join(dir, file), 8);
+      if (summary.totalMs > 200) spots[`loader-s${scale}/${file}`] = summary;
+    }
+  }
+  return spots;
+}
+
+async function ensureStandIn(scale: number): Promise<void> {
+  const cfg = benchConfig(scaleDir(scale), ratingsDir(scale));
+  if (!standInIsCurrent(ratingsDir(scale), { seed: cfg.standInSeed, scale, summaryPath: cfg.summaryPath })) {
+    log(`  generating the ${scale}x stand-in (not measured)`);
+    await generateStandIn({ outDir: ratingsDir(scale), seed: cfg.standInSeed, scale, summaryPath: cfg.summaryPath });
+  }
+}
+
+async function rawToServing(): Promise<RawToServing> {
+  await ensureStandIn(1);
+  const dir = join(BENCH_DIR, 'e2e');
+  const t0 = performance.now();
+  const profileDir = settings.profile ? join(PROFILE_DIR, 'e2e-load') : undefined;
+  const child = await runScript(join(ROOT, 'bench/load-fresh.ts'), ['--dir', dir, '--ratings', ratingsDir(1)], { profileDir });
+  const load = JSON.parse(child.stdout.trim().split('\n').pop()!) as { version: string; seconds: number; peakRssMiB: number };
+  const t1 = performance.now();
+  const server = await startDev({ config: MAIN_CONFIG, persistTo: join(dir, 'state'), logFile: join(BENCH_DIR, 'logs/e2e.log'), readyPath: '/health' });
+  const t2 = performance.now();
+  try {
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { version: string; counts: { ratings_rows: number } };
+    if (health.version !== load.version) throw new Error(`/health serves ${health.version}, the load published ${load.version}`);
+    const result = {
+      seconds: round((t2 - t0) / 1000),
+      loadSeconds: round((t1 - t0) / 1000),
+      serverStartSeconds: round((t2 - t1) / 1000),
+      loadPeakRssMiB: load.peakRssMiB,
+      version: load.version,
+      rows: health.counts.ratings_rows,
+    };
+    log(`  raw files to /health: ${result.seconds} s (load ${result.loadSeconds} s, server ${result.serverStartSeconds} s), load peak RSS ${result.loadPeakRssMiB} MiB`);
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function readPrevious(): Partial<BenchResults> {
+  if (!existsSync(resultsJson)) return {};
+  return JSON.parse(readFileSync(resultsJson, 'utf8')) as Partial<BenchResults>;
+}
+
+/** Replaces the README's bench block (between the markers), if the README has one. */
+function updateReadme(results: BenchResults): void {
+  const readme = join(ROOT, 'README.md');
+  if (resultsDir !== RESULTS_DIR || !existsSync(readme)) return;
+  const text = readFileSync(readme, 'utf8');
+  const begin = '<!-- bench:begin -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return;
+  const block = readmeBlock(results);
+  writeFileSync(readme, text.slice(0, a + begin.length) + '\n' + block + text.slice(b));
+  log('  README.md bench block updated');
+}
+
+function readmeBlock(r: BenchResults): string {
+  const lines = [
+    `Measured ${r.generatedAt.slice(0, 10)} on ${r.machine.nproc} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}, wrangler ${r.machine.wrangler}; details in [bench/RESULTS.md](bench/RESULTS.md).`,
+    '',
+    '| target | measured | limit | |',
+    '|---|---:|---:|---|',
+    ...r.targets.map((t) => `| ${t.name} | ${t.measured} | ${t.limit} | ${t.pass ? 'pass' : '**FAIL**'} |`),
+    '',
+    '![Loader stage times and API latency against the ratings scale](bench/growth.svg)',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const previous = readPrevious();
+  const results: BenchResults = {
+    ...previous,
+    generatedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    targets: [],
+    growth: [],
+  };
+  log(`bench: ${[...only].join(', ')}; loader scales ${scales.join(', ')}; API scales ${apiScales.join(', ')}; ${settings.durationS} s per endpoint`);
+  if (only.has('bundle')) results.bundle = await measured('worker bundle', bundleSize);
+  if (only.has('loader')) {
+    results.loader = await measured('loader stages', async () => {
+      const runs: LoaderRun[] = [];
+      for (const scale of scales) runs.push(await loaderRun(scale, values['reuse-standin']));
+      return { runs, ...(settings.profile ? { hotSpots: loaderHotSpots() } : {}) };
+    });
+  }
+  if (only.has('e2e')) results.e2e = await measured('raw files to serving', rawToServing);
+  if (only.has('api')) {
+    for (const scale of apiScales) {
+      if (!existsSync(join(scaleDir(scale), 'state/v3'))) {
+        log(`  no published ${scale}x data yet: running the loader at ${scale}x first`);
+        await loaderRun(scale, true);
+      }
+    }
+    results.api = await measured('API under load', () => runApiBench(apiScales, settings, log));
+  }
+  results.targets = evaluateTargets(results);
+  results.growth = evaluateGrowth(results);
+
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(resultsJson, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(resultsDir, 'RESULTS.md'), renderMarkdown(results));
+  writeFileSync(join(resultsDir, 'growth.svg'), growthSvg(results.loader?.runs ?? [], results.api));
+  updateReadme(results);
+
+  log('');
+  for (const t of results.targets) log(`${t.pass ? 'pass' : 'FAIL'}  ${t.name}: ${t.measured} (${t.limit})`);
+  for (const g of results.growth.filter((x) => !x.pass)) log(`FAIL  growth: ${g.name}: ${g.ratio ?? 'from 0'} (allowed ${g.allowed})`);
+  log(`\nbench finished in ${((performance.now() - started) / 60000).toFixed(1)} min; wrote ${resultsJson}, RESULTS.md, growth.svg`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

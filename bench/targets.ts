@@ -1,0 +1,147 @@
+// Pass/fail of the performance targets (the issue's list) and of the growth rules, from whatever
+// sections results.json holds.
+import type { ApiScaleResult } from './api-bench';
+import type { EndpointName } from './endpoint-mixes';
+import type { LoaderRun } from './loader-stages';
+import type { BenchResults, GrowthCheck, Target } from './results';
+
+/** Query and recommendation endpoints: the ones the throughput/latency targets apply to (/health is reported only). */
+export const GATED_ENDPOINTS: EndpointName[] = [
+  '/get_max_duration', '/get_score_count', '/get_count_platform', '/get_actor', '/titles', '/titles/{id}',
+  '/recommend', '/recommendations', '/model',
+];
+export const LIMITS = {
+  rpsShareOfHello: 0.5,
+  p99OverHello: 1.5,
+  rawToServingS: 120,
+  ingestRowsPerS: 1_000_000,
+  trainingS: 60,
+  peakRssMiB: 1536,
+  /** "Well under" the 128 MB isolate limit: at most half of it. */
+  isolateMiB: 64,
+};
+/** Noise allowance on a shared machine: timings may exceed exact linear growth by this factor. */
+export const GROWTH_TOLERANCE = 1.15;
+/** Per-request figures count as flat when within this factor of 1x (latency), or equal up to rounding (operations). */
+export const LATENCY_FLAT_TOLERANCE = 1.25;
+const OPS_FLAT_TOLERANCE = 1.05;
+
+export const TRAINING_STAGE = 'train recommender';
+export const INGEST_STAGE = 'ingest ratings';
+
+export function stageSeconds(run: LoaderRun, name: string): number | undefined {
+  return run.stages.find((s) => s.name === name)?.seconds;
+}
+
+export function evaluateTargets(r: BenchResults): Target[] {
+  const targets: Target[] = [];
+  const add = (name: string, measured: number, limit: number, unit: string, atLeast = false, digits = 1) =>
+    targets.push({ name, measured: `${fmt(measured, digits)} ${unit}`, limit: `${atLeast ? '>=' : '<='} ${fmt(limit, digits)} ${unit}`, pass: atLeast ? measured >= limit : measured <= limit });
+
+  if (r.api) {
+    const { ceiling } = r.api;
+    for (const scale of r.api.scales) {
+      for (const endpoint of GATED_ENDPOINTS) {
+        const e = scale.endpoints[endpoint];
+        if (!e) continue;
+        add(`${endpoint} throughput at ${scale.scale}x (share of hello-world)`, e.rps / ceiling.rps, LIMITS.rpsShareOfHello, 'x', true, 2);
+        add(`${endpoint} p99 at ${scale.scale}x (over hello-world p99)`, e.p99Ms / ceiling.p99Ms, LIMITS.p99OverHello, 'x', false, 2);
+      }
+      const failing = Object.entries(scale.endpoints).filter(([, e]) => e.serverErrors + e.errors + e.timeouts > 0);
+      targets.push({
+        name: `answers under load at ${scale.scale}x: no 5xx, connection errors or timeouts`,
+        measured: failing.length ? failing.map(([name, e]) => `${name}: ${e.serverErrors + e.errors + e.timeouts}`).join(', ') : 'none',
+        limit: 'none',
+        pass: failing.length === 0,
+      });
+      add(`isolate memory at ${scale.scale}x (live heap + buffers after all endpoints, GC'd)`, scale.isolate.totalMiB, LIMITS.isolateMiB, 'MiB');
+    }
+  }
+  if (r.e2e) {
+    add('raw files to /health answering', r.e2e.seconds, LIMITS.rawToServingS, 's');
+    add('peak RSS of the whole load (npm run load path)', r.e2e.loadPeakRssMiB, LIMITS.peakRssMiB, 'MiB', false, 0);
+  }
+  const one = r.loader?.runs.find((x) => x.scale === 1);
+  if (one) {
+    const ingest = stageSeconds(one, INGEST_STAGE);
+    if (ingest) add('ingest rate at 1x', one.rows / ingest, LIMITS.ingestRowsPerS, 'rows/s', true, 0);
+    const training = stageSeconds(one, TRAINING_STAGE);
+    if (training !== undefined) add('training at 1x', training, LIMITS.trainingS, 's');
+    add('peak RSS of any loader stage at 1x', one.peakRssMiB, LIMITS.peakRssMiB, 'MiB', false, 0);
+  }
+  return targets;
+}
+
+export function evaluateGrowth(r: BenchResults): GrowthCheck[] {
+  const checks: GrowthCheck[] = [];
+  const runs = r.loader?.runs ?? [];
+  const base = smallest(runs);
+  if (base) {
+    for (const run of runs.filter((x) => x.scale > base.scale)) {
+      const rows = run.rows / base.rows;
+      const allowed = round(rows * GROWTH_TOLERANCE);
+      const check = (name: string, big: number, small: number) => {
+        const ratio = round(big / small);
+        checks.push({ name: `${name}, ${run.scale}x vs ${base.scale}x`, ratio, allowed, pass: ratio <= allowed });
+      };
+      check('loader total time', run.totalSeconds, base.totalSeconds);
+      check('loader total CPU', sum(run.stages.map((s) => s.cpuSeconds)), sum(base.stages.map((s) => s.cpuSeconds)));
+      check('loader peak RSS', run.peakRssMiB, base.peakRssMiB);
+      for (const stage of base.stages) {
+        const big = run.stages.find((s) => s.name === stage.name);
+        // Stages under a second at the base scale are dominated by fixed costs and timer noise.
+        if (big && stage.seconds >= 1) check(`${stage.name} time`, big.seconds, stage.seconds);
+      }
+    }
+  }
+  const scales = r.api?.scales ?? [];
+  const small = smallest(scales);
+  if (small) {
+    for (const large of scales.filter((s) => s.scale > small.scale)) {
+      const endpoints = new Set([...Object.keys(large.endpoints), ...Object.keys(large.ops)] as EndpointName[]);
+      for (const endpoint of endpoints) perRequest(checks, endpoint, large, small);
+    }
+  }
+  return checks;
+}
+
+function smallest<T extends { scale: number }>(xs: T[]): T | undefined {
+  return [...xs].sort((a, b) => a.scale - b.scale)[0];
+}
+
+function perRequest(checks: GrowthCheck[], endpoint: EndpointName, large: ApiScaleResult, small: ApiScaleResult): void {
+  const at = `${large.scale}x vs ${small.scale}x`;
+  const a = large.ops[endpoint];
+  const b = small.ops[endpoint];
+  if (a && b) {
+    for (const [label, x, y] of [
+      ['KV reads/request', a.kvReads, b.kvReads],
+      ['KV bytes/request', a.kvBytes, b.kvBytes],
+      ['D1 queries/request', a.d1Queries, b.d1Queries],
+      ['D1 rows read/request', a.d1RowsRead, b.d1RowsRead],
+    ] as const) {
+      if (x === 0 && y === 0) continue;
+      // From none to some is growth too (e.g. shards that all fit the isolate's cache at the small scale).
+      const ratio = y === 0 ? null : round(x / y);
+      checks.push({ name: `${endpoint} ${label}, ${at}`, ratio, allowed: OPS_FLAT_TOLERANCE, pass: ratio !== null && ratio <= OPS_FLAT_TOLERANCE });
+    }
+  }
+  const la = large.endpoints[endpoint];
+  const lb = small.endpoints[endpoint];
+  if (la && lb) {
+    const ratio = round(la.p50Ms / Math.max(lb.p50Ms, 1));
+    checks.push({ name: `${endpoint} p50 latency, ${at}`, ratio, allowed: LATENCY_FLAT_TOLERANCE, pass: ratio <= LATENCY_FLAT_TOLERANCE });
+  }
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function fmt(x: number, digits: number): string {
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}

@@ -1,0 +1,145 @@
+// Starts and stops `wrangler dev` for the bench: 127.0.0.1 only, explicit ports and persist directory,
+// no telemetry, no interactive session. Each server runs in its own process group so that stopping it
+// ends exactly the processes this bench started (wrangler and its workerd children).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { ROOT } from '../loader/config';
+import { WRANGLER_BIN } from './paths';
+import { commandLine, parentPid } from './proc-memory';
+
+export interface DevServer {
+  url: string;
+  inspectorPort: number;
+  pid: number;
+  /** The workerd process running the worker itself (not wrangler's proxy in front of it). */
+  workerPid(): number | null;
+  stop(): Promise<void>;
+}
+
+export interface DevOptions {
+  /** wrangler.toml of the worker. */
+  config: string;
+  /** --persist-to directory (wrangler keeps its stores in <dir>/v3). */
+  persistTo: string;
+  /** Entry point instead of the config's `main` (the ops-counting wrapper). */
+  script?: string;
+  logFile: string;
+  /** URL path that must answer 200 before the server counts as ready. */
+  readyPath?: string;
+  timeoutMs?: number;
+}
+
+export const DEV_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Process groups of servers still running: ended when this process exits, however it exits. */
+const running = new Set<number>();
+process.on('exit', () => {
+  for (const group of running) {
+    try {
+      process.kill(-group, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+export async function startDev(options: DevOptions): Promise<DevServer> {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  const log = createWriteStream(options.logFile);
+  const args = [
+    WRANGLER_BIN, 'dev', ...(options.script ? [options.script] : []),
+    '--config', options.config,
+    '--ip', '127.0.0.1', '--port', String(port),
+    '--inspector-port', String(inspectorPort), '--inspector-ip', '127.0.0.1',
+    '--persist-to', options.persistTo,
+    '--show-interactive-dev-session=false', '--log-level', 'warn',
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: DEV_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  running.add(child.pid!);
+  child.once('exit', () => running.delete(child.pid!));
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  const server: DevServer = {
+    url,
+    inspectorPort,
+    pid: child.pid!,
+    workerPid: () => findWorkerd(child.pid!),
+    stop: () => stopGroup(child),
+  };
+  try {
+    await waitForAnswer(`${url}${options.readyPath ?? '/'}`, child, options.timeoutMs ?? 60_000, options.logFile, !!options.readyPath);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+/** Polls until `url` answers (200 if strict), the process exits, or the timeout passes. */
+export async function waitForAnswer(url: string, child: ChildProcess, timeoutMs: number, logFile: string, strict: boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}; see ${logFile}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (!strict || response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer${strict ? ' 200' : ''} within ${timeoutMs / 1000}s; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The workerd descendant of `root` that has the inspector attached: the one running the user worker. */
+function findWorkerd(root: number): number | null {
+  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  const isDescendant = (pid: number): boolean => {
+    for (let p: number | null = pid, hops = 0; p !== null && p > 1 && hops < 10; p = parentPid(p), hops++) {
+      if (p === root) return true;
+    }
+    return false;
+  };
+  return pids.find((pid) => /workerd serve .*--inspector-addr/.test(commandLine(pid)) && isDescendant(pid)) ?? null;
+}
+
+export const MAIN_CONFIG = join(ROOT, 'wrangler.toml');
+export const HELLO_CONFIG = join(ROOT, 'bench/hello/wrangler.toml');

@@ -1,0 +1,189 @@
+// The bench's own logic (bench/*.ts): stage boundaries from the loader's log, target and growth
+// verdicts, the plot, the request mixes and the profile summary. The measurements themselves run in
+// `npm run bench`, not here.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ApiResult, ApiScaleResult } from '../../bench/api-bench';
+import { hotSpots } from '../../bench/cpu-profile';
+import { endpointMixes, ENDPOINT_ORDER } from '../../bench/endpoint-mixes';
+import { growthSvg } from '../../bench/growth-plot';
+import type { LoaderRun } from '../../bench/loader-stages';
+import { loadTest, type LoadResult } from '../../bench/load-test';
+import type { BenchResults } from '../../bench/results';
+import { StageRecorder } from '../../bench/stage-recorder';
+import { evaluateGrowth, evaluateTargets } from '../../bench/targets';
+import type { Title } from '../../contract';
+
+describe('StageRecorder.logHook', () => {
+  it('turns stage log lines into stages, names the known gaps and drops other short gaps', async () => {
+    const rec = new StageRecorder();
+    const passed: string[] = [];
+    const log = rec.logHook((l) => passed.push(l));
+    log('> catalog');
+    log('  catalog: 50% 10 titles 5 titles/s');
+    log('  catalog done in 0.1s: 10 titles');
+    log('> ingest ratings');
+    log('  ingest ratings done in 0.2s: 5 rows');
+    log('> query indexes');
+    log('  query indexes done in 0.0s: 1 KiB');
+    log('> train recommender');
+    await new Promise((r) => setTimeout(r, 20));
+    log('  train recommender done in 0.0s: done');
+    rec.end();
+    expect(rec.stages.map((s) => s.name)).toEqual(['catalog', 'ingest ratings', 'scores', 'query indexes', 'train recommender', 'recommender export']);
+    expect(passed).toHaveLength(9);
+    expect(rec.stages[4].seconds).toBeGreaterThanOrEqual(0.015);
+    for (const s of rec.stages) expect(s.peakRssMiB).toBeGreaterThanOrEqual(Math.min(s.startRssMiB, s.endRssMiB) - 1);
+  });
+
+  it('ignores a "done" line that does not close the running stage', () => {
+    const rec = new StageRecorder();
+    const log = rec.logHook();
+    log('> publish');
+    log('  something else done in 1.0s');
+    rec.end();
+    expect(rec.stages.map((s) => s.name)).toEqual(['publish']);
+  });
+});
+
+function load(rps: number, p99Ms: number, extra: Partial<LoadResult> = {}): LoadResult {
+  return { requests: rps * 10, seconds: 10, rps, p50Ms: p99Ms / 3, p99Ms, meanMs: p99Ms / 3, maxMs: p99Ms, non2xx: 0, serverErrors: 0, errors: 0, timeouts: 0, ...extra };
+}
+
+function loaderRun(scale: number, seconds: Record<string, number>, peak: number): LoaderRun {
+  const stages = Object.entries(seconds).map(([name, s]) => ({ name, seconds: s, cpuSeconds: s, startRssMiB: 100, endRssMiB: 100, peakRssMiB: peak }));
+  return { scale, rows: 11_000_000 * scale, users: 1000 * scale, ratingBytes: 1, version: 'v', perStagePeaks: true, stages, totalSeconds: stages.reduce((a, s) => a + s.seconds, 0), peakRssMiB: peak, kvValues: 1, kvBytes: 1, pipelineTimings: {} };
+}
+
+const ops = { requests: 10, kvReads: 0, kvBytes: 0, d1Queries: 0, d1RowsRead: 0, maxKvReads: 0, maxD1Queries: 0 };
+function apiScale(scale: number, endpoints: ApiScaleResult['endpoints'], kvReads: number): ApiScaleResult {
+  const isolate = { heapUsedMiB: 5, backingStoreMiB: 5, embedderMiB: 0, totalMiB: 10, maxTotalMiB: 30, workerdRssMiB: 100, workerdPeakRssMiB: 120 };
+  return { scale, endpoints, ops: { '/recommend': { ...ops, kvReads } }, isolate };
+}
+
+function results(api: ApiResult | undefined, runs: LoaderRun[]): BenchResults {
+  const measured = { measuredAt: '2026-01-01T00:00:00Z', machineLoad: { before: { at: '', uptime: '', loadavg: [0, 0, 0] as [number, number, number] }, after: { at: '', uptime: '', loadavg: [0, 0, 0] as [number, number, number] } } };
+  return {
+    generatedAt: '2026-01-01T00:00:00Z',
+    machine: { nproc: 2, cpuModel: 'x', memoryGiB: 1, node: 'v20', wrangler: '4', workerd: '1', kernel: 'k' },
+    ...(api ? { api: { ...measured, ...api } } : {}),
+    loader: { ...measured, runs },
+    targets: [],
+    growth: [],
+  };
+}
+
+describe('targets', () => {
+  const api: ApiResult = {
+    settings: { connections: 32, durationS: 10, warmS: 1, opsRequests: 10, profile: false },
+    hello: [load(1000, 100), load(1000, 100)],
+    ceiling: { rps: 1000, p50Ms: 30, p99Ms: 100 },
+    helloIsolate: { heapUsedMiB: 0, backingStoreMiB: 0, embedderMiB: 0, totalMiB: 0, maxTotalMiB: 0, workerdRssMiB: 0, workerdPeakRssMiB: 0 },
+    scales: [
+      apiScale(1, { '/get_actor': load(500, 150), '/recommend': load(499, 151), '/health': load(10, 1000) }, 0.5),
+      apiScale(4, { '/get_actor': load(500, 150), '/recommend': load(600, 100, { non2xx: 3, serverErrors: 2 }) }, 0.6),
+    ],
+  };
+
+  it('passes exactly at the limits and fails just past them; /health is not gated', () => {
+    const t = evaluateTargets(results(api, [loaderRun(1, { 'ingest ratings': 11, 'train recommender': 60 }, 1536)]));
+    const verdict = (name: string) => t.find((x) => x.name.startsWith(name))?.pass;
+    expect(verdict('/get_actor throughput at 1x')).toBe(true);
+    expect(verdict('/get_actor p99 at 1x')).toBe(true);
+    expect(verdict('/recommend throughput at 1x')).toBe(false);
+    expect(verdict('/recommend p99 at 1x')).toBe(false);
+    expect(t.some((x) => x.name.startsWith('/health'))).toBe(false);
+    expect(verdict('ingest rate at 1x')).toBe(true); // 11M rows in 11 s = 1M rows/s
+    expect(verdict('training at 1x')).toBe(true);
+    expect(verdict('peak RSS of any loader stage at 1x')).toBe(true);
+    expect(verdict('answers under load at 1x')).toBe(true);
+    expect(t.find((x) => x.name.startsWith('answers under load at 4x'))).toMatchObject({ pass: false, measured: '/recommend: 2' });
+  });
+
+  it('growth: linear loader cost passes, superlinear fails; per-request operations must stay flat', () => {
+    const g = evaluateGrowth(results(api, [loaderRun(1, { 'train recommender': 10, publish: 5 }, 1000), loaderRun(4, { 'train recommender': 40, publish: 30 }, 2000)]));
+    const check = (name: string) => g.find((x) => x.name === name);
+    expect(check('train recommender time, 4x vs 1x')).toMatchObject({ ratio: 4, pass: true });
+    expect(check('publish time, 4x vs 1x')).toMatchObject({ ratio: 6, pass: false });
+    expect(check('loader peak RSS, 4x vs 1x')).toMatchObject({ ratio: 2, pass: true });
+    expect(check('/recommend KV reads/request, 4x vs 1x')).toMatchObject({ ratio: 1.2, pass: false });
+    expect(check('/get_actor p50 latency, 4x vs 1x')).toMatchObject({ ratio: 1, pass: true });
+  });
+
+  it('growth from zero operations per request has no ratio and fails', () => {
+    const zero: ApiResult = { ...api, scales: [apiScale(1, {}, 0), apiScale(4, {}, 0.3)] };
+    const g = evaluateGrowth(results(zero, []));
+    expect(g).toEqual([{ name: '/recommend KV reads/request, 4x vs 1x', ratio: null, allowed: 1.05, pass: false }]);
+  });
+});
+
+describe('growthSvg', () => {
+  it('draws both panels with a legend entry per stage and endpoint', () => {
+    const svg = growthSvg([loaderRun(1, { ingest: 2, train: 30 }, 1), loaderRun(2, { ingest: 4, train: 61 }, 1)], {
+      settings: { connections: 32, durationS: 10, warmS: 1, opsRequests: 10, profile: false },
+      hello: [],
+      ceiling: { rps: 1, p50Ms: 1, p99Ms: 5 },
+      helloIsolate: apiScale(1, {}, 0).isolate,
+      scales: [apiScale(1, { '/get_actor': load(1, 10) }, 0), apiScale(4, { '/get_actor': load(1, 12) }, 0)],
+    });
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const label of ['total', 'ingest', 'train', '/get_actor p99', 'hello-world p99']) expect(svg).toContain(`>${label}</text>`);
+    expect(svg).not.toContain('NaN');
+  });
+});
+
+describe('endpointMixes', () => {
+  const titles = [
+    { id: 'ns1', title: 'The Irishman' },
+    { id: 'as2', title: 'Star Wars' },
+  ] as Title[];
+
+  it('is deterministic, covers every endpoint, and only asks valid-looking paths', () => {
+    const a = endpointMixes(titles, [1, 2, 3]);
+    expect(endpointMixes(titles, [1, 2, 3])).toEqual(a);
+    expect(Object.keys(a)).toEqual([...ENDPOINT_ORDER]);
+    for (const [endpoint, paths] of Object.entries(a)) {
+      expect(paths.length).toBeGreaterThan(0);
+      for (const path of paths) expect(path.startsWith(endpoint.replace('/{id}', '/'))).toBe(true);
+    }
+    expect(a['/recommend'].every((p) => /^\/recommend\?user_id=[123]&movie_id=(ns1|as2)$/.test(p))).toBe(true);
+    expect(a['/get_actor'].some((p) => p.includes('hulu'))).toBe(false);
+  });
+
+  it('refuses to build mixes without titles or users', () => {
+    expect(() => endpointMixes([], [1])).toThrow(/needs titles and user ids/);
+  });
+});
+
+describe('loadTest', () => {
+  it('only loads 127.0.0.1', async () => {
+    await expect(loadTest('http://example.com:80', ['/'], 1, 1)).rejects.toThrow(/only against 127.0.0.1/);
+  });
+});
+
+describe('hotSpots', () => {
+  it('sums self time per function and leaves idle time out', () => {
+    const profile = {
+      startTime: 0,
+      endTime: 400,
+      nodes: [
+        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 } },
+        { id: 2, callFrame: { functionName: 'hot', url: 'file:///x/a.ts', lineNumber: 3 } },
+        { id: 3, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
+        { id: 4, callFrame: { functionName: 'warm', url: 'file:///x/b.ts', lineNumber: 1 } },
+      ],
+      samples: [2, 2, 2, 4, 3, 3],
+      timeDeltas: [0, 1000, 1000, 1000, 1000, 5000],
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-test-')), 'p.cpuprofile');
+    writeFileSync(file, JSON.stringify(profile));
+    const { totalMs, spots } = hotSpots(file);
+    expect(totalMs).toBe(4);
+    expect(spots.map((s) => [s.function, s.selfMs, s.share])).toEqual([
+      ['hot', 3, 0.75],
+      ['warm', 1, 0.25],
+    ]);
+  });
+});
