@@ -3,13 +3,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CURRENT_KEY, type DataPointer } from '../contract';
 import { loadCachedBundle, saveBundle } from './bundle-cache';
 import { config as baseConfig, type LoaderConfig } from './config';
 import { openLocalStores } from './local-store';
 import { buildBundle, resolveInputs } from './pipeline';
 import { consoleLog as log } from './progress';
-import { publishBundle } from './publish';
+import { publishBundle, readPointer } from './publish';
 import { publishRemoteFromEnv, resolveRemoteTarget } from './remote-publish';
 
 export interface LoadOptions {
@@ -48,8 +47,7 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   }
   const stores = await openLocalStores(cfg);
   try {
-    const live = await stores.kv.get(CURRENT_KEY, 'text');
-    if (!options.force && live && (JSON.parse(live) as DataPointer).version === bundle.version) {
+    if (!options.force && (await readPointer(stores.kv))?.version === bundle.version) {
       log(`> local stores already serve version ${bundle.version}`);
       return { version: bundle.version, published: false };
     }

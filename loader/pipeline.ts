@@ -1,7 +1,7 @@
 // The loader's stages in order: ratings source -> catalog -> ingest -> scores -> indexes -> model
 // -> reports, producing one immutable Bundle. Publishing is a separate step (loader/publish.ts).
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACT, type DataHealth, type Title } from '../contract';
 import { attachScores, formatCatalogReport, readCatalog } from './catalog';
@@ -10,18 +10,17 @@ import { buildEdaReport } from './eda';
 import { buildQueryIndex } from './query-index';
 import { compareWithSummary, ingestRatings } from './ratings';
 import { exportRecommender, trainRecommender } from './recommender';
+import type { ModelReport } from './recommender/train';
 import { generateStandIn, standInIsCurrent } from './standin';
 import type { Bundle } from './publish';
 import { readSummary } from './summary';
-import { stage, type Log } from './progress';
+import { stage, type Log, type Progress } from './progress';
 
 export interface BuildOptions {
   config?: LoaderConfig;
   /** Rating files to use; default: data/ratings/*.csv, generated as a stand-in when absent. */
   ratingsDir?: string;
   log?: Log;
-  /** Skip training (tests of the catalog path that do not need a model). */
-  skipModel?: boolean;
   /** Inputs already resolved by the caller (see resolveInputs). */
   inputs?: Inputs;
 }
@@ -55,7 +54,7 @@ export interface QualityReport {
   catalog: unknown;
   ratings: unknown;
   summary_check: unknown;
-  model: unknown;
+  model: ModelReport;
   timings_s: Record<string, number>;
 }
 
@@ -116,7 +115,7 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
   const cfg = options.config ?? defaultConfig;
   const log = options.log ?? (() => {});
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, fn: (progress: Parameters<Parameters<typeof stage>[2]>[0]) => Promise<T>, done?: (r: T) => string) => {
+  const timed = async <T>(name: string, fn: (progress: Progress) => Promise<T>, done?: (r: T) => string) => {
     const t0 = performance.now();
     const result = await stage(log, name, fn, done);
     timings[name] = Math.round(performance.now() - t0) / 1000;
@@ -151,12 +150,8 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
   const kv = new Map<string, Uint8Array | string>();
   kv.set(ARTIFACT.queryIndex, queryIndex);
 
-  let modelReport: unknown = null;
-  if (!options.skipModel) {
-    const { model, report } = await timed('train recommender', () => trainRecommender(ingest.rows, titles), () => 'done');
-    modelReport = report;
-    for (const [name, value] of exportRecommender(model, titles)) kv.set(name, value);
-  }
+  const { model, report: modelReport } = await timed('train recommender', () => trainRecommender(ingest.rows, titles), (r) => `${r.report.data.pairs.toLocaleString('en-US')} pairs`);
+  for (const [name, value] of exportRecommender(model, titles)) kv.set(name, value);
 
   const builtAt = new Date().toISOString();
   const users = ingest.users;
@@ -216,6 +211,15 @@ function formatQualityText(r: QualityReport, catalogText: string): string {
     ),
   ];
   if (r.summary_check) lines.push('', 'Check against the committed summary', '  ' + JSON.stringify(r.summary_check));
+  const ev = r.model.evaluation;
+  lines.push(
+    '',
+    `Recommender (${ev.split}; ${r.model.data.pairs.toLocaleString('en-US')} unique pairs, ${r.model.data.exact_duplicates.toLocaleString('en-US')} exact duplicates dropped)`,
+    '  model         rmse     mae      auc      precision recall   accuracy',
+    ...Object.entries(ev.models).map(
+      ([name, m]) => `  ${name.padEnd(12)}  ${[m.rmse, m.mae, m.auc, m.precision, m.recall, m.accuracy].map((x) => (x === null ? 'n/a' : x.toFixed(4)).padEnd(8)).join(' ')}`,
+    ),
+  );
   lines.push('', 'Stage timings (s)', ...Object.entries(r.timings_s).map(([k, v]) => `  ${k}: ${v}`));
   return lines.join('\n') + '\n';
 }
