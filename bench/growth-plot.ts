@@ -23,7 +23,8 @@ export function growthSvg(runs: LoaderRun[], api: ApiResult | undefined): string
   let legendRows = 0;
   if (sorted.length) {
     const base = sorted[0];
-    const stageNames = base.stages.filter((s) => s.seconds >= 0.5).map((s) => s.name);
+    // Stages of a second or more at the base scale; the rest would be flat lines on the floor.
+    const stageNames = base.stages.filter((s) => s.seconds >= 1).map((s) => s.name);
     const series: Series[] = [
       { label: 'total', points: sorted.map((r) => [r.scale, r.totalSeconds]), color: '#000', width: 2.5 },
       { label: `linear from ${base.scale}x`, points: sorted.map((r) => [r.scale, (base.totalSeconds * r.scale) / base.scale]), color: '#000', dash: '4 3', width: 1 },
@@ -37,7 +38,7 @@ export function growthSvg(runs: LoaderRun[], api: ApiResult | undefined): string
       })),
     ];
     legendRows = Math.max(legendRows, Math.ceil(series.length / 2));
-    panels.push(panel(0, 'Loader stage time (s) vs ratings scale', series));
+    panels.push(panel(0, 'Loader stage time (s) vs ratings scale', series, false));
   }
   if (api && api.scales.length) {
     const series: Series[] = [];
@@ -49,7 +50,8 @@ export function growthSvg(runs: LoaderRun[], api: ApiResult | undefined): string
     const xs = api.scales.map((s) => s.scale);
     series.push({ label: 'hello-world p99', points: [[Math.min(...xs), api.ceiling.p99Ms], [Math.max(...xs), api.ceiling.p99Ms]], color: '#000', dash: '1 3', width: 1.5 });
     legendRows = Math.max(legendRows, Math.ceil(series.filter((s) => s.label).length / 2));
-    panels.push(panel(sorted.length ? W : 0, 'API latency (ms) vs ratings scale: p99 solid, p50 dashed', series));
+    // Log scale: a D1-bound endpoint answers in a second, the KV-backed ones in tens of ms.
+    panels.push(panel(sorted.length ? W : 0, 'API latency (ms, log) vs scale: p99 solid, p50 dashed', series, true));
   }
   const height = H + legendRows * 13 + 8;
   const width = W * panels.length;
@@ -61,17 +63,20 @@ export function growthSvg(runs: LoaderRun[], api: ApiResult | undefined): string
   ].join('\n') + '\n';
 }
 
-function panel(x0: number, title: string, series: Series[]): string {
+function panel(x0: number, title: string, series: Series[], log: boolean): string {
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p[0]);
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs, xMin + 1);
-  const yMax = niceMax(Math.max(...all.map((p) => p[1]), 1e-9));
+  const ys = all.map((p) => p[1]);
+  const yMax = niceMax(Math.max(...ys, 1e-9));
+  const yMin = log ? 10 ** Math.floor(Math.log10(Math.max(Math.min(...ys), 1e-3))) : 0;
   const px = (x: number) => x0 + M.left + ((x - xMin) / (xMax - xMin)) * (W - M.left - M.right);
-  const py = (y: number) => M.top + (1 - y / yMax) * (H - M.top - M.bottom);
+  const share = (y: number) => (log ? (Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin)) : y / yMax);
+  const py = (y: number) => M.top + (1 - share(y)) * (H - M.top - M.bottom);
   const out: string[] = [`<text x="${x0 + W / 2}" y="14" text-anchor="middle" font-weight="bold">${escape(title)}</text>`];
-  for (let i = 0; i <= 4; i++) {
-    const y = (yMax * i) / 4;
+  const ticks = log ? logTicks(yMin, yMax) : [0, 1, 2, 3, 4].map((i) => (yMax * i) / 4);
+  for (const y of ticks) {
     out.push(`<line x1="${px(xMin)}" x2="${px(xMax)}" y1="${py(y)}" y2="${py(y)}" stroke="#ddd"/>`);
     out.push(`<text x="${px(xMin) - 4}" y="${py(y) + 3}" text-anchor="end">${fmt(y)}</text>`);
   }
@@ -100,8 +105,14 @@ function niceMax(x: number): number {
   return 10 * step;
 }
 
+function logTicks(min: number, max: number): number[] {
+  const ticks: number[] = [];
+  for (let decade = min; decade <= max; decade *= 10) for (const m of [1, 2, 5]) if (decade * m <= max) ticks.push(decade * m);
+  return ticks;
+}
+
 function fmt(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(0) : x.toFixed(1);
+  return x === 0 || x >= 10 ? x.toFixed(0) : x >= 1 ? String(Math.round(x * 10) / 10) : String(x);
 }
 
 function escape(s: string): string {

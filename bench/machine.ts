@@ -39,9 +39,37 @@ export interface LoadSnapshot {
   at: string;
   uptime: string;
   loadavg: [number, number, number];
+  /** CPU seconds used so far by the whole machine (all CPUs, /proc/stat) and by this bench (itself and
+   * its exited children, /proc/self/stat). Their difference over a section is the other work's. */
+  machineCpuS?: number;
+  benchCpuS?: number;
 }
+
+const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
 
 export function loadSnapshot(): LoadSnapshot {
   const [a, b, c] = loadavg().map((x) => Math.round(x * 100) / 100);
-  return { at: new Date().toISOString(), uptime: execFileSync('uptime', { encoding: 'utf8' }).trim(), loadavg: [a, b, c] };
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: busy = everything but idle and iowait.
+  const busy = cpu.reduce((sum, x) => sum + x, 0) - cpu[3] - cpu[4];
+  const self = readFileSync('/proc/self/stat', 'utf8');
+  const fields = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+  // After the command name: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
+  const mine = fields[11] + fields[12] + fields[13] + fields[14];
+  return {
+    at: new Date().toISOString(),
+    uptime: execFileSync('uptime', { encoding: 'utf8' }).trim(),
+    loadavg: [a, b, c],
+    machineCpuS: busy / TICKS_PER_SECOND,
+    benchCpuS: mine / TICKS_PER_SECOND,
+  };
+}
+
+/** Share of the machine's CPU capacity that other work used between two snapshots (0..1), if known. */
+export function otherCpuShare(before: LoadSnapshot, after: LoadSnapshot, nproc: number): number | undefined {
+  if (before.machineCpuS === undefined || after.machineCpuS === undefined || before.benchCpuS === undefined || after.benchCpuS === undefined) return undefined;
+  const seconds = (Date.parse(after.at) - Date.parse(before.at)) / 1000;
+  if (seconds <= 0) return undefined;
+  const others = after.machineCpuS - before.machineCpuS - (after.benchCpuS - before.benchCpuS);
+  return Math.min(1, Math.max(0, others / (seconds * nproc)));
 }

@@ -13,6 +13,8 @@
  *   --profile                      CPU profiles of the loader and of the worker per endpoint
  *   --reuse-standin                keep current stand-in files (the generation stage is then not measured)
  *   --results DIR                  write results there instead of bench/ (development runs)
+ *   --render                       measure nothing: recompute the verdicts and rewrite RESULTS.md,
+ *                                  growth.svg and the README block from results.json
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     'reuse-standin': { type: 'boolean', default: false },
     results: { type: 'string', default: RESULTS_DIR },
+    render: { type: 'boolean', default: false },
   },
 });
 
@@ -201,13 +204,15 @@ function readmeBlock(r: BenchResults): string {
 async function main(): Promise<void> {
   const started = performance.now();
   const previous = readPrevious();
+  if (values.render && !previous.machine) throw new Error(`--render: no results in ${resultsJson}`);
   const results: BenchResults = {
     ...previous,
-    generatedAt: new Date().toISOString(),
-    machine: machineInfo(),
+    generatedAt: values.render ? previous.generatedAt! : new Date().toISOString(),
+    machine: values.render ? previous.machine! : machineInfo(),
     targets: [],
     growth: [],
   };
+  if (values.render) only.clear();
   log(`bench: ${[...only].join(', ')}; loader scales ${scales.join(', ')}; API scales ${apiScales.join(', ')}; ${settings.durationS} s per endpoint`);
   if (only.has('bundle')) results.bundle = await measured('worker bundle', bundleSize);
   if (only.has('loader')) {
