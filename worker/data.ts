@@ -21,8 +21,35 @@ export interface KVReader {
   get(key: string, options: { type: 'arrayBuffer'; cacheTtl?: number }): Promise<ArrayBuffer | null>;
 }
 
-let pointerCache: { at: number; value: Promise<DataPointer | null> } | undefined;
-const indexCache = new Map<string, Promise<QueryIndex>>();
+/**
+ * Per-isolate cache of RESOLVED values, least recently used dropped first. In-flight reads are never
+ * shared between requests: workerd cancels a request that waits on a promise only another request's
+ * I/O can settle ("code had hung"), so concurrent cold requests each read, and the first result stays.
+ */
+export class ResolvedCache<V> {
+  readonly #values = new Map<string, V>();
+  constructor(readonly capacity: number) {}
+
+  async get(key: string, load: () => Promise<V>): Promise<V> {
+    const hit = this.#values.get(key);
+    if (hit !== undefined) {
+      this.#values.delete(key); // re-inserted: most recently used last
+      this.#values.set(key, hit);
+      return hit;
+    }
+    const value = await load();
+    this.#values.set(key, this.#values.get(key) ?? value);
+    while (this.#values.size > this.capacity) this.#values.delete(this.#values.keys().next().value!);
+    return this.#values.get(key)!;
+  }
+
+  clear(): void {
+    this.#values.clear();
+  }
+}
+
+let pointerCache: { at: number; value: DataPointer | null } | undefined;
+const indexCache = new ResolvedCache<QueryIndex>(VERSIONS_KEPT);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
 export function clearDataCache(): void {
@@ -30,15 +57,11 @@ export function clearDataCache(): void {
   indexCache.clear();
 }
 
-/** The live version's pointer, or null when nothing has been published. */
-export function readPointer(kv: KVReader, now = Date.now()): Promise<DataPointer | null> {
+/** The live version's pointer, or null when nothing has been published. A failed read is not cached. */
+export async function readPointer(kv: KVReader, now = Date.now()): Promise<DataPointer | null> {
   if (pointerCache && now - pointerCache.at < POINTER_TTL_MS) return pointerCache.value;
-  const value = fetchPointer(kv);
+  const value = await fetchPointer(kv);
   pointerCache = { at: now, value };
-  // A failed read must not stick for the whole TTL.
-  value.catch(() => {
-    if (pointerCache?.value === value) pointerCache = undefined;
-  });
   return value;
 }
 
@@ -82,14 +105,7 @@ export async function liveQueryIndex(ctx: RequestContext): Promise<{ version: st
 /** The decoded query index of a manifest, read and decoded at most once per isolate. */
 export function loadQueryIndex(kv: KVReader, manifest: Manifest): Promise<QueryIndex> {
   const key = requireArtifactKey(manifest, ARTIFACT.queryIndex);
-  let index = indexCache.get(key);
-  if (index === undefined) {
-    index = readBlob(kv, manifest, ARTIFACT.queryIndex, 'arrayBuffer').then(decodeQueryIndex);
-    indexCache.set(key, index);
-    index.catch(() => indexCache.delete(key));
-    while (indexCache.size > VERSIONS_KEPT) indexCache.delete(indexCache.keys().next().value!);
-  }
-  return index;
+  return indexCache.get(key, async () => decodeQueryIndex(await readBlob(kv, manifest, ARTIFACT.queryIndex, 'arrayBuffer')));
 }
 
 /** The health record the loader wrote with the version (one KV read; /health is not on the hot path). */

@@ -3,7 +3,7 @@
 // request for a user (a few recent shards are kept). Blobs are content-addressed, so the caches are
 // keyed by blob key: a title blob or shard a new version did not change is not read again.
 import { decodeTitleModel, findUserRecord, MODEL_KEYS, shardOfUser, type DecodedTitleModel, type Manifest, type UserRecord } from '../contract';
-import { readBlob, requireArtifactKey, type KVReader } from './data';
+import { readBlob, requireArtifactKey, ResolvedCache, type KVReader } from './data';
 import { TitleNames } from './title-names';
 
 const VERSIONS_KEPT = 2;
@@ -17,8 +17,8 @@ export interface LoadedModel {
   names: TitleNames;
 }
 
-const models = new Map<string, Promise<LoadedModel>>();
-const shards = new Map<string, Promise<ArrayBuffer>>();
+const models = new ResolvedCache<LoadedModel>(VERSIONS_KEPT);
+const shards = new ResolvedCache<ArrayBuffer>(SHARDS_KEPT);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
 export function clearModelCache(): void {
@@ -29,33 +29,17 @@ export function clearModelCache(): void {
 /** The decoded title blob of the manifest's version (read at most once per isolate). */
 export function loadModel(kv: KVReader, manifest: Manifest): Promise<LoadedModel> {
   const key = requireArtifactKey(manifest, MODEL_KEYS.titles);
-  let model = models.get(key);
-  if (model === undefined) {
-    model = readBlob(kv, manifest, MODEL_KEYS.titles, 'arrayBuffer').then((bytes) => {
-      const titles = decodeTitleModel(bytes);
-      return { titles, byId: new Map(titles.ids.map((id, t) => [id, t])), unrated: new Set(titles.unrated), names: new TitleNames(titles.names) };
-    });
-    models.set(key, model);
-    model.catch(() => models.delete(key));
-    while (models.size > VERSIONS_KEPT) models.delete(models.keys().next().value!);
-  }
-  return model;
+  return models.get(key, async () => {
+    const titles = decodeTitleModel(await readBlob(kv, manifest, MODEL_KEYS.titles, 'arrayBuffer'));
+    return { titles, byId: new Map(titles.ids.map((id, t) => [id, t])), unrated: new Set(titles.unrated), names: new TitleNames(titles.names) };
+  });
 }
 
 /** The user's record, or null for a user the model has never seen. One KV read unless recently read. */
 export async function loadUser(kv: KVReader, manifest: Manifest, model: LoadedModel, userId: number): Promise<UserRecord | null> {
   const name = MODEL_KEYS.userShard(shardOfUser(userId, model.titles.shards));
   const key = requireArtifactKey(manifest, name);
-  let shard = shards.get(key);
-  if (shard === undefined) {
-    shard = readBlob(kv, manifest, name, 'arrayBuffer');
-    shard.catch(() => shards.delete(key));
-  } else {
-    shards.delete(key); // re-inserted below: most recently used last
-  }
-  shards.set(key, shard);
-  while (shards.size > SHARDS_KEPT) shards.delete(shards.keys().next().value!);
-  return findUserRecord(await shard, userId);
+  return findUserRecord(await shards.get(key, () => readBlob(kv, manifest, name, 'arrayBuffer')), userId);
 }
 
 /** The model report the loader wrote (hyperparameters, data size, metrics, storage). */

@@ -45,6 +45,18 @@ describe('load test', () => {
     expect(Object.keys(report.byStatus).sort()).toEqual([...new Set(mix.map((m) => String(m.expected)))].sort());
   });
 
+  it('answers concurrent cold requests for many users (shards not yet read) without a 5xx', async () => {
+    // Regression: sharing one in-flight KV read between requests made workerd cancel the waiters as hung.
+    const sample = (await (await fetch(`${server!.url}/titles?limit=1`)).json()) as { items: { id: string }[] };
+    const movie = sample.items[0].id;
+    const statuses = await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        fetch(`${server!.url}/${i % 2 ? 'recommendations' : 'recommend'}?user_id=${1 + i * 4099}&movie_id=${movie}&k=5`).then((r) => r.status),
+      ),
+    );
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+  });
+
   it('refuses a target that is not this machine', async () => {
     await expect(runLoad('http://10.0.0.1:8787', [], { seconds: 1, connections: 1 })).rejects.toThrow(/only target this machine/);
     await expect(discoverMix('http://example.org')).rejects.toThrow(/only target this machine/);
