@@ -1,6 +1,5 @@
 // The local KV and D1 that `wrangler dev` serves, opened from Node through wrangler's own platform
 // proxy (same config, same persistence directory), so the loader writes exactly what dev reads.
-import { getPlatformProxy } from 'wrangler';
 import type { LoaderConfig } from './config';
 import { applyMigrations } from './migrations';
 import type { D1Writer, KVWriter } from './publish';
@@ -12,6 +11,8 @@ export interface LocalStores {
 }
 
 export async function openLocalStores(cfg: LoaderConfig, persistDir = cfg.persistDir): Promise<LocalStores> {
+  // Imported here, not at the top: wrangler costs ~170 MB of RSS that the training stage should not carry.
+  const { getPlatformProxy } = await import('wrangler');
   const proxy = await getPlatformProxy<Record<'KV' | 'DB', unknown>>({
     configPath: cfg.wranglerConfig,
     persist: { path: persistDir },

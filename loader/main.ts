@@ -9,7 +9,6 @@ import { openLocalStores } from './local-store';
 import { buildBundle, resolveInputs } from './pipeline';
 import { consoleLog as log } from './progress';
 import { publishBundle, readPointer } from './publish';
-import { publishRemoteFromEnv, resolveRemoteTarget } from './remote-publish';
 
 export interface LoadOptions {
   config?: LoaderConfig;
@@ -21,7 +20,9 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   const cfg = options.config ?? baseConfig;
   const t0 = performance.now();
   // Missing credentials should fail before a build of minutes, not after it.
-  const remote = options.target === 'remote' ? await resolveRemoteTarget(cfg.wranglerConfig) : undefined;
+  // Loaded only for a remote publish: it pulls in wrangler (~170 MB of RSS held through training).
+  const remotePublish = options.target === 'remote' ? await import('./remote-publish') : undefined;
+  const remote = remotePublish ? await remotePublish.resolveRemoteTarget(cfg.wranglerConfig) : undefined;
   const inputs = await resolveInputs(cfg, log);
 
   let bundle = options.force ? null : loadCachedBundle(cfg.cacheDir, inputs.version);
@@ -38,10 +39,10 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
     saveBundle(cfg.cacheDir, bundle, cfg.keepCachedBundles);
   }
 
-  if ((options.target ?? 'local') === 'remote') {
+  if (remotePublish) {
     const t1 = performance.now();
     log('> publish (remote, Cloudflare API)');
-    const report = await publishRemoteFromEnv(bundle, { wranglerConfig: cfg.wranglerConfig, migrationsDir: cfg.migrationsDir, force: options.force, log: (m) => log(`  ${m}`), target: remote });
+    const report = await remotePublish.publishRemoteFromEnv(bundle, { wranglerConfig: cfg.wranglerConfig, migrationsDir: cfg.migrationsDir, force: options.force, log: (m) => log(`  ${m}`), target: remote });
     log(`  publish done in ${((performance.now() - t1) / 1000).toFixed(1)}s (${report.kvWrites} KV writes)`);
     return { version: bundle.version, published: report.published };
   }
