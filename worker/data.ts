@@ -50,11 +50,13 @@ export class ResolvedCache<V> {
 
 let pointerCache: { at: number; value: DataPointer | null } | undefined;
 const indexCache = new ResolvedCache<QueryIndex>(VERSIONS_KEPT);
+const healthCache = new ResolvedCache<DataHealth>(VERSIONS_KEPT);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
 export function clearDataCache(): void {
   pointerCache = undefined;
   indexCache.clear();
+  healthCache.clear();
 }
 
 /** The live version's pointer, or null when nothing has been published. A failed read is not cached. */
@@ -108,9 +110,9 @@ export function loadQueryIndex(kv: KVReader, manifest: Manifest): Promise<QueryI
   return indexCache.get(key, async () => decodeQueryIndex(await readBlob(kv, manifest, ARTIFACT.queryIndex, 'arrayBuffer')));
 }
 
-/** The health record the loader wrote with the version (one KV read; /health is not on the hot path). */
-export async function loadHealth(kv: KVReader, manifest: Manifest): Promise<DataHealth> {
-  return JSON.parse(await readBlob(kv, manifest, ARTIFACT.health, 'text')) as DataHealth;
+/** The health record the loader wrote with the version (one KV read per isolate and version). */
+export function loadHealth(kv: KVReader, manifest: Manifest): Promise<DataHealth> {
+  return healthCache.get(requireArtifactKey(manifest, ARTIFACT.health), async () => JSON.parse(await readBlob(kv, manifest, ARTIFACT.health, 'text')) as DataHealth);
 }
 
 /** One artifact of a manifest, uncached in the isolate (the edge still caches it: its key is immutable). */

@@ -19,11 +19,13 @@ export interface LoadedModel {
 
 const models = new ResolvedCache<LoadedModel>(VERSIONS_KEPT);
 const shards = new ResolvedCache<ArrayBuffer>(SHARDS_KEPT);
+const reports = new ResolvedCache<Record<string, unknown>>(VERSIONS_KEPT);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
 export function clearModelCache(): void {
   models.clear();
   shards.clear();
+  reports.clear();
 }
 
 /** The decoded title blob of the manifest's version (read at most once per isolate). */
@@ -43,6 +45,6 @@ export async function loadUser(kv: KVReader, manifest: Manifest, model: LoadedMo
 }
 
 /** The model report the loader wrote (hyperparameters, data size, metrics, storage). */
-export async function loadReport(kv: KVReader, manifest: Manifest): Promise<Record<string, unknown>> {
-  return JSON.parse(await readBlob(kv, manifest, MODEL_KEYS.report, 'text')) as Record<string, unknown>;
+export function loadReport(kv: KVReader, manifest: Manifest): Promise<Record<string, unknown>> {
+  return reports.get(requireArtifactKey(manifest, MODEL_KEYS.report), async () => JSON.parse(await readBlob(kv, manifest, MODEL_KEYS.report, 'text')) as Record<string, unknown>);
 }

@@ -96,10 +96,12 @@ describe('KV reads per request', () => {
     expect(reads).toEqual([]);
   });
 
-  it('costs two for /health (pointer and health record)', async () => {
+  it('costs two for /health on a cold isolate (pointer and health record), none when warm', async () => {
     const { kv, reads } = recordingKV();
     expect((await get('/health', kv)).status).toBe(200);
     expect(reads).toEqual([CURRENT_KEY, livePointer.artifacts[ARTIFACT.health]]);
+    expect((await get('/health', kv)).status).toBe(200);
+    expect(reads).toHaveLength(2);
   });
 });
 
