@@ -1,6 +1,7 @@
 // Calls the worker exactly as a client would: through its exported fetch handler, with real bindings.
 import { env, exports } from 'cloudflare:workers';
 import worker from '../../worker/index';
+import type { KVReader } from '../../worker/data';
 import type { InvalidParam, ProblemBody } from '../../worker/problem';
 
 export const ORIGIN = 'http://worker.test';
@@ -30,4 +31,23 @@ export async function invalidParamsOf(response: Response): Promise<InvalidParam[
 export function callWorker(pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
   const request = new Request(`${ORIGIN}${pathAndQuery}`, init) as Request<unknown, IncomingRequestCfProperties>;
   return worker.fetch(request, env);
+}
+
+/** The real KV binding with every read recorded, and optionally some answers replaced. */
+export function recordingKV(override?: (key: string, real: Promise<unknown>) => Promise<unknown>): { kv: KVNamespace & KVReader; reads: string[] } {
+  const reads: string[] = [];
+  const kv = new Proxy(env.KV as KVNamespace & KVReader, {
+    get(target, property) {
+      if (property === 'get') {
+        return (key: string, options: never) => {
+          reads.push(key);
+          const real = target.get(key, options) as Promise<unknown>;
+          return override ? override(key, real) : real;
+        };
+      }
+      const member = Reflect.get(target, property);
+      return typeof member === 'function' ? member.bind(target) : member;
+    },
+  });
+  return { kv, reads };
 }

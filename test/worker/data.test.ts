@@ -4,28 +4,12 @@ import { ARTIFACT, CURRENT_KEY, type DataPointer } from '../../contract';
 import { clearDataCache, loadQueryIndex, POINTER_TTL_MS, readPointer, type KVReader } from '../../worker/data';
 import { handleRequest } from '../../worker/router';
 import { testBundle } from './bundle-transport';
+import { recordingKV } from './client';
 
 const bundle = await testBundle();
 const livePointer = JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!) as DataPointer;
 const indexKey = livePointer.artifacts[ARTIFACT.queryIndex];
 
-/** The real KV binding, with every read recorded (so tests can count them). */
-function recordingKV(): { kv: KVReader & KVNamespace; reads: string[] } {
-  const reads: string[] = [];
-  const kv = new Proxy(env.KV, {
-    get(target, property) {
-      if (property === 'get') {
-        return (key: string, options: never) => {
-          reads.push(key);
-          return target.get(key, options);
-        };
-      }
-      const value = Reflect.get(target, property);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { kv, reads };
-}
 
 function get(path: string, kv: KVNamespace = env.KV): Promise<Response> {
   return handleRequest(new Request(`http://worker.test${path}`), { ...env, KV: kv });

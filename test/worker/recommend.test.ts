@@ -21,7 +21,7 @@ import { clearDataCache } from '../../worker/data';
 import { clearModelCache } from '../../worker/recommend-data';
 import { handleRequest } from '../../worker/router';
 import { testBundle } from './bundle-transport';
-import { get, invalidParamsOf, problemOf } from './client';
+import { get, invalidParamsOf, problemOf, recordingKV } from './client';
 
 const bundle = await testBundle();
 const value = (name: string) => bundle.kv.get(name); // the bundle holds artifacts by name
@@ -222,24 +222,6 @@ describe('/model', () => {
   });
 });
 
-/** The real KV binding with every read recorded, and optionally some answers replaced. */
-function recordingKV(override?: (key: string, real: Promise<unknown>) => Promise<unknown>): { kv: KVNamespace; reads: string[] } {
-  const reads: string[] = [];
-  const kv = new Proxy(env.KV, {
-    get(target, property) {
-      if (property === 'get') {
-        return (key: string, options: never) => {
-          reads.push(key);
-          const real = target.get(key, options) as Promise<unknown>;
-          return override ? override(key, real) : real;
-        };
-      }
-      const member = Reflect.get(target, property);
-      return typeof member === 'function' ? member.bind(target) : member;
-    },
-  });
-  return { kv, reads };
-}
 
 describe('storage access', () => {
   it('costs one KV read per user request once the title blob is loaded', async () => {
