@@ -18,6 +18,7 @@ const STAGE_ROLE: Record<string, string> = {
   'ingest ratings': 'ingest',
   scores: 'scores (per-title means)',
   'query indexes': 'index build (query index)',
+  'catalog index': 'index build (catalog index for /titles)',
   'train recommender': 'training (+ top-N lists)',
   'recommender export': 'index build (model blob, user shards)',
   'eda report': 'EDA report',

@@ -3,3 +3,4 @@ export * from './catalog';
 export * from './keys';
 export * from './indexes';
 export * from './model';
+export * from './catalog-index';

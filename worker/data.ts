@@ -2,7 +2,7 @@
 // content-addressed blob key), and a blob is read and decoded once per isolate. A request costs at
 // most two KV reads (pointer, blob) and none on a warm isolate; a blob a new version did not change
 // is not read again.
-import { ARTIFACT, artifactKey, CURRENT_KEY, decodeQueryIndex, type DataHealth, type DataPointer, type Manifest, type QueryIndex } from '../contract';
+import { ARTIFACT, artifactKey, CURRENT_KEY, decodeCatalogIndex, decodeQueryIndex, type CatalogIndex, type DataHealth, type DataPointer, type Manifest, type QueryIndex } from '../contract';
 import type { RequestContext } from './http';
 import { ProblemError } from './problem';
 
@@ -51,12 +51,16 @@ export class ResolvedCache<V> {
 let pointerCache: { at: number; value: DataPointer | null } | undefined;
 const indexCache = new ResolvedCache<QueryIndex>(VERSIONS_KEPT);
 const healthCache = new ResolvedCache<DataHealth>(VERSIONS_KEPT);
+// The catalog index is the largest decoded value (~20 MiB with its search text): only the live one is
+// kept; requests still answering from the one it replaced hold their own reference until they finish.
+const catalogCache = new ResolvedCache<CatalogIndex>(1);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
 export function clearDataCache(): void {
   pointerCache = undefined;
   indexCache.clear();
   healthCache.clear();
+  catalogCache.clear();
 }
 
 /** The live version's pointer, or null when nothing has been published. A failed read is not cached. */
@@ -108,6 +112,12 @@ export async function liveQueryIndex(ctx: RequestContext): Promise<{ version: st
 export function loadQueryIndex(kv: KVReader, manifest: Manifest): Promise<QueryIndex> {
   const key = requireArtifactKey(manifest, ARTIFACT.queryIndex);
   return indexCache.get(key, async () => decodeQueryIndex(await readBlob(kv, manifest, ARTIFACT.queryIndex, 'arrayBuffer')));
+}
+
+/** The decoded catalog index of a manifest (GET /titles, /titles/{id}), read and decoded at most once per isolate. */
+export function loadCatalogIndex(kv: KVReader, manifest: Manifest): Promise<CatalogIndex> {
+  const key = requireArtifactKey(manifest, ARTIFACT.catalog);
+  return catalogCache.get(key, async () => decodeCatalogIndex(await readBlob(kv, manifest, ARTIFACT.catalog, 'arrayBuffer')));
 }
 
 /** The health record the loader wrote with the version (one KV read per isolate and version). */

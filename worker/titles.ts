@@ -1,10 +1,12 @@
-// Catalog access for analytics: the transformed catalog of the live data version, from D1.
-// GET /titles (filters, cursor pages in code-point order of id), GET /titles/{id}, GET /titles.csv.
-// Every statement is static SQL with bound parameters; no request text is ever spliced into SQL.
-import { PLATFORMS, TITLE_COLUMNS, type Title } from '../contract';
-import { requirePointer } from './data';
+// Catalog access: the transformed catalog of the live data version.
+// GET /titles (filters, cursor pages in code-point order of id) and GET /titles/{id} answer from the
+// catalog index (contract/catalog-index.ts), decoded once per isolate: no database round trip, and a
+// page is the stored JSON bytes of its titles. GET /titles.csv streams from D1, which holds the same
+// rows for SQL analytics; there every statement is static SQL with bound parameters.
+import { findTitle, PLATFORMS, searchCatalog, TITLE_COLUMNS, titleBytes, type CatalogFilter, type Title } from '../contract';
+import { loadCatalogIndex, requirePointer } from './data';
 import { defineEndpoint } from './endpoint';
-import { CACHE_CONTROL, type RequestContext } from './http';
+import { CACHE_CONTROL, JSON_CONTENT_TYPE, type RequestContext } from './http';
 import type { JsonSchema } from './params';
 import { decodeCursor, encodeCursor, TITLE_FILTER_PARAMS, TITLE_ID_PARAMS, TITLES_PARAMS } from './titles-params';
 import { invalidParamsError, ProblemError } from './problem';
@@ -26,8 +28,6 @@ const FILTER_SQL = `version = ?1
   AND (?7 IS NULL OR substr(title, 1, length(?7)) = ?7)
   AND (?8 IS NULL OR id > ?8)`;
 const PAGE_SQL = `SELECT ${COLUMNS_SQL} FROM titles WHERE ${FILTER_SQL} ORDER BY id LIMIT ?9`;
-const COUNT_SQL = `SELECT count(*) AS n FROM titles WHERE ${FILTER_SQL}`;
-const BY_ID_SQL = `SELECT ${COLUMNS_SQL} FROM titles WHERE version = ?1 AND id = ?2`;
 
 type Filters = {
   platform?: string;
@@ -38,17 +38,40 @@ type Filters = {
   title_prefix?: string;
 };
 
-function filterBinds(version: string, f: Filters, after: string | null): unknown[] {
+function checkYearRange(f: Filters): void {
   if (f.year_from !== undefined && f.year_to !== undefined && f.year_from > f.year_to) {
     throw invalidParamsError([{ name: 'year_to', reason: `${f.year_to} is before year_from (${f.year_from})` }]);
   }
+}
+
+function filterBinds(version: string, f: Filters, after: string | null): unknown[] {
+  checkYearRange(f);
   return [version, f.platform ?? null, f.type ?? null, f.year_from ?? null, f.year_to ?? null, f.q || null, f.title_prefix || null, after];
 }
 
-/** A D1 row as a Title, keys in catalog column order (the `version` column dropped). */
-function toTitle(row: Record<string, unknown>): Title {
-  return Object.fromEntries(TITLE_COLUMNS.map((c) => [c, row[c] ?? null])) as unknown as Title;
+function catalogFilter(f: Filters): CatalogFilter {
+  checkYearRange(f);
+  return { platform: f.platform as Title['platform'] | undefined, type: f.type as CatalogFilter['type'], yearFrom: f.year_from, yearTo: f.year_to, text: f.q, titlePrefix: f.title_prefix };
 }
+
+const encoder = new TextEncoder();
+const PAGE_START = encoder.encode('{"items":[');
+const COMMA = encoder.encode(',');
+
+/** `{"items":[...],"total":…,"limit":…,"next_cursor":…}` from stored title JSON, without re-serialising a title. */
+function pageBody(items: Uint8Array[], rest: { total: number; limit: number; next_cursor: string | null }): Uint8Array {
+  const end = encoder.encode(`],${JSON.stringify(rest).slice(1)}`);
+  const parts = [PAGE_START, ...items.flatMap((item, i) => (i === 0 ? [item] : [COMMA, item])), end];
+  const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    body.set(p, at);
+    at += p.length;
+  }
+  return body;
+}
+
+const JSON_REPLY = { contentType: JSON_CONTENT_TYPE };
 
 const nullable = (type: string): JsonSchema => ({ type: [type, 'null'] });
 export const TITLE_SCHEMA: JsonSchema = {
@@ -102,20 +125,20 @@ export const listTitles = defineEndpoint({
   problems: ['noData'],
   cacheControl: CACHE_CONTROL.data,
   async handle(values, ctx, query) {
-    const { version } = requirePointer(ctx);
+    const pointer = requirePointer(ctx);
     const after = values.cursor === undefined ? null : decodeCursor(values.cursor);
-    const binds = filterBinds(version, values, after);
-    const db = ctx.env.DB;
-    // One row more than asked tells whether another page follows.
-    const [page, count] = await db.batch<Record<string, unknown>>([
-      db.prepare(PAGE_SQL).bind(...binds, values.limit + 1),
-      db.prepare(COUNT_SQL).bind(...binds.slice(0, 7), null),
-    ]);
-    const rows = page.results.slice(0, values.limit).map(toTitle);
-    const more = page.results.length > values.limit;
+    const filter = catalogFilter(values);
+    const index = await loadCatalogIndex(ctx.env.KV, pointer);
+    const page = searchCatalog(index, filter, after, values.limit);
+    const last = page.items[page.items.length - 1];
     return {
-      body: { items: rows, total: Number(count.results[0]?.n ?? 0), limit: values.limit, next_cursor: more ? encodeCursor(rows[rows.length - 1].id) : null },
-      etagSource: `${version}\n${query}`,
+      body: pageBody(page.items.map((t) => titleBytes(index, t)), {
+        total: page.total,
+        limit: values.limit,
+        next_cursor: page.more ? encodeCursor(index.ids[last]) : null,
+      }),
+      etagSource: `${pointer.version}\n${query}`,
+      raw: JSON_REPLY,
     };
   },
 });
@@ -132,11 +155,12 @@ export const getTitle = defineEndpoint({
   problems: ['noMatch', 'noData'],
   cacheControl: CACHE_CONTROL.data,
   async handle(values, ctx, query) {
-    const { version } = requirePointer(ctx);
+    const pointer = requirePointer(ctx);
     const id = (values as unknown as { id: string }).id;
-    const row = await ctx.env.DB.prepare(BY_ID_SQL).bind(version, id).first<Record<string, unknown>>();
-    if (row === null) throw new ProblemError('noMatch', `No title has the id "${id}".`);
-    return { body: toTitle(row), etagSource: `${version}\n${query}` };
+    const index = await loadCatalogIndex(ctx.env.KV, pointer);
+    const t = findTitle(index, id);
+    if (t < 0) throw new ProblemError('noMatch', `No title has the id "${id}".`);
+    return { body: titleBytes(index, t), etagSource: `${pointer.version}\n${query}`, raw: JSON_REPLY };
   },
 });
 

@@ -356,6 +356,15 @@ describe('cron fold', () => {
       expect({ ...row, score: 0, n_ratings: 0 }).toEqual({ ...old, score: 0, n_ratings: 0 });
     });
 
+    // /titles serves the new version's catalog index: each changed title exactly as its new D1 row.
+    for (const t of targets) {
+      const response = await get(`/titles/${t.id}`);
+      expect(response.headers.get('X-Data-Version')).toBe(live.version);
+      expect(await response.json()).toEqual(newRows.find((r) => r.id === t.id));
+    }
+    const page = await (await get(`/titles?platform=${targets[0].platform}&limit=100&title_prefix=${encodeURIComponent(targets[0].title)}`)).json<{ items: unknown[] }>();
+    expect(page.items).toContainEqual(newRows.find((r) => r.id === targets[0].id));
+
     // Every (platform, year) cell of a changed title, at thresholds on and around the old and new scores.
     const cells = new Set(targets.filter((t) => t.type === 'movie').map((t) => `${t.platform}|${t.release_year}`));
     let checked = 0;
@@ -474,11 +483,11 @@ describe('cron fold', () => {
       expect(result.users).toBeLessThanOrEqual(12);
       expect(result.shards).toBeLessThanOrEqual(6);
       expect(result.ratings).toBeLessThanOrEqual(40);
-      // Reads: pointer twice, title blob, report, index, health, a shard each; writes: a blob per changed
-      // shard, index, health, the manifest; the flip (pointer, history read and write); clean-up: history,
+      // Reads: pointer twice, title blob, report, query index, catalog index, health, a shard each; writes:
+      // a blob per changed shard, query index, catalog index, health, the manifest; the flip (pointer, history read and write); clean-up: history,
       // two kept manifests, per dropped version its manifest read and delete, its orphaned blobs, history.
       const { versions, blobsDeleted } = result.retention;
-      expect(result.kv_operations).toBeLessThanOrEqual(2 * result.shards + 13 + (versions.length > 0 ? 3 + 2 * versions.length + blobsDeleted : 0));
+      expect(result.kv_operations).toBeLessThanOrEqual(2 * result.shards + 15 + (versions.length > 0 ? 3 + 2 * versions.length + blobsDeleted : 0));
       small.push(result);
     }
     expect(small.length).toBeGreaterThanOrEqual(5);
