@@ -283,6 +283,11 @@ export function decodeUserShard(value: ArrayBuffer | Uint8Array): { k: number; r
   return { k, records };
 }
 
+/** What a record adds to a shard value: the record, padded to 4 bytes, plus its id and offset entries. */
+export function userRecordShardBytes(r: UserRecord, k: number): number {
+  return Math.ceil(recordBytes(r, k) / 4) * 4 + 8;
+}
+
 function recordBytes(r: UserRecord, k: number): number {
   const R = r.ratedTitles.length;
   const listEntries = PLATFORMS.reduce((a, p) => a + r.lists[p].length, 0);
@@ -390,7 +395,9 @@ export function betterThan(scoreA: number, titleA: number, scoreB: number, title
   return scoreA > scoreB || (scoreA === scoreB && titleA < titleB);
 }
 
-/** Top k of a platform list, or of all platforms merged when platform is null; with predictions. */
+/** Top k of a platform list, or of all platforms merged when platform is null; with predictions.
+ * Each stored list is already ranked (best first, by betterThan), so this is a merge of the list
+ * heads: it scores at most k + 3 titles and sorts nothing. */
 export function topTitles(
   model: TitleModel,
   user: UserRecord | null,
@@ -398,17 +405,23 @@ export function topTitles(
   k: number,
 ): { title: number; score: number; predicted: number }[] {
   const lists = user ? user.lists : model.baselineLists;
-  const platforms = platform ? [platform] : PLATFORMS;
-  const candidates: { title: number; score: number; predicted: number }[] = [];
-  for (const p of platforms) {
-    const list = lists[p];
-    for (let i = 0; i < list.length && i < k; i++) {
-      const score = scoreTitle(model, user, list[i]);
-      candidates.push({ title: list[i], score, predicted: clipPrediction(score) });
+  const sources = platform ? [lists[platform]] : PLATFORMS.map((p) => lists[p]);
+  const next = sources.map(() => 0);
+  const heads = sources.map((list) => (list.length > 0 ? scoreTitle(model, user, list[0]) : 0));
+  const top: { title: number; score: number; predicted: number }[] = [];
+  while (top.length < k) {
+    let best = -1;
+    for (let i = 0; i < sources.length; i++) {
+      if (next[i] >= sources[i].length) continue;
+      if (best < 0 || betterThan(heads[i], sources[i][next[i]], heads[best], sources[best][next[best]])) best = i;
     }
+    if (best < 0) break;
+    const list = sources[best];
+    const score = heads[best];
+    top.push({ title: list[next[best]], score, predicted: clipPrediction(score) });
+    if (++next[best] < list.length) heads[best] = scoreTitle(model, user, list[next[best]]);
   }
-  candidates.sort((a, b) => (betterThan(a.score, a.title, b.score, b.title) ? -1 : betterThan(b.score, b.title, a.score, a.title) ? 1 : 0));
-  return candidates.slice(0, k);
+  return top;
 }
 
 // ---------------------------------------------------------------------------------------------

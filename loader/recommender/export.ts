@@ -1,6 +1,7 @@
 // Packs a trained recommender into KV values (layouts in contract/model.ts): the title blob, the user
-// shards, and the model report. Shard count follows from the total size of the user records so each
-// shard stays near config.targetShardBytes; it is recorded in the title blob for the worker.
+// shards, and the model report. Shard count follows from the total size of the user records so the
+// mean shard is at most config.targetShardBytes; it is recorded in the title blob for the worker. A request
+// for a user reads one whole shard, so this target is the KV bytes per recommender request.
 import {
   encodeTitleModel,
   encodeUserShard,
@@ -9,6 +10,7 @@ import {
   shardOfUser,
   type Platform,
   type UserRecord,
+  userRecordShardBytes,
 } from '../../contract';
 import { baselineLists } from './topn';
 import type { CatalogTitle, TrainedRecommender } from './train';
@@ -50,7 +52,7 @@ export function buildRecommenderExport(model: TrainedRecommender, titles: Catalo
       lists,
     };
     records.push(record);
-    userBytes += 8 + 4 * k + 8 + 3 * (to - from) + 2 * PLATFORMS.length * top.n;
+    userBytes += userRecordShardBytes(record, k);
   }
   const shards = Math.max(1, Math.ceil(userBytes / config.targetShardBytes));
   const byShard: UserRecord[][] = Array.from({ length: shards }, () => []);

@@ -177,6 +177,16 @@ describe('exportRecommender', () => {
     expect(Array.from(blob.platform)).toEqual(titles.map((t) => PLATFORMS.indexOf(t.platform)));
   });
 
+  it('sizes shards so the mean shard is the target size: a user request reads about that many bytes', () => {
+    const target = model.config.targetShardBytes;
+    const sizes = Array.from({ length: blob.shards }, (_, s) => (values.get(MODEL_KEYS.userShard(s)) as Uint8Array).length);
+    const mean = sizes.reduce((a, b) => a + b, 0) / blob.shards;
+    // At most the target (plus a shard's fixed header), and one shard fewer would exceed it.
+    expect(mean).toBeLessThanOrEqual(target + 32);
+    expect(mean).toBeGreaterThan((target * (blob.shards - 1)) / blob.shards);
+    expect(Math.max(...sizes)).toBeLessThan(2 * target);
+  });
+
   it('puts every user in the shard shardOfUser names, with the model parameters and rated titles', () => {
     const { mf, prepared } = model;
     const k = mf.k;
@@ -210,7 +220,9 @@ describe('exportRecommender', () => {
       for (const p of PLATFORMS) {
         const expected = ranked.filter(({ t }) => titles[t].platform === p).slice(0, blob.topN).map(({ t }) => t);
         expect(Array.from(record.lists[p])).toEqual(expected);
+        expect(topTitles(blob, record, p, 7).map((x) => x.title)).toEqual(expected.slice(0, 7));
       }
+      expect(topTitles(blob, record, null, 7).map((x) => x.title)).toEqual(ranked.slice(0, 7).map(({ t }) => t));
       const overall = topTitles(blob, record, null, blob.topN);
       expect(overall.map((x) => x.title)).toEqual(ranked.slice(0, blob.topN).map(({ t }) => t));
       for (const item of overall) expect(item.predicted).toBe(Math.min(5, Math.max(0.5, item.score)));
