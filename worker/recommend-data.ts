@@ -1,14 +1,16 @@
 // Where the recommender's data comes from: the live manifest (in the pointer) names a blob per
 // artifact; the title blob is read and decoded once per isolate, a user shard costs one KV read per
-// request for a user (a few recent shards are kept). Blobs are content-addressed, so the caches are
-// keyed by blob key: a title blob or shard a new version did not change is not read again.
+// request for a user (recently read shards are kept, up to a byte budget). Blobs are content-addressed,
+// so the caches are keyed by blob key: a title blob or shard a new version did not change is not read
+// again.
 import { decodeTitleModel, findUserRecord, MODEL_KEYS, shardOfUser, type DecodedTitleModel, type Manifest, type UserRecord } from '../contract';
 import { readBlob, requireArtifactKey, ResolvedCache, type KVReader } from './data';
+import { ShardCache } from './recommend-shard-cache';
 import { TitleNames } from './title-names';
 
 const VERSIONS_KEPT = 2;
-/** Recently read shards kept per isolate (about 256 KiB each): repeat requests for a user cost no read. */
-const SHARDS_KEPT = 16;
+/** Bytes of recently read user shards kept per isolate (~128 shards of ~32 KiB): a user's repeat requests cost no read. */
+const SHARD_CACHE_BYTES = 4 * 1024 * 1024;
 
 export interface LoadedModel {
   titles: DecodedTitleModel;
@@ -18,7 +20,7 @@ export interface LoadedModel {
 }
 
 const models = new ResolvedCache<LoadedModel>(VERSIONS_KEPT);
-const shards = new ResolvedCache<ArrayBuffer>(SHARDS_KEPT);
+const shards = new ShardCache(SHARD_CACHE_BYTES);
 const reports = new ResolvedCache<Record<string, unknown>>(VERSIONS_KEPT);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
