@@ -1,12 +1,14 @@
 // KV key names shared by loader and worker.
 //
 // Values live under content-addressed, immutable keys (`blob/<sha256>`); a data version is a
-// manifest naming the blob of each artifact. The single mutable key, the pointer, embeds the live
-// manifest, so one read resolves every artifact and a worker reads at most two keys per request
-// (pointer, then the blob), both cacheable: blobs forever, the pointer for seconds. Publishing
-// writes only blobs the store does not already hold, so an update rewrites only what changed.
+// manifest (`manifest/<version>`) naming the blob of each artifact. The single mutable key, the
+// pointer, names the live version and when it went live, nothing more: every isolate re-reads it every
+// few seconds, so it stays a few dozen bytes however many artifacts (user shards) a version has. An
+// isolate reads a version's manifest once, then its blobs once each; all cacheable: blobs forever,
+// the pointer for seconds. Publishing writes only blobs the store does not already hold, so an update
+// rewrites only what changed.
 
-/** The single mutable key: JSON `DataPointer` (the live manifest plus when it went live). */
+/** The single mutable key: JSON `LivePointer`. */
 export const CURRENT_KEY = 'meta/current';
 /** JSON `PublishHistory`: the versions that went live, newest first (for rollback and cleanup). */
 export const HISTORY_KEY = 'meta/history';
@@ -44,8 +46,42 @@ export interface Manifest {
   titles: { rows: number; checksum: string };
 }
 
-export interface DataPointer extends Manifest {
+/** What CURRENT_KEY holds. The version's manifest is at manifestKey(version), written before the flip. */
+export interface LivePointer {
+  version: string;
   published_at: string; // ISO time the pointer flipped
+}
+
+/** The live version resolved: its manifest and when it went live. */
+export interface DataPointer extends Manifest {
+  published_at: string;
+}
+
+/**
+ * The pointer in CURRENT_KEY's text. Pointers written before the manifest moved out of it carry the
+ * manifest too; they parse the same (the manifest is read from manifestKey either way).
+ */
+export function parseLivePointer(text: string): LivePointer {
+  let value: Partial<LivePointer> | null = null;
+  try {
+    value = JSON.parse(text) as Partial<LivePointer> | null;
+  } catch {
+    // reported below like any other value that is not a pointer
+  }
+  if (typeof value !== 'object' || value === null || typeof value.version !== 'string' || value.version === '' || typeof value.published_at !== 'string') {
+    throw new Error(`${CURRENT_KEY} does not hold a data pointer`);
+  }
+  return { version: value.version, published_at: value.published_at };
+}
+
+/** The resolved pointer, after checking that the manifest read is the one the pointer names. */
+export function resolvePointer(pointer: LivePointer, manifestText: string | null): DataPointer {
+  if (manifestText === null) throw new Error(`${CURRENT_KEY} names version ${pointer.version}, but ${manifestKey(pointer.version)} is missing`);
+  const manifest = JSON.parse(manifestText) as Manifest;
+  if (manifest?.version !== pointer.version || typeof manifest.artifacts !== 'object' || manifest.artifacts === null) {
+    throw new Error(`${manifestKey(pointer.version)} does not hold the manifest of version ${pointer.version}`);
+  }
+  return { ...manifest, published_at: pointer.published_at };
 }
 
 export interface PublishHistory {

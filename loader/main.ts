@@ -48,7 +48,9 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   }
   const stores = await openLocalStores(cfg);
   try {
-    if (!options.force && (await readPointer(stores.kv))?.version === bundle.version) {
+    // A pointer that cannot be resolved (a damaged store) does not stop the load: publishing repairs it.
+    const live = await readPointer(stores.kv).catch(() => null);
+    if (!options.force && live?.version === bundle.version) {
       log(`> local stores already serve version ${bundle.version}`);
       return { version: bundle.version, published: false };
     }

@@ -13,8 +13,11 @@ import {
   manifestKey,
   MANIFEST_PREFIX,
   TITLE_COLUMNS,
+  parseLivePointer,
+  resolvePointer,
   type DataHealth,
   type DataPointer,
+  type LivePointer,
   type Manifest,
   type PublishHistory,
   type Title,
@@ -154,7 +157,7 @@ export async function verify(plan: PublishPlan, { kv, db }: Stores, keysToReadBa
 /** Flips the pointer to a manifest and records it in the history. */
 export async function goLive(kv: KVWriter, manifest: Manifest): Promise<DataPointer> {
   const pointer: DataPointer = { ...manifest, published_at: new Date().toISOString() };
-  await kv.put(CURRENT_KEY, JSON.stringify(pointer));
+  await kv.put(CURRENT_KEY, JSON.stringify({ version: manifest.version, published_at: pointer.published_at } satisfies LivePointer));
   const history = await readHistory(kv);
   history.versions = [{ version: manifest.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== manifest.version)];
   await kv.put(HISTORY_KEY, JSON.stringify(history));
@@ -166,9 +169,12 @@ export async function readHistory(kv: KVWriter): Promise<PublishHistory> {
   return text ? (JSON.parse(text) as PublishHistory) : { versions: [] };
 }
 
+/** The live version, resolved through its manifest; null when nothing was ever published. */
 export async function readPointer(kv: KVWriter): Promise<DataPointer | null> {
   const text = await kv.get(CURRENT_KEY, 'text');
-  return text ? (JSON.parse(text) as DataPointer) : null;
+  if (!text) return null;
+  const pointer = parseLivePointer(text);
+  return resolvePointer(pointer, await kv.get(manifestKey(pointer.version), 'text'));
 }
 
 /**

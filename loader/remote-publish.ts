@@ -4,7 +4,7 @@
 // chunked), the catalog into D1 (import API), a read-back check of both, and only then the pointer,
 // as one single-key write, then the history. Everything before the pointer writes keys and rows no
 // reader looks at, so a failure leaves readers on the previous version and a rerun completes.
-import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, manifestKey, TITLE_COLUMNS, type DataPointer, type PublishHistory, type Title } from '../contract';
+import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, manifestKey, TITLE_COLUMNS, type LivePointer, type Manifest, type PublishHistory, type Title } from '../contract';
 import { CloudflareApi } from './cloudflare-api';
 import { applyRemoteMigrations, importSqlFile, queryD1 } from './d1-remote';
 import { KV_BULK_LIMITS, kvValueBytes, readKv, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvValue, type KvWriteStats } from './kv-bulk';
@@ -57,8 +57,7 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
   const importSql = titlesImportSql(bundle.version, bundle.titles, opts.maxStatementBytes ?? D1_MAX_STATEMENT_BYTES);
 
   const live = await readKv(api, ns, CURRENT_KEY);
-  const livePointer = live ? safePointer(live) : null;
-  const liveVersion = livePointer?.version;
+  const liveVersion = live ? safeJson<Partial<LivePointer>>(live)?.version : undefined;
   if (!opts.force && liveVersion === bundle.version) {
     log(`remote already serves version ${bundle.version}: nothing to publish (use --force to publish again)`);
     return report;
@@ -66,7 +65,9 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
   log(`remote: live version ${liveVersion ?? '(none)'}, publishing ${bundle.version}`);
 
   // Blobs the live version references are known to be there (they were verified when it went live).
-  const present = new Set(Object.values(livePointer?.artifacts ?? {}));
+  const liveManifestBytes = typeof liveVersion === 'string' ? await readKv(api, ns, manifestKey(liveVersion)) : null;
+  const liveManifest = liveManifestBytes ? safeJson<Partial<Manifest>>(liveManifestBytes) : null;
+  const present = new Set(Object.values(liveManifest?.artifacts ?? {}));
   const toWrite = new Map<string, KvValue>([...plan.blobs].filter(([key]) => !present.has(key)));
   toWrite.set(manifestKey(bundle.version), JSON.stringify(plan.manifest));
   log(`this publish writes ${toWrite.size + 2} KV keys (${plan.blobs.size - toWrite.size + 1} values unchanged; the Workers Free plan allows 1,000 KV writes a day)`);
@@ -88,7 +89,7 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
   report.verified = { kvKeys, d1Rows };
   log(`verified: ${kvKeys} KV values read back byte for byte, ${bundle.titles.length} D1 rows counted, ${d1Rows} compared column by column`);
 
-  const pointer: DataPointer = { ...plan.manifest, published_at: new Date().toISOString() };
+  const pointer: LivePointer = { version: bundle.version, published_at: new Date().toISOString() };
   await writeKvBulk(api, ns, new Map([[CURRENT_KEY, JSON.stringify(pointer)]]));
   report.kvWrites++;
   report.published = true;
@@ -118,10 +119,6 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
     log(`cleanup failed, the publish stands; the next publish retries it: ${api.redact(err instanceof Error ? err.message : String(err))}`);
   }
   return report;
-}
-
-function safePointer(bytes: Uint8Array): DataPointer | null {
-  return safeJson<DataPointer>(bytes);
 }
 
 function safeJson<T>(bytes: Uint8Array): T | null {

@@ -1,8 +1,22 @@
-// Where the live data comes from: the KV pointer carries the live manifest (artifact name -> immutable,
-// content-addressed blob key), and a blob is read and decoded once per isolate. A request costs at
-// most two KV reads (pointer, blob) and none on a warm isolate; a blob a new version did not change
-// is not read again.
-import { ARTIFACT, artifactKey, CURRENT_KEY, decodeCatalogIndex, decodeQueryIndex, type CatalogIndex, type DataHealth, type DataPointer, type Manifest, type QueryIndex } from '../contract';
+// Where the live data comes from: the KV pointer names the live version, whose manifest maps artifact
+// names to immutable, content-addressed blob keys. The pointer is re-read every few seconds (it is
+// tiny), a manifest once per isolate and version, a blob once per isolate. A warm isolate makes no KV
+// read for most requests; a blob a new version did not change is not read again.
+import {
+  ARTIFACT,
+  artifactKey,
+  CURRENT_KEY,
+  decodeCatalogIndex,
+  decodeQueryIndex,
+  manifestKey,
+  parseLivePointer,
+  resolvePointer,
+  type CatalogIndex,
+  type DataHealth,
+  type DataPointer,
+  type Manifest,
+  type QueryIndex,
+} from '../contract';
 import type { RequestContext } from './http';
 import { ProblemError } from './problem';
 
@@ -49,6 +63,8 @@ export class ResolvedCache<V> {
 }
 
 let pointerCache: { at: number; value: DataPointer | null } | undefined;
+/** Resolved pointers by version and flip time: a manifest is read once per isolate and version. */
+const resolvedPointers = new ResolvedCache<DataPointer>(VERSIONS_KEPT);
 const indexCache = new ResolvedCache<QueryIndex>(VERSIONS_KEPT);
 const healthCache = new ResolvedCache<DataHealth>(VERSIONS_KEPT);
 // The catalog index is the largest decoded value (~20 MiB with its search text): only the live one is
@@ -58,6 +74,7 @@ const catalogCache = new ResolvedCache<CatalogIndex>(1);
 /** Forgets everything cached in this isolate (tests that change what is published). */
 export function clearDataCache(): void {
   pointerCache = undefined;
+  resolvedPointers.clear();
   indexCache.clear();
   healthCache.clear();
   catalogCache.clear();
@@ -74,16 +91,10 @@ export async function readPointer(kv: KVReader, now = Date.now()): Promise<DataP
 async function fetchPointer(kv: KVReader): Promise<DataPointer | null> {
   const text = await kv.get(CURRENT_KEY, { type: 'text', cacheTtl: POINTER_KV_CACHE_TTL_S });
   if (text === null) return null;
-  const parsed: unknown = JSON.parse(text);
-  if (!isPointer(parsed)) throw new Error(`${CURRENT_KEY} does not hold a data pointer`);
-  return parsed;
-}
-
-function isPointer(value: unknown): value is DataPointer {
-  const v = value as Partial<DataPointer> | null;
-  return (
-    typeof v === 'object' && v !== null && typeof v.version === 'string' && v.version !== '' &&
-    typeof v.published_at === 'string' && typeof v.artifacts === 'object' && v.artifacts !== null
+  const pointer = parseLivePointer(text);
+  // Keyed by flip time too: a forced republish of the same version may name other blobs.
+  return resolvedPointers.get(`${pointer.version}\n${pointer.published_at}`, async () =>
+    resolvePointer(pointer, await kv.get(manifestKey(pointer.version), { type: 'text', cacheTtl: POINTER_KV_CACHE_TTL_S })),
   );
 }
 

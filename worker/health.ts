@@ -1,5 +1,6 @@
-// /health: which data version is live, where its ratings came from, and its size. Two KV reads at most
-// (pointer, health record); an unpublished store answers 503 through requirePointer.
+// /health: which data version is live, where its ratings came from, and its size. On a cold isolate
+// three KV reads (pointer, manifest, health record), then none; an unpublished store answers 503
+// through requirePointer.
 import { loadHealth, requirePointer } from './data';
 import { defineEndpoint } from './endpoint';
 import { CACHE_CONTROL } from './http';

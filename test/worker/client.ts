@@ -1,5 +1,7 @@
 // Calls the worker exactly as a client would: through its exported fetch handler, with real bindings.
 import { env, exports } from 'cloudflare:workers';
+import { CURRENT_KEY, manifestKey, type DataPointer, type LivePointer, type Manifest } from '../../contract';
+import { readPointer } from '../../loader/publish';
 import worker from '../../worker/index';
 import type { KVReader } from '../../worker/data';
 import type { InvalidParam, ProblemBody } from '../../worker/problem';
@@ -31,6 +33,21 @@ export async function invalidParamsOf(response: Response): Promise<InvalidParam[
 export function callWorker(pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
   const request = new Request(`${ORIGIN}${pathAndQuery}`, init) as Request<unknown, IncomingRequestCfProperties>;
   return worker.fetch(request, env);
+}
+
+/** The live version as the loader resolves it: the pointer, then the manifest it names. */
+export async function livePointer(): Promise<DataPointer> {
+  const pointer = await readPointer(env.KV);
+  if (!pointer) throw new Error('nothing published');
+  return pointer;
+}
+
+/** Makes a manifest the live version as a publish does (manifest first, then the pointer); returns the pointer text. */
+export async function pointAt(manifest: Manifest, publishedAt = new Date().toISOString()): Promise<string> {
+  await env.KV.put(manifestKey(manifest.version), JSON.stringify(manifest));
+  const pointer = JSON.stringify({ version: manifest.version, published_at: publishedAt } satisfies LivePointer);
+  await env.KV.put(CURRENT_KEY, pointer);
+  return pointer;
 }
 
 /** The real KV binding with every read recorded, and optionally some answers replaced. */

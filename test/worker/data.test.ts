@@ -1,13 +1,14 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ARTIFACT, CURRENT_KEY, type DataPointer } from '../../contract';
+import { ARTIFACT, CURRENT_KEY, manifestKey } from '../../contract';
 import { clearDataCache, loadQueryIndex, POINTER_TTL_MS, readPointer, type KVReader } from '../../worker/data';
 import { handleRequest } from '../../worker/router';
 import { testBundle } from './bundle-transport';
-import { recordingKV } from './client';
+import { livePointer as readLivePointer, pointAt, recordingKV } from './client';
 
 const bundle = await testBundle();
-const livePointer = JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!) as DataPointer;
+const livePointer = await readLivePointer();
+const manifestOfLive = manifestKey(livePointer.version);
 const indexKey = livePointer.artifacts[ARTIFACT.queryIndex];
 
 
@@ -27,14 +28,27 @@ afterEach(async () => {
 });
 
 describe('the pointer', () => {
-  it('names the published version and is cached per isolate for a few seconds', async () => {
+  it('names the published version only: a few dozen bytes, however many artifacts the version has', async () => {
+    expect(Object.keys(JSON.parse(publishedPointer)).sort()).toEqual(['published_at', 'version']);
+    expect(publishedPointer.length).toBeLessThan(100);
+    expect(Object.keys(livePointer.artifacts).length).toBeGreaterThan(10);
+  });
+
+  it('is cached per isolate for a few seconds; the manifest it names is read once per version', async () => {
     const { kv, reads } = recordingKV();
     const now = Date.now();
-    expect((await readPointer(kv, now))?.version).toBe(bundle.version);
-    expect(await readPointer(kv, now + POINTER_TTL_MS - 1)).not.toBeNull();
-    expect(reads).toEqual([CURRENT_KEY]);
-    await readPointer(kv, now + POINTER_TTL_MS);
-    expect(reads).toEqual([CURRENT_KEY, CURRENT_KEY]);
+    const pointer = await readPointer(kv, now);
+    expect(pointer).toEqual(livePointer);
+    expect(await readPointer(kv, now + POINTER_TTL_MS - 1)).toBe(pointer);
+    expect(reads).toEqual([CURRENT_KEY, manifestOfLive]);
+    expect(await readPointer(kv, now + POINTER_TTL_MS)).toBe(pointer);
+    expect(reads).toEqual([CURRENT_KEY, manifestOfLive, CURRENT_KEY]);
+  });
+
+  it('is an error (not "nothing published") when the manifest it names is missing', async () => {
+    await pointAt({ ...livePointer, version: 'no-manifest' });
+    await env.KV.delete(manifestKey('no-manifest'));
+    await expect(readPointer(env.KV)).rejects.toThrow(/manifest\/no-manifest is missing/);
   });
 
   it('is null when nothing is published', async () => {
@@ -69,10 +83,10 @@ describe('the query index', () => {
 });
 
 describe('KV reads per request', () => {
-  it('costs at most two on a cold isolate and none on a warm one', async () => {
+  it('costs three on a cold isolate (pointer, manifest, index) and none on a warm one', async () => {
     const { kv, reads } = recordingKV();
     expect((await get('/get_count_platform?platform=netflix', kv)).status).toBe(200);
-    expect(reads).toEqual([CURRENT_KEY, indexKey]);
+    expect(reads).toEqual([CURRENT_KEY, manifestOfLive, indexKey]);
     reads.length = 0;
     for (const path of ['/get_actor?platform=netflix&year=2019', '/get_score_count?platform=disney&scored=3&year=2011', '/get_max_duration']) {
       expect((await get(path, kv)).status).toBe(200);
@@ -80,12 +94,12 @@ describe('KV reads per request', () => {
     expect(reads).toEqual([]);
   });
 
-  it('costs two for /health on a cold isolate (pointer and health record), none when warm', async () => {
+  it('costs three for /health on a cold isolate (pointer, manifest, health record), none when warm', async () => {
     const { kv, reads } = recordingKV();
     expect((await get('/health', kv)).status).toBe(200);
-    expect(reads).toEqual([CURRENT_KEY, livePointer.artifacts[ARTIFACT.health]]);
+    expect(reads).toEqual([CURRENT_KEY, manifestOfLive, livePointer.artifacts[ARTIFACT.health]]);
     expect((await get('/health', kv)).status).toBe(200);
-    expect(reads).toHaveLength(2);
+    expect(reads).toHaveLength(3);
   });
 });
 
@@ -93,7 +107,7 @@ describe('a moving pointer', () => {
   it('switches every answer to the new version once the cached pointer expires', async () => {
     const next = `${bundle.version}-next`;
     const before = await get('/get_count_platform?platform=hulu');
-    await env.KV.put(CURRENT_KEY, JSON.stringify({ ...livePointer, version: next, published_at: new Date().toISOString() } satisfies DataPointer));
+    await pointAt({ ...livePointer, version: next });
     await readPointer(env.KV, Date.now() + POINTER_TTL_MS); // as an isolate would after the TTL
     const after = await get('/get_count_platform?platform=hulu');
     expect(before.headers.get('X-Data-Version')).toBe(bundle.version);
@@ -148,7 +162,7 @@ describe('without usable data', () => {
   it('answers 503 (and logs) when the pointer names an index blob that is missing', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const artifacts = { ...livePointer.artifacts, [ARTIFACT.queryIndex]: 'blob/0000-missing' };
-    await env.KV.put(CURRENT_KEY, JSON.stringify({ ...livePointer, version: 'missing', artifacts, published_at: new Date().toISOString() } satisfies DataPointer));
+    await pointAt({ ...livePointer, version: 'missing', artifacts });
     const response = await get('/get_actor?platform=netflix&year=2019');
     expect(response.status).toBe(503);
     expect(response.headers.get('X-Data-Version')).toBe('missing');

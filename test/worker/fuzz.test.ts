@@ -6,13 +6,13 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CURRENT_KEY, type DataPointer } from '../../contract';
+import { CURRENT_KEY, manifestKey } from '../../contract';
 import { clearDataCache } from '../../worker/data';
 import type { Endpoint } from '../../worker/endpoint';
 import { MAX_PARAM_LENGTH, type ParamDef, type ParamDefs } from '../../worker/params';
 import { ENDPOINTS } from '../../worker/router';
 import { testBundle } from './bundle-transport';
-import { callWorker, ORIGIN } from './client';
+import { callWorker, livePointer, ORIGIN } from './client';
 
 const SEED = 20260427;
 
@@ -363,18 +363,23 @@ describe('fuzzing with no data published', () => {
 
   it('answers 503 no-data or a 4xx, never a 500, while nothing is published, the pointer is garbage or its blobs are gone', async () => {
     const published = (await env.KV.get(CURRENT_KEY, 'text'))!;
-    const live = JSON.parse(published) as DataPointer;
+    const live = await livePointer();
     const missingBlobs = Object.fromEntries(Object.keys(live.artifacts).map((name) => [name, `blob/${'0'.repeat(64)}`]));
     const anyEndpointRequest = fc.constantFrom(...ENDPOINTS).chain((endpoint) => requestTo(endpoint, fc.constant('GET')));
+    const to = (version: string) => JSON.stringify({ version, published_at: live.published_at });
+    await env.KV.put(manifestKey('fuzz-no-artifacts'), JSON.stringify({ ...live, version: 'fuzz-no-artifacts', artifacts: {} }));
+    await env.KV.put(manifestKey('fuzz-blobs-gone'), JSON.stringify({ ...live, version: 'fuzz-blobs-gone', artifacts: missingBlobs }));
+    await env.KV.put(manifestKey('fuzz-not-a-manifest'), '{"version":"someone-else"}');
     const pointers = [
       null,
       '',
       'not json',
       '[]',
       '{"version":""}',
-      JSON.stringify({ ...live, artifacts: {} }),
-      JSON.stringify({ ...live, artifacts: missingBlobs }),
-      JSON.stringify({ ...live, version: 'never-published', artifacts: missingBlobs }),
+      to('fuzz-no-artifacts'),
+      to('fuzz-blobs-gone'),
+      to('fuzz-not-a-manifest'),
+      to('never-published'), // no manifest at all
     ];
     try {
       for (const pointer of pointers) {

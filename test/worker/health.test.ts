@@ -1,14 +1,12 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { CURRENT_KEY, type DataPointer } from '../../contract';
-import { get } from './client';
+import { get, livePointer } from './client';
 import { testBundle } from './bundle-transport';
 
 const bundle = await testBundle();
 
 describe('/health', () => {
   it('reports the live version, its build and publish times, ratings source and counts', async () => {
-    const pointer = JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!) as DataPointer;
+    const pointer = await livePointer();
     const response = await get('/health');
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({

@@ -1,8 +1,6 @@
 // POST /ratings as a client sends it, and the fold as the cron runs it, for the ingest and fold tests.
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
-import type { DataPointer } from '../../contract';
-import { readPointer } from '../../loader/publish';
 import { clearDataCache } from '../../worker/data';
 import { runFold, type FoldOptions, type FoldResult } from '../../worker/fold';
 import worker from '../../worker/index';
@@ -38,11 +36,7 @@ export async function queue(ratings: RatingInput[]): Promise<IngestReceipt> {
   return response.json<IngestReceipt>();
 }
 
-export async function livePointer(): Promise<DataPointer> {
-  const pointer = await readPointer(env.KV);
-  if (!pointer) throw new Error('nothing published');
-  return pointer;
-}
+export { livePointer } from './client';
 
 /** One fold, with the worker's caches forgotten afterwards so requests see the new version. */
 export async function fold(options: FoldOptions = {}): Promise<FoldResult> {

@@ -6,22 +6,22 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   artifactKey,
   clipPrediction,
-  CURRENT_KEY,
   decodeTitleModel,
   decodeUserShard,
   MODEL_KEYS,
   normalizeName,
+  MANIFEST_PREFIX,
   PLATFORMS,
   scoreTitle,
   shardOfUser,
-  type DataPointer,
+  type Manifest,
   type UserRecord,
 } from '../../contract';
 import { clearDataCache } from '../../worker/data';
 import { clearModelCache } from '../../worker/recommend-data';
 import { handleRequest } from '../../worker/router';
 import { testBundle } from './bundle-transport';
-import { get, invalidParamsOf, problemOf, recordingKV } from './client';
+import { get, invalidParamsOf, livePointer, problemOf, recordingKV } from './client';
 
 const bundle = await testBundle();
 const value = (name: string) => bundle.kv.get(name); // the bundle holds artifacts by name
@@ -231,16 +231,16 @@ describe('storage access', () => {
     const other = users.find((u) => shardOfUser(u.userId, blob.shards) !== shardOfUser(heavy.userId, blob.shards))!;
     reads.length = 0;
     expect((await call(`/recommend?user_id=${other.userId}&movie_id=${blob.ids[1]}`)).status).toBe(200);
-    const pointer: DataPointer = JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!);
+    const pointer = await livePointer();
     expect(reads).toEqual([artifactKey(pointer, MODEL_KEYS.userShard(shardOfUser(other.userId, blob.shards)))]);
   });
 
   it('answers 503 when the live version has no model', async () => {
     const { kv } = recordingKV(async (key, real) => {
-      if (key !== CURRENT_KEY) return real;
-      const pointer = JSON.parse((await real) as string) as DataPointer;
-      const artifacts = Object.fromEntries(Object.entries(pointer.artifacts).filter(([name]) => !name.startsWith('model/')));
-      return JSON.stringify({ ...pointer, artifacts });
+      if (!key.startsWith(MANIFEST_PREFIX)) return real;
+      const manifest = JSON.parse((await real) as string) as Manifest;
+      const artifacts = Object.fromEntries(Object.entries(manifest.artifacts).filter(([name]) => !name.startsWith('model/')));
+      return JSON.stringify({ ...manifest, artifacts });
     });
     const response = await handleRequest(new Request('http://worker.test/recommendations?user_id=1'), { ...env, KV: kv });
     const problem = await problemOf(response);

@@ -1,11 +1,12 @@
-// /titles, /titles/{id}, /titles.csv and /eda against the real catalog published into D1 and KV,
+// /titles, /titles/{id} (catalog index in KV), /titles.csv (D1) and /eda against the real published catalog,
 // compared with a plain scan of the same titles.
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ARTIFACT, compareCodePoints, CURRENT_KEY, TITLE_COLUMNS, type DataPointer, type Title } from '../../contract';
+import { ARTIFACT, compareCodePoints, TITLE_COLUMNS, type Title } from '../../contract';
 import type { ProblemBody } from '../../worker/problem';
 import { csvField } from '../../worker/titles';
 import { testBundle } from './bundle-transport';
+import { livePointer } from './client';
 
 const bundle = await testBundle();
 const byId = [...bundle.titles].sort((a, b) => compareCodePoints(a.id, b.id));
@@ -209,7 +210,7 @@ describe('GET /eda', () => {
   let key: string;
   let published: string | null;
   beforeEach(async () => {
-    key = (JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!) as DataPointer).artifacts[ARTIFACT.eda];
+    key = (await livePointer()).artifacts[ARTIFACT.eda];
     published = await env.KV.get(key, 'text');
   });
   afterEach(async () => {
