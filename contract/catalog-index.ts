@@ -9,30 +9,39 @@
 //   0   u8[4]  magic "SCCI"
 //   4   u32    format version
 //   8   u32    total byte length (a truncated value is detected here)
-//   12  u32    T titles
-//   16  u32    I: byte length of the ids section
-//   20  u32    S: byte length of the search section
-//   24  u32    J: byte length of the JSON section
-//   28  u32    reserved, 0
-//   32  u8     platform[T] (PLATFORMS index); u8 type[T] (CATALOG_TYPES index, 255 = other); pad to 2
-//       u16    release_year[T]; pad to 4
+//   12  u32    T titles (at most 65,535: postings are u16)
+//   16  u32    G distinct trigrams
+//   20  u32    P postings
+//   24  u32    I: byte length of the ids section
+//   28  u32    S: byte length of the search section
+//   32  u32    J: byte length of the JSON section
+//   36  u32    reserved, 0
+//   40  sections, each aligned to its element size:
+//       u8     platform[T] (PLATFORMS index); u8 type[T] (CATALOG_TYPES index, 255 = other)
+//       u16    release_year[T]
 //       u32    idEnd[T]      end of id t in the decoded ids text (UTF-16 units)
 //       u32    searchEnd[T]  end of title t's search text in the decoded search text (UTF-16 units)
 //       u32    jsonEnd[T]    end of title t's JSON in the JSON section (bytes)
+//       u32    titleOrder[T] title indices sorted by title (UTF-16 code-unit order): title_prefix
+//       u32    gramEnd[G]    end of trigram g's postings
+//       u16    gram[3 * G]   the trigrams' UTF-16 units, ascending
+//       u16    postings[P]   per trigram, the titles whose search text holds it, ascending
 //       u8     ids[I] (UTF-8), search[S] (UTF-8), json[J] (UTF-8)
-// A title's search text is `title SEP cast SEP director SEP` (null as empty), so one indexOf over the
-// whole text finds substring matches and a match can never span two fields or two titles.
+// A title's search text is `title SEP cast SEP director SEP` (null as empty), so a match found in it
+// can never span two fields. A text filter of 3+ characters intersects the postings of its
+// trigrams and checks only those titles; shorter text scans the whole search text.
 import { PLATFORMS, type Platform } from './names';
 import { TITLE_COLUMNS, type Title } from './catalog';
 
 export const CATALOG_INDEX_FORMAT_VERSION = 1;
 const MAGIC = 'SCCI';
-const HEADER_BYTES = 32;
+const HEADER_BYTES = 40;
 export const CATALOG_TYPES = ['movie', 'tv show'] as const;
 export type TitleType = (typeof CATALOG_TYPES)[number];
 const OTHER_TYPE = 255;
 /** Separates the fields of the search text; no stored field may contain it. */
 const SEP = '\u0000';
+const MAX_TITLES = 0xffff;
 
 export class CatalogIndexFormatError extends Error {
   override name = 'CatalogIndexFormatError';
@@ -61,12 +70,71 @@ export interface CatalogIndex {
   searchEnd: Uint32Array;
   json: Uint8Array;
   jsonEnd: Uint32Array;
+  titleOrder: Uint32Array;
+  gram: Uint16Array;
+  gramEnd: Uint32Array;
+  postings: Uint16Array;
+  /** Titles per (platform, type, year), prefix-summed over years: totals of column-only filters. */
+  cellCounts: CellCounts;
+}
+
+interface CellCounts {
+  minYear: number;
+  /** Years covered (maxYear - minYear + 1). */
+  span: number;
+  /** At ((platform * 3 + typeSlot) * (span + 1)) + y: titles of that platform and type slot released before minYear + y. */
+  before: Uint32Array;
 }
 
 /** The JSON of a Title exactly as the API answers it: keys in catalog column order. */
 export function titleJson(title: Title): string {
   return JSON.stringify(Object.fromEntries(TITLE_COLUMNS.map((c) => [c, title[c] ?? null])));
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Layout, shared by the encoder and the decoder
+
+interface Counts {
+  T: number;
+  G: number;
+  P: number;
+  I: number;
+  S: number;
+  J: number;
+}
+
+function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+/** Byte offset of every section, and the total length, from the counts in the header. */
+function layout(c: Counts) {
+  let at = HEADER_BYTES;
+  const take = (bytes: number, alignment: number) => {
+    at = align(at, alignment);
+    const offset = at;
+    at += bytes;
+    return offset;
+  };
+  const o = {
+    platform: take(c.T, 1),
+    type: take(c.T, 1),
+    year: take(2 * c.T, 2),
+    idEnd: take(4 * c.T, 4),
+    searchEnd: take(4 * c.T, 4),
+    jsonEnd: take(4 * c.T, 4),
+    titleOrder: take(4 * c.T, 4),
+    gramEnd: take(4 * c.G, 4),
+    gram: take(2 * 3 * c.G, 2),
+    postings: take(2 * c.P, 2),
+    ids: take(c.I, 1),
+    search: take(c.S, 1),
+    json: take(c.J, 1),
+  };
+  return { ...o, total: at };
+}
+
+const HEADER_FIELDS = ['T', 'G', 'P', 'I', 'S', 'J'] as const;
 
 // ---------------------------------------------------------------------------------------------------
 // Encoding (loader, fold)
@@ -76,8 +144,7 @@ interface CatalogColumns {
   platform: Uint8Array;
   type: Uint8Array;
   year: Uint16Array;
-  /** The search section as UTF-8 and the per-title ends in its decoded text. */
-  searchBytes: Uint8Array;
+  search: string;
   searchEnd: Uint32Array;
   /** Each title's JSON bytes. */
   json: Uint8Array[];
@@ -85,6 +152,7 @@ interface CatalogColumns {
 
 export function encodeCatalogIndex(titles: readonly Title[]): Uint8Array {
   const sorted = [...titles].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (sorted.length > MAX_TITLES) throw new RangeError(`encodeCatalogIndex: ${sorted.length} titles; the layout holds at most ${MAX_TITLES}`);
   const encoder = new TextEncoder();
   const searchEnd = new Uint32Array(sorted.length);
   let search = '';
@@ -107,7 +175,7 @@ export function encodeCatalogIndex(titles: readonly Title[]): Uint8Array {
       if (!Number.isInteger(t.release_year) || t.release_year < 0 || t.release_year > 0xffff) throw new RangeError(`encodeCatalogIndex: ${t.id} has release year ${t.release_year}`);
       return t.release_year;
     }),
-    searchBytes: encoder.encode(search),
+    search,
     searchEnd,
     json: sorted.map((t) => encoder.encode(titleJson(t))),
   });
@@ -115,27 +183,20 @@ export function encodeCatalogIndex(titles: readonly Title[]): Uint8Array {
 
 /**
  * The index with some titles' score and rating count replaced (the cron fold). Everything else is
- * copied byte for byte, so patching with unchanged values reproduces the input.
+ * copied, so patching with unchanged values reproduces the input byte for byte.
  */
 export function patchCatalogScores(bytes: Uint8Array, changes: Iterable<{ id: string; score: number | null; n_ratings: number }>): Uint8Array {
   const index = decodeCatalogIndex(bytes);
   const json = Array.from({ length: index.count }, (_, t) => titleBytes(index, t));
   const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
   for (const change of changes) {
     const t = findTitle(index, change.id);
     if (t < 0) throw new RangeError(`patchCatalogScores: title ${change.id} is not in the catalog index`);
-    const title = JSON.parse(new TextDecoder().decode(json[t])) as Title;
+    const title = JSON.parse(decoder.decode(json[t])) as Title;
     json[t] = encoder.encode(titleJson({ ...title, score: change.score, n_ratings: change.n_ratings }));
   }
-  return assemble({
-    ids: index.ids,
-    platform: index.platform,
-    type: index.type,
-    year: index.year,
-    searchBytes: encoder.encode(index.search),
-    searchEnd: index.searchEnd,
-    json,
-  });
+  return assemble({ ids: index.ids, platform: index.platform, type: index.type, year: index.year, search: index.search, searchEnd: index.searchEnd, json });
 }
 
 function typeCode(type: string): number {
@@ -143,13 +204,30 @@ function typeCode(type: string): number {
   return code < 0 ? OTHER_TYPE : code;
 }
 
-/** Bytes of the typed columns between the header and the text sections. */
-function sectionsBytes(T: number): number {
-  return align(align(2 * T, 2) + 2 * T, 4) + 3 * 4 * T;
+function isSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdfff;
 }
 
-function align(n: number, to: number): number {
-  return Math.ceil(n / to) * to;
+/** A trigram as one number (three UTF-16 units, first most significant): numeric order = text order. */
+function gramKey(a: number, b: number, c: number): number {
+  return (a * 0x10000 + b) * 0x10000 + c;
+}
+
+/** Each distinct trigram of the search text (none holding a surrogate) with the titles that hold it. */
+function trigramPostings(search: string, searchEnd: Uint32Array): { keys: number[]; lists: number[][] } {
+  const byKey = new Map<number, number[]>();
+  for (let t = 0, start = 0; t < searchEnd.length; start = searchEnd[t], t++) {
+    for (let i = start; i + 3 <= searchEnd[t]; i++) {
+      const [a, b, c] = [search.charCodeAt(i), search.charCodeAt(i + 1), search.charCodeAt(i + 2)];
+      if (isSurrogate(a) || isSurrogate(b) || isSurrogate(c)) continue;
+      const key = gramKey(a, b, c);
+      const list = byKey.get(key);
+      if (list === undefined) byKey.set(key, [t]);
+      else if (list[list.length - 1] !== t) list.push(t);
+    }
+  }
+  const keys = [...byKey.keys()].sort((x, y) => x - y);
+  return { keys, lists: keys.map((k) => byKey.get(k)!) };
 }
 
 function assemble(c: CatalogColumns): Uint8Array {
@@ -162,37 +240,49 @@ function assemble(c: CatalogColumns): Uint8Array {
     idEnd[t] = idText.length;
   });
   const idBytes = encoder.encode(idText);
+  const searchBytes = encoder.encode(c.search);
   const jsonEnd = new Uint32Array(T);
   let J = 0;
   c.json.forEach((j, t) => {
     J += j.length;
     jsonEnd[t] = J;
   });
-  const textStart = HEADER_BYTES + sectionsBytes(T);
-  const total = textStart + idBytes.length + c.searchBytes.length + J;
-  const out = new Uint8Array(total);
+  const titleText = (t: number) => c.search.slice(t === 0 ? 0 : c.searchEnd[t - 1], c.search.indexOf(SEP, t === 0 ? 0 : c.searchEnd[t - 1]));
+  const titles = Array.from({ length: T }, (_, t) => titleText(t));
+  const titleOrder = Uint32Array.from(titles.keys()).sort((a, b) => (titles[a] < titles[b] ? -1 : titles[a] > titles[b] ? 1 : a - b));
+  const grams = trigramPostings(c.search, c.searchEnd);
+  const P = grams.lists.reduce((n, list) => n + list.length, 0);
+
+  const counts: Counts = { T, G: grams.keys.length, P, I: idBytes.length, S: searchBytes.length, J };
+  const o = layout(counts);
+  const out = new Uint8Array(o.total);
   const view = new DataView(out.buffer);
   for (let i = 0; i < 4; i++) out[i] = MAGIC.charCodeAt(i);
   view.setUint32(4, CATALOG_INDEX_FORMAT_VERSION, true);
-  view.setUint32(8, total, true);
-  view.setUint32(12, T, true);
-  view.setUint32(16, idBytes.length, true);
-  view.setUint32(20, c.searchBytes.length, true);
-  view.setUint32(24, J, true);
-  let at = HEADER_BYTES;
-  out.set(c.platform, at);
-  out.set(c.type, at + T);
-  at = align(at + 2 * T, 2);
-  new Uint16Array(out.buffer, at, T).set(c.year);
-  at = align(at + 2 * T, 4);
-  for (const column of [idEnd, c.searchEnd, jsonEnd]) {
-    new Uint32Array(out.buffer, at, T).set(column);
-    at += 4 * T;
-  }
-  out.set(idBytes, at);
-  at += idBytes.length;
-  out.set(c.searchBytes, at);
-  at += c.searchBytes.length;
+  view.setUint32(8, o.total, true);
+  HEADER_FIELDS.forEach((field, i) => view.setUint32(12 + 4 * i, counts[field], true));
+  out.set(c.platform, o.platform);
+  out.set(c.type, o.type);
+  new Uint16Array(out.buffer, o.year, T).set(c.year);
+  new Uint32Array(out.buffer, o.idEnd, T).set(idEnd);
+  new Uint32Array(out.buffer, o.searchEnd, T).set(c.searchEnd);
+  new Uint32Array(out.buffer, o.jsonEnd, T).set(jsonEnd);
+  new Uint32Array(out.buffer, o.titleOrder, T).set(titleOrder);
+  const gramEnd = new Uint32Array(out.buffer, o.gramEnd, counts.G);
+  const gram = new Uint16Array(out.buffer, o.gram, 3 * counts.G);
+  const postings = new Uint16Array(out.buffer, o.postings, P);
+  let p = 0;
+  grams.keys.forEach((key, g) => {
+    gram[3 * g] = Math.floor(key / 0x100000000);
+    gram[3 * g + 1] = Math.floor(key / 0x10000) % 0x10000;
+    gram[3 * g + 2] = key % 0x10000;
+    postings.set(grams.lists[g], p);
+    p += grams.lists[g].length;
+    gramEnd[g] = p;
+  });
+  out.set(idBytes, o.ids);
+  out.set(searchBytes, o.search);
+  let at = o.json;
   for (const j of c.json) {
     out.set(j, at);
     at += j.length;
@@ -214,28 +304,79 @@ export function decodeCatalogIndex(value: ArrayBuffer | Uint8Array): CatalogInde
   if (format !== CATALOG_INDEX_FORMAT_VERSION) throw new CatalogIndexFormatError(`catalog index: format ${format}, this code reads ${CATALOG_INDEX_FORMAT_VERSION}`);
   const total = view.getUint32(8, true);
   if (total !== bytes.length) throw new CatalogIndexFormatError(`catalog index: header says ${total} bytes, value has ${bytes.length} (truncated?)`);
-  const T = view.getUint32(12, true);
-  const [I, S, J] = [view.getUint32(16, true), view.getUint32(20, true), view.getUint32(24, true)];
-  const textStart = HEADER_BYTES + sectionsBytes(T);
-  if (textStart + I + S + J !== total) throw new CatalogIndexFormatError('catalog index: section lengths do not add up to the value');
+  const counts = Object.fromEntries(HEADER_FIELDS.map((field, i) => [field, view.getUint32(12 + 4 * i, true)])) as unknown as Counts;
+  const o = layout(counts);
+  if (o.total !== total) throw new CatalogIndexFormatError('catalog index: section lengths do not add up to the value');
+  const { T, G, P } = counts;
 
+  const buffer = bytes.buffer;
   const base = bytes.byteOffset;
-  let at = HEADER_BYTES;
-  const platform = bytes.subarray(at, at + T);
-  const type = bytes.subarray(at + T, at + 2 * T);
-  at = align(at + 2 * T, 2);
-  const year = new Uint16Array(bytes.buffer, base + at, T);
-  at = align(at + 2 * T, 4);
-  const [idEnd, searchEnd, jsonEnd] = [0, 1, 2].map((i) => new Uint32Array(bytes.buffer, base + at + i * 4 * T, T));
+  const u32 = (offset: number, n: number) => new Uint32Array(buffer, base + offset, n);
+  const [idEnd, searchEnd, jsonEnd] = [u32(o.idEnd, T), u32(o.searchEnd, T), u32(o.jsonEnd, T)];
   const decoder = new TextDecoder();
-  const idText = decoder.decode(bytes.subarray(textStart, textStart + I));
-  const search = decoder.decode(bytes.subarray(textStart + I, textStart + I + S));
-  const json = bytes.subarray(textStart + I + S, total);
-  if (T > 0 && (idEnd[T - 1] !== idText.length || searchEnd[T - 1] !== search.length || jsonEnd[T - 1] !== J)) {
-    throw new CatalogIndexFormatError('catalog index: column ends do not match the text sections');
+  const idText = decoder.decode(bytes.subarray(o.ids, o.ids + counts.I));
+  const search = decoder.decode(bytes.subarray(o.search, o.search + counts.S));
+  const gramEnd = u32(o.gramEnd, G);
+  if (T > 0 && (idEnd[T - 1] !== idText.length || searchEnd[T - 1] !== search.length || jsonEnd[T - 1] !== counts.J || (G > 0 && gramEnd[G - 1] !== P))) {
+    throw new CatalogIndexFormatError('catalog index: column ends do not match their sections');
   }
-  const ids = Array.from({ length: T }, (_, t) => idText.slice(t === 0 ? 0 : idEnd[t - 1], idEnd[t]));
-  return { byteLength: total, count: T, ids, platform, type, year, search, searchEnd, json, jsonEnd };
+  return {
+    byteLength: total,
+    count: T,
+    ids: Array.from({ length: T }, (_, t) => idText.slice(t === 0 ? 0 : idEnd[t - 1], idEnd[t])),
+    platform: bytes.subarray(o.platform, o.platform + T),
+    type: bytes.subarray(o.type, o.type + T),
+    year: new Uint16Array(buffer, base + o.year, T),
+    search,
+    searchEnd,
+    json: bytes.subarray(o.json, o.json + counts.J),
+    jsonEnd,
+    titleOrder: u32(o.titleOrder, T),
+    gram: new Uint16Array(buffer, base + o.gram, 3 * G),
+    gramEnd,
+    postings: new Uint16Array(buffer, base + o.postings, P),
+    cellCounts: countCells(bytes.subarray(o.platform, o.platform + T), bytes.subarray(o.type, o.type + T), new Uint16Array(buffer, base + o.year, T)),
+  };
+}
+
+const TYPE_SLOTS = CATALOG_TYPES.length + 1; // the catalog types, then any other type
+
+function typeSlot(code: number): number {
+  return code === OTHER_TYPE ? CATALOG_TYPES.length : code;
+}
+
+function countCells(platform: Uint8Array, type: Uint8Array, year: Uint16Array): CellCounts {
+  let minYear = 0xffff;
+  let maxYear = 0;
+  for (const y of year) {
+    if (y < minYear) minYear = y;
+    if (y > maxYear) maxYear = y;
+  }
+  const span = year.length === 0 ? 0 : maxYear - minYear + 1;
+  const before = new Uint32Array(PLATFORMS.length * TYPE_SLOTS * (span + 1));
+  for (let t = 0; t < year.length; t++) before[(platform[t] * TYPE_SLOTS + typeSlot(type[t])) * (span + 1) + year[t] - minYear + 1]++;
+  for (let cell = 0; cell < PLATFORMS.length * TYPE_SLOTS; cell++) {
+    for (let y = 1; y <= span; y++) before[cell * (span + 1) + y] += before[cell * (span + 1) + y - 1];
+  }
+  return { minYear, span, before };
+}
+
+/** Titles matching a column-only filter, from the cell counts (no scan). */
+function countMatching(counts: CellCounts, f: ColumnFilter): number {
+  const { minYear, span, before } = counts;
+  const from = Math.max(0, f.yearFrom - minYear);
+  const to = Math.min(span, f.yearTo - minYear + 1);
+  if (from >= to) return 0;
+  let total = 0;
+  for (let p = 0; p < PLATFORMS.length; p++) {
+    if (f.platform >= 0 && p !== f.platform) continue;
+    for (let slot = 0; slot < TYPE_SLOTS; slot++) {
+      if (f.type >= 0 && slot !== f.type) continue;
+      const cell = (p * TYPE_SLOTS + slot) * (span + 1);
+      total += before[cell + to] - before[cell + from];
+    }
+  }
+  return total;
 }
 
 /** Index of the title with this id, or -1. */
@@ -271,44 +412,148 @@ export interface CatalogPage {
   more: boolean;
 }
 
+/** The column part of a filter as codes; -1 = any. */
+interface ColumnFilter {
+  platform: number;
+  type: number;
+  yearFrom: number;
+  yearTo: number;
+}
+
 /** One page of the titles matching `filter` after the id `after` (null: from the start). */
 export function searchCatalog(index: CatalogIndex, filter: CatalogFilter, after: string | null, limit: number): CatalogPage {
   const start = after === null ? 0 : firstIdAfter(index, after, false);
+  const f: ColumnFilter = {
+    platform: filter.platform === undefined ? -1 : PLATFORMS.indexOf(filter.platform),
+    type: filter.type === undefined ? -1 : CATALOG_TYPES.indexOf(filter.type),
+    yearFrom: filter.yearFrom ?? 0,
+    yearTo: filter.yearTo ?? 0xffff,
+  };
+  const { platform, type, year } = index;
   const items: number[] = [];
   let total = 0;
   let more = false;
-  const take = (t: number) => {
+
+  let candidates: ArrayLike<number> | null = filter.titlePrefix ? titlesStartingWith(index, filter.titlePrefix) : null;
+  if (filter.text) candidates = textMatches(index, filter.text, candidates);
+  if (candidates === null) {
+    // Columns only: the total comes from the cell counts, the page from a scan that stops at it.
+    total = countMatching(index.cellCounts, f);
+    for (let t = start; t < index.count; t++) {
+      if ((f.platform >= 0 && platform[t] !== f.platform) || (f.type >= 0 && type[t] !== f.type) || year[t] < f.yearFrom || year[t] > f.yearTo) continue;
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(t);
+    }
+    return { items, total, more };
+  }
+  for (let i = 0; i < candidates.length; i++) {
+    const t = candidates[i];
+    if ((f.platform >= 0 && platform[t] !== f.platform) || (f.type >= 0 && type[t] !== f.type) || year[t] < f.yearFrom || year[t] > f.yearTo) continue;
     total++;
-    if (t < start) return;
+    if (t < start) continue;
     if (items.length < limit) items.push(t);
     else more = true;
-  };
-  const candidates = filter.text ? textMatches(index, filter.text) : null;
-  if (candidates) {
-    for (const t of candidates) if (matchesColumns(index, filter, t)) take(t);
-  } else {
-    for (let t = 0; t < index.count; t++) if (matchesColumns(index, filter, t)) take(t);
   }
   return { items, total, more };
 }
 
-function matchesColumns(index: CatalogIndex, f: CatalogFilter, t: number): boolean {
-  if (f.platform !== undefined && index.platform[t] !== PLATFORMS.indexOf(f.platform)) return false;
-  if (f.type !== undefined && index.type[t] !== CATALOG_TYPES.indexOf(f.type)) return false;
-  if (f.yearFrom !== undefined && index.year[t] < f.yearFrom) return false;
-  if (f.yearTo !== undefined && index.year[t] > f.yearTo) return false;
-  if (f.titlePrefix) {
-    const at = t === 0 ? 0 : index.searchEnd[t - 1];
-    // The title is the first field; a prefix without SEP cannot reach past it.
-    if (f.titlePrefix.includes(SEP) || !index.search.startsWith(f.titlePrefix, at)) return false;
-  }
-  return true;
+function searchStart(index: CatalogIndex, t: number): number {
+  return t === 0 ? 0 : index.searchEnd[t - 1];
 }
 
-/** Titles whose title, cast or director contains `text`, ascending, each once. */
-function textMatches(index: CatalogIndex, text: string): number[] {
+/** Titles (ascending) whose title starts with `prefix`: a binary search in title order. */
+function titlesStartingWith(index: CatalogIndex, prefix: string): Uint32Array {
+  if (prefix.includes(SEP)) return new Uint32Array(0); // no title holds it
+  const { search, titleOrder } = index;
+  // The first |prefix| units of a title, compared with the prefix, are monotone in title order.
+  const head = (t: number) => {
+    const at = searchStart(index, t);
+    return search.slice(at, Math.min(at + prefix.length, search.indexOf(SEP, at)));
+  };
+  let lo = 0;
+  let hi = titleOrder.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (head(titleOrder[mid]) < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < titleOrder.length && head(titleOrder[end]) === prefix) end++;
+  return titleOrder.slice(lo, end).sort();
+}
+
+/** Titles (ascending; among `within` if given) whose title, cast or director contains `text`. */
+function textMatches(index: CatalogIndex, text: string, within: ArrayLike<number> | null): ArrayLike<number> {
+  if (text.includes(SEP)) return []; // no stored field holds it
+  const candidates = within ?? trigramCandidates(index, text);
+  // A 3-unit text is its own only trigram: the titles holding it are the answer, nothing to check.
+  if (within === null && candidates !== null && text.length === 3) return candidates;
+  const holds = (t: number) => {
+    const at = searchStart(index, t);
+    return index.search.slice(at, index.searchEnd[t]).includes(text);
+  };
+  if (candidates) return Array.prototype.filter.call(candidates, holds) as number[];
+  return scanText(index, text);
+}
+
+/**
+ * Titles holding every trigram of `text`, a superset of those holding `text` (ascending), or null
+ * when the text has no usable trigram (under 3 units, or surrogates only).
+ */
+function trigramCandidates(index: CatalogIndex, text: string): Uint16Array | number[] | null {
+  const lists: Uint16Array[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; i + 3 <= text.length; i++) {
+    const [a, b, c] = [text.charCodeAt(i), text.charCodeAt(i + 1), text.charCodeAt(i + 2)];
+    if (isSurrogate(a) || isSurrogate(b) || isSurrogate(c)) continue;
+    const key = gramKey(a, b, c);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const g = findGram(index, key);
+    if (g < 0) return []; // a trigram no title holds: nothing matches
+    lists.push(index.postings.subarray(g === 0 ? 0 : index.gramEnd[g - 1], index.gramEnd[g]));
+  }
+  if (lists.length === 0) return null;
+  lists.sort((x, y) => x.length - y.length);
+  let result: Uint16Array | number[] = lists[0];
+  for (let l = 1; l < lists.length && result.length > 0; l++) result = intersect(result, lists[l]);
+  return result;
+}
+
+function findGram(index: CatalogIndex, key: number): number {
+  const { gram } = index;
+  let lo = 0;
+  let hi = gram.length / 3;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = gramKey(gram[3 * mid], gram[3 * mid + 1], gram[3 * mid + 2]);
+    if (k === key) return mid;
+    if (k < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+/** Intersection of two ascending lists. */
+function intersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] === b[j]) {
+      out.push(a[i]);
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
+  }
+  return out;
+}
+
+/** Every title holding `text`, by one pass of indexOf over the whole search text. */
+function scanText(index: CatalogIndex, text: string): number[] {
   const found: number[] = [];
-  if (text.includes(SEP)) return found; // no stored field holds it
   const { search, searchEnd } = index;
   let t = 0;
   let at = search.indexOf(text);

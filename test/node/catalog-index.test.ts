@@ -82,7 +82,7 @@ describe('catalog index', () => {
   });
 
   it('filters like a plain scan: platform x type x year range', () => {
-    const years = [undefined, 1925, 2000, 2015, 2021];
+    const years = [undefined, 1800, 1925, 2000, 2015, 2021, 2100];
     for (const platform of [undefined, ...PLATFORMS]) {
       for (const type of [undefined, 'movie', 'tv show'] as const) {
         for (const yearFrom of years) {
@@ -121,6 +121,27 @@ describe('catalog index', () => {
     const withCast = byId.find((t) => t.cast)!;
     expect(searchCatalog(index, { text: `${withCast.title}\u0000${withCast.cast}` }, null, 10).total).toBe(0);
     expect(searchCatalog(index, { titlePrefix: `${withCast.title}\u0000` }, null, 10).total).toBe(0);
+  });
+
+  it('finds any substring of the stored text: 3+ units through trigram postings, shorter by a scan', () => {
+    // Substrings of real titles, casts and directors at many offsets and lengths, accents and all.
+    const texts = new Set<string>();
+    byId.forEach((t, i) => {
+      if (i % 199 !== 0) return;
+      for (const field of [t.title, t.cast, t.director]) {
+        if (!field) continue;
+        for (const length of [1, 2, 3, 5, 9]) texts.add(field.slice(i % Math.max(1, field.length - length), (i % Math.max(1, field.length - length)) + length));
+      }
+    });
+    const nonAscii = byId.flatMap((t) => [...t.title.matchAll(/[^\x00-\x7f]{1,3}/gu)].map((m) => m[0])).slice(0, 40);
+    for (const text of [...texts, ...nonAscii, '😀 smile', 'zqxj', '\ud83d']) {
+      if (!text.trim()) continue;
+      const want = scan({ text });
+      const page = searchCatalog(index, { text }, null, 100);
+      expect(page.total, JSON.stringify(text)).toBe(want.length);
+      expect(page.items.map((t) => index.ids[t])).toEqual(want.slice(0, 100));
+    }
+    expect(texts.size).toBeGreaterThan(250);
   });
 
   it('pages with cursors through exactly the matching titles, total constant on every page', () => {
