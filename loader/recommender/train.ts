@@ -29,8 +29,8 @@ export const DEFAULT_RECOMMENDER_CONFIG: RecommenderConfig = {
   topN: 100,
   // Every /recommend and /recommendations request for a user reads one whole shard. Below ~32 KiB a
   // KV read costs about the same whatever the size (a local get: ~2.4 ms at 32 KiB and at 16 KiB, 8.6
-  // ms at 256 KiB), while each halving doubles the values to publish (~3 ms a put locally): ~4,900
-  // shards at 1x (115k users, 1.37 KB each), ~19,600 at 4x.
+  // ms at 256 KiB), while each halving doubles the values to publish (~5 ms each locally, written and
+  // read back): 4,805 values at 1x (115k users, 1.37 KB each), 19,194 at 4x.
   targetShardBytes: 32 * 1024,
 };
 
