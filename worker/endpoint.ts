@@ -49,7 +49,7 @@ export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext): Prom
   }
   const query = `${endpoint.path}?${keys.filter(Boolean).join('&')}`;
   const reply = await endpoint.handle(values, ctx, query);
-  const headers = { ETag: await makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };
+  const headers = { ETag: makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };
   if (reply.raw) {
     return new Response(reply.body as BodyInit, { headers: { 'Content-Type': reply.raw.contentType, ...reply.raw.headers, ...headers } });
   }
