@@ -5,7 +5,7 @@
 // The loader encodes it, the worker decodes it once per isolate; the cron fold patches scores.
 // Runtime-agnostic: no Node APIs.
 //
-// Layout, format version 1, little-endian, titles in code-point order of id:
+// Layout, format version 2 (version 1, never released, had no search postings), little-endian, titles in code-point order of id:
 //   0   u8[4]  magic "SCCI"
 //   4   u32    format version
 //   8   u32    total byte length (a truncated value is detected here)
@@ -33,7 +33,7 @@
 import { PLATFORMS, type Platform } from './names';
 import { TITLE_COLUMNS, type Title } from './catalog';
 
-export const CATALOG_INDEX_FORMAT_VERSION = 1;
+export const CATALOG_INDEX_FORMAT_VERSION = 2;
 const MAGIC = 'SCCI';
 const HEADER_BYTES = 40;
 export const CATALOG_TYPES = ['movie', 'tv show'] as const;

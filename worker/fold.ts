@@ -13,7 +13,8 @@
 // watermark, so no rating is applied twice; with nothing new it does nothing.
 //
 // Bounded: at most maxRatings ratings, maxUsers users and maxShards user shards per run, so a run stays
-// far below a Worker invocation's 1,000 KV operations (about 2 per shard plus a dozen) and its CPU.
+// below a Worker invocation's 1,000 KV operations (about 2 per shard plus twenty, and at most
+// blobDeleteBudget deletes: ~720 at the defaults) and its CPU.
 import {
   ARTIFACT,
   artifactKey,
@@ -53,7 +54,7 @@ export interface FoldLimits {
   blobDeleteBudget: number;
 }
 
-export const DEFAULT_FOLD_LIMITS: FoldLimits = { maxRatings: 1000, maxUsers: 200, maxShards: 100, blobDeleteBudget: 300 };
+export const DEFAULT_FOLD_LIMITS: FoldLimits = { maxRatings: 1000, maxUsers: 200, maxShards: 200, blobDeleteBudget: 300 };
 
 export type FoldStage = 'planned' | 'blobs-written' | 'rows-written' | 'manifest-written' | 'live';
 

@@ -15,8 +15,9 @@ const announcing: KVWriter = {
   list: kv.list.bind(kv),
   delete: kv.delete.bind(kv),
   async put(key, value) {
-    process.stdout.write(`put ${key}\n`);
     await kv.put(key, value);
+    // Announced once written: the publish keeps several puts in flight, and the test must know which finished.
+    process.stdout.write(`put ${key}\n`);
   },
 };
 await publishBundle(bundle, { kv: announcing, db: stores.db });
