@@ -150,17 +150,20 @@ interface Ops {
   d1RowsRead: number;
 }
 
-/** Replays each endpoint's mix through the counting entry: one warming pass, then a counted pass. */
+/**
+ * Replays each endpoint's mix through the counting entry: a warming pass, then a counted pass over the
+ * NEXT requests of the mix, so a user shard counts as a cache hit only if another user brought it in.
+ */
 async function countOps(persistTo: string, mixes: Record<EndpointName, string[]>, requests: number, logFile: string, log: (line: string) => void): Promise<Partial<Record<EndpointName, OpsPerRequest>>> {
   const server = await startDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/health' });
   const result: Partial<Record<EndpointName, OpsPerRequest>> = {};
   try {
     for (const endpoint of ENDPOINT_ORDER) {
       const mix = mixes[endpoint];
-      const paths = Array.from({ length: requests }, (_, i) => mix[i % mix.length]);
-      for (const path of paths) await opsOf(server.url + path);
+      const pathAt = (i: number) => mix[i % mix.length];
+      for (let i = 0; i < requests; i++) await opsOf(server.url + pathAt(i));
       const counted: Ops[] = [];
-      for (const path of paths) counted.push(await opsOf(server.url + path));
+      for (let i = requests; i < 2 * requests; i++) counted.push(await opsOf(server.url + pathAt(i)));
       const mean = (f: (o: Ops) => number) => Math.round((counted.reduce((s, o) => s + f(o), 0) / counted.length) * 1000) / 1000;
       if (counted.some((o) => o.kvWrites + o.kvLists > 0)) throw new Error(`${endpoint} wrote or listed KV while serving a request`);
       result[endpoint] = {

@@ -81,8 +81,11 @@ async function main(): Promise<void> {
       process.stdin.on('data', (d) => String(d).includes('stop') && resolve());
       process.stdin.on('end', resolve);
     });
-    const { profile } = await cdp.send('Profiler.stop', {}, 120_000);
-    writeFileSync(values.out, JSON.stringify(profile));
+    const { profile } = (await cdp.send('Profiler.stop', {}, 120_000)) ?? {};
+    // workerd sometimes answers the stop without a profile (e.g. after the isolate was replaced): a
+    // missing diagnostic, not a failed bench.
+    if (profile) writeFileSync(values.out, JSON.stringify(profile));
+    else console.error(`no profile returned for ${values.out}; skipped`);
   } else {
     throw new Error(`unknown command ${positionals[0]}: heap | profile`);
   }
