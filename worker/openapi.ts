@@ -152,7 +152,7 @@ export function buildOpenApiDocument(endpoints: readonly Endpoint[]): Record<str
     },
     servers: [{ url: '/' }],
     tags: [...new Set(endpoints.map((e) => e.tag))].map((name) => ({ name })),
-    // Route patterns use itty-router's `:name`; OpenAPI templates are `{name}`.
+    // Route patterns use `:name`; OpenAPI templates are `{name}`.
     paths: {
       ...Object.fromEntries(endpoints.map((e) => [e.path.replace(/:(\w+)/g, '{$1}'), { get: operation(e) }])),
       [RATINGS_PATH]: RATINGS_OPENAPI,
