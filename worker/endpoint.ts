@@ -1,6 +1,6 @@
 // One GET endpoint, described once: its parameters, answer schema and possible problems feed both the
 // router (validation, handling, headers) and the OpenAPI document.
-import { jsonResponse, makeEtag, type RequestContext } from './http';
+import { commonHeaders, jsonResponse, makeEtag, type RequestContext } from './http';
 import { canonicalQuery, parseParams, type JsonSchema, type ParamDefs, type ParamValues } from './params';
 import type { ProblemKind } from './problem';
 
@@ -49,7 +49,8 @@ export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext): Prom
   }
   const query = `${endpoint.path}?${keys.filter(Boolean).join('&')}`;
   const reply = await endpoint.handle(values, ctx, query);
-  const headers = { ETag: makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };
+  // Complete here, so finishResponse has nothing to add (see commonHeaders).
+  const headers = { ...commonHeaders(ctx), ETag: makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };
   if (reply.raw) {
     return new Response(reply.body as BodyInit, { headers: { 'Content-Type': reply.raw.contentType, ...reply.raw.headers, ...headers } });
   }

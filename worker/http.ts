@@ -125,27 +125,42 @@ function withMutableHeaders(response: Response, requestId: string): Response {
 }
 
 /**
+ * The headers every response carries. An answer built with them (plus its ETag and Cache-Control)
+ * is complete: each header set on a workerd Response is a call into the runtime, and setting these
+ * one by one after the fact cost a tenth of the worker's CPU on the cheapest endpoints.
+ */
+export function commonHeaders(ctx: RequestContext): Record<string, string> {
+  const headers: Record<string, string> = { 'X-Request-Id': ctx.requestId, ...CORS_HEADERS, 'X-Content-Type-Options': 'nosniff' };
+  if (ctx.pointer) headers['X-Data-Version'] = ctx.pointer.version;
+  return headers;
+}
+
+/**
  * Adds the headers every response carries, fills in an ETag and Cache-Control where the handler set
  * none, and turns a matching conditional GET into a 304. HEAD gets the headers without the body.
- * The handler's response is completed in place: copying headers and body per request cost a tenth
- * of the worker's CPU.
+ * The handler's response is completed in place, never copied.
  */
 export async function finishResponse(given: Response, ctx: RequestContext): Promise<Response> {
-  const response = withMutableHeaders(given, ctx.requestId);
+  // Built with commonHeaders(), an ETag and a Cache-Control (every endpoint's answer): nothing to add.
+  const complete = given.headers.has('X-Request-Id');
+  const response = complete ? given : withMutableHeaders(given, ctx.requestId);
   const headers = response.headers;
-  if (ctx.pointer) headers.set('X-Data-Version', ctx.pointer.version);
-  for (const [name, value] of CORS_ENTRIES) headers.set(name, value);
-  headers.set('X-Content-Type-Options', 'nosniff');
-  if (!headers.has('Cache-Control')) headers.set('Cache-Control', defaultCacheControl(response.status));
-  if (!headers.has('ETag')) {
-    // Without a handler-given key, the representation is determined by the version and the raw request.
-    const source = `${ctx.pointer?.version ?? '-'}\n${response.status}\n${ctx.url.pathname}${ctx.url.search}`;
-    headers.set('ETag', makeEtag(source, true));
+  if (!complete) {
+    if (ctx.pointer) headers.set('X-Data-Version', ctx.pointer.version);
+    for (const [name, value] of CORS_ENTRIES) headers.set(name, value);
+    headers.set('X-Content-Type-Options', 'nosniff');
+    if (!headers.has('Cache-Control')) headers.set('Cache-Control', defaultCacheControl(response.status));
+    if (!headers.has('ETag')) {
+      // Without a handler-given key, the representation is determined by the version and the raw request.
+      const source = `${ctx.pointer?.version ?? '-'}\n${response.status}\n${ctx.url.pathname}${ctx.url.search}`;
+      headers.set('ETag', makeEtag(source, true));
+    }
   }
 
   const method = ctx.request.method;
   const conditional = (method === 'GET' || method === 'HEAD') && response.status === 200;
-  if (conditional && etagMatches(ctx.request.headers.get('If-None-Match'), headers.get('ETag')!)) {
+  const ifNoneMatch = conditional ? ctx.request.headers.get('If-None-Match') : null;
+  if (ifNoneMatch !== null && etagMatches(ifNoneMatch, headers.get('ETag')!)) {
     await response.body?.cancel();
     headers.delete('Content-Type');
     headers.delete('Content-Length');
