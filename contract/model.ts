@@ -283,14 +283,19 @@ export function decodeUserShard(value: ArrayBuffer | Uint8Array): { k: number; r
   return { k, records };
 }
 
-/** What a record adds to a shard value: the record, padded to 4 bytes, plus its id and offset entries. */
-export function userRecordShardBytes(r: UserRecord, k: number): number {
-  return Math.ceil(recordBytes(r, k) / 4) * 4 + 8;
+/**
+ * What a record adds to a shard value: the record, padded to 4 bytes, plus its id and offset entries;
+ * from its counts (rated titles, list entries over all platforms), so sizing needs no record built.
+ */
+export function userRecordShardBytesOf(rated: number, listEntries: number, k: number): number {
+  return Math.ceil(recordBytesOf(rated, listEntries, k) / 4) * 4 + 8;
 }
 
 function recordBytes(r: UserRecord, k: number): number {
-  const R = r.ratedTitles.length;
-  const listEntries = PLATFORMS.reduce((a, p) => a + r.lists[p].length, 0);
+  return recordBytesOf(r.ratedTitles.length, PLATFORMS.reduce((a, p) => a + r.lists[p].length, 0), k);
+}
+
+function recordBytesOf(R: number, listEntries: number, k: number): number {
   return 8 + 4 * k + 2 * PLATFORMS.length + 3 * R + pad2(R) + 2 * listEntries;
 }
 
