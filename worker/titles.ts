@@ -3,7 +3,7 @@
 // catalog index (contract/catalog-index.ts), decoded once per isolate: no database round trip, and a
 // page is the stored JSON bytes of its titles. GET /titles.csv streams from D1, which holds the same
 // rows for SQL analytics; there every statement is static SQL with bound parameters.
-import { findTitle, PLATFORMS, searchCatalog, TITLE_COLUMNS, titleBytes, type CatalogFilter, type Title } from '../contract';
+import { findTitle, PLATFORMS, searchCatalog, TITLE_COLUMNS, titleBytes, titleId, type CatalogFilter, type Title } from '../contract';
 import { loadCatalogIndex, requirePointer } from './data';
 import { defineEndpoint } from './endpoint';
 import { CACHE_CONTROL, JSON_CONTENT_TYPE, type RequestContext } from './http';
@@ -135,7 +135,7 @@ export const listTitles = defineEndpoint({
       body: pageBody(page.items.map((t) => titleBytes(index, t)), {
         total: page.total,
         limit: values.limit,
-        next_cursor: page.more ? encodeCursor(index.ids[last]) : null,
+        next_cursor: page.more ? encodeCursor(titleId(index, last)) : null,
       }),
       etagSource: `${pointer.version}\n${query}`,
       raw: JSON_REPLY,
