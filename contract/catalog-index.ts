@@ -1,11 +1,13 @@
-// The catalog index: ONE binary KV value from which the worker serves GET /titles and /titles/{id}
-// without a database round trip. Every title's answer is stored pre-serialised (the exact JSON bytes
-// of its Title), so a page is a concatenation of byte ranges; the filters run over small typed
-// columns and one search string. D1 keeps the same rows for SQL analytics and the CSV export.
-// The loader encodes it, the worker decodes it once per isolate; the cron fold patches scores.
-// Runtime-agnostic: no Node APIs.
+// The catalog index and the catalog rows: TWO binary KV values from which the worker serves
+// GET /titles and /titles/{id} without a database round trip. The rows hold every title's answer
+// pre-serialised (the exact JSON bytes of its Title), so a page is a concatenation of byte ranges;
+// the index holds what the filters run over: small typed columns, one search string, trigram
+// postings. D1 keeps the same rows for SQL analytics and the CSV export. The loader encodes both, the
+// worker decodes them once per isolate; the cron fold rewrites only the rows (scores change, the
+// index does not, so its content-addressed key stays and nobody re-reads it). Runtime-agnostic.
 //
-// Layout, format version 2 (version 1, never released, had no search postings), little-endian, titles in code-point order of id:
+// Index, format version 2 (version 1, never released, also held the rows), little-endian, titles in
+// code-point order of id:
 //   0   u8[4]  magic "SCCI"
 //   4   u32    format version
 //   8   u32    total byte length (a truncated value is detected here)
@@ -14,28 +16,39 @@
 //   20  u32    P postings
 //   24  u32    I: byte length of the ids section
 //   28  u32    S: byte length of the search section
-//   32  u32    J: byte length of the JSON section
-//   36  u32    reserved, 0
+//   32  u32[2] reserved, 0
 //   40  sections, each aligned to its element size:
 //       u8     platform[T] (PLATFORMS index); u8 type[T] (CATALOG_TYPES index, 255 = other)
 //       u16    release_year[T]
 //       u32    idEnd[T]      end of id t in the decoded ids text (UTF-16 units)
 //       u32    searchEnd[T]  end of title t's search text in the decoded search text (UTF-16 units)
-//       u32    jsonEnd[T]    end of title t's JSON in the JSON section (bytes)
 //       u32    titleOrder[T] title indices sorted by title (UTF-16 code-unit order): title_prefix
 //       u32    gramEnd[G]    end of trigram g's postings
 //       u16    gram[3 * G]   the trigrams' UTF-16 units, ascending
 //       u16    postings[P]   per trigram, the titles whose search text holds it, ascending
-//       u8     ids[I] (UTF-8), search[S] (UTF-8), json[J] (UTF-8)
+//       u8     ids[I] (UTF-8), search[S] (UTF-8)
 // A title's search text is `title SEP cast SEP director SEP` (null as empty), so a match found in it
 // can never span two fields. A text filter of 3+ characters intersects the postings of its
 // trigrams and checks only those titles; shorter text scans the whole search text.
+//
+// Rows, format version 1, titles in the index's order:
+//   0   u8[4]  magic "SCCR"
+//   4   u32    format version
+//   8   u32    total byte length
+//   12  u32    T titles
+//   16  u32    J: byte length of the JSON section
+//   20  u32    reserved, 0
+//   24  u32    jsonEnd[T]    end of title t's JSON (bytes)
+//       u8     json[J] (UTF-8)
 import { PLATFORMS, type Platform } from './names';
 import { TITLE_COLUMNS, type Title } from './catalog';
 
 export const CATALOG_INDEX_FORMAT_VERSION = 2;
+export const CATALOG_ROWS_FORMAT_VERSION = 1;
 const MAGIC = 'SCCI';
+const ROWS_MAGIC = 'SCCR';
 const HEADER_BYTES = 40;
+const ROWS_HEADER_BYTES = 24;
 export const CATALOG_TYPES = ['movie', 'tv show'] as const;
 export type TitleType = (typeof CATALOG_TYPES)[number];
 const OTHER_TYPE = 255;
@@ -70,8 +83,6 @@ export interface CatalogIndex {
   year: Uint16Array;
   search: string;
   searchEnd: Uint32Array;
-  json: Uint8Array;
-  jsonEnd: Uint32Array;
   titleOrder: Uint32Array;
   gram: Uint16Array;
   gramEnd: Uint32Array;
@@ -88,6 +99,14 @@ interface CellCounts {
   before: Uint32Array;
 }
 
+/** Every title's answer, as stored. */
+export interface CatalogRows {
+  byteLength: number;
+  count: number;
+  json: Uint8Array;
+  jsonEnd: Uint32Array;
+}
+
 /** The JSON of a Title exactly as the API answers it: keys in catalog column order. */
 export function titleJson(title: Title): string {
   return JSON.stringify(Object.fromEntries(TITLE_COLUMNS.map((c) => [c, title[c] ?? null])));
@@ -102,7 +121,6 @@ interface Counts {
   P: number;
   I: number;
   S: number;
-  J: number;
 }
 
 function align(n: number, to: number): number {
@@ -124,19 +142,17 @@ function layout(c: Counts) {
     year: take(2 * c.T, 2),
     idEnd: take(4 * c.T, 4),
     searchEnd: take(4 * c.T, 4),
-    jsonEnd: take(4 * c.T, 4),
     titleOrder: take(4 * c.T, 4),
     gramEnd: take(4 * c.G, 4),
     gram: take(2 * 3 * c.G, 2),
     postings: take(2 * c.P, 2),
     ids: take(c.I, 1),
     search: take(c.S, 1),
-    json: take(c.J, 1),
   };
   return { ...o, total: at };
 }
 
-const HEADER_FIELDS = ['T', 'G', 'P', 'I', 'S', 'J'] as const;
+const HEADER_FIELDS = ['T', 'G', 'P', 'I', 'S'] as const;
 
 // ---------------------------------------------------------------------------------------------------
 // Encoding (loader, fold)
@@ -148,11 +164,10 @@ interface CatalogColumns {
   year: Uint16Array;
   search: string;
   searchEnd: Uint32Array;
-  /** Each title's JSON bytes. */
-  json: Uint8Array[];
 }
 
-export function encodeCatalogIndex(titles: readonly Title[]): Uint8Array {
+/** Both values of a catalog, titles in code-point order of id. */
+export function encodeCatalog(titles: readonly Title[]): { index: Uint8Array; rows: Uint8Array } {
   const sorted = [...titles].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (sorted.length > MAX_TITLES) throw new RangeError(`encodeCatalogIndex: ${sorted.length} titles; the layout holds at most ${MAX_TITLES}`);
   const encoder = new TextEncoder();
@@ -165,7 +180,7 @@ export function encodeCatalogIndex(titles: readonly Title[]): Uint8Array {
     search += fields.join(SEP) + SEP;
     searchEnd[i] = search.length;
   });
-  return assemble({
+  const index = assemble({
     ids: sorted.map((t) => t.id),
     platform: Uint8Array.from(sorted, (t) => {
       const p = PLATFORMS.indexOf(t.platform);
@@ -179,17 +194,18 @@ export function encodeCatalogIndex(titles: readonly Title[]): Uint8Array {
     }),
     search,
     searchEnd,
-    json: sorted.map((t) => encoder.encode(titleJson(t))),
   });
+  return { index, rows: encodeRows(sorted.map((t) => encoder.encode(titleJson(t)))) };
 }
 
 /**
- * The index with some titles' score and rating count replaced (the cron fold). Everything else is
- * copied, so patching with unchanged values reproduces the input byte for byte.
+ * The rows with some titles' score and rating count replaced (the cron fold); the index is unchanged.
+ * Everything else is copied, so patching with unchanged values reproduces the input byte for byte.
  */
-export function patchCatalogScores(bytes: Uint8Array, changes: Iterable<{ id: string; score: number | null; n_ratings: number }>): Uint8Array {
-  const index = decodeCatalogIndex(bytes);
-  const json = Array.from({ length: index.count }, (_, t) => titleBytes(index, t));
+export function patchCatalogScores(index: CatalogIndex, rowsBytes: Uint8Array, changes: Iterable<{ id: string; score: number | null; n_ratings: number }>): Uint8Array {
+  const rows = decodeCatalogRows(rowsBytes);
+  if (rows.count !== index.count) throw new CatalogIndexFormatError(`catalog rows hold ${rows.count} titles, the index ${index.count}`);
+  const json = Array.from({ length: rows.count }, (_, t) => titleBytes(rows, t));
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   for (const change of changes) {
@@ -198,7 +214,28 @@ export function patchCatalogScores(bytes: Uint8Array, changes: Iterable<{ id: st
     const title = JSON.parse(decoder.decode(json[t])) as Title;
     json[t] = encoder.encode(titleJson({ ...title, score: change.score, n_ratings: change.n_ratings }));
   }
-  return assemble({ ids: Array.from({ length: index.count }, (_, t) => titleId(index, t)), platform: index.platform, type: index.type, year: index.year, search: index.search, searchEnd: index.searchEnd, json });
+  return encodeRows(json);
+}
+
+function encodeRows(json: Uint8Array[]): Uint8Array {
+  const T = json.length;
+  const J = json.reduce((n, j) => n + j.length, 0);
+  const jsonAt = ROWS_HEADER_BYTES + 4 * T;
+  const out = new Uint8Array(jsonAt + J);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 4; i++) out[i] = ROWS_MAGIC.charCodeAt(i);
+  view.setUint32(4, CATALOG_ROWS_FORMAT_VERSION, true);
+  view.setUint32(8, out.length, true);
+  view.setUint32(12, T, true);
+  view.setUint32(16, J, true);
+  const jsonEnd = new Uint32Array(out.buffer, ROWS_HEADER_BYTES, T);
+  let at = 0;
+  json.forEach((j, t) => {
+    out.set(j, jsonAt + at);
+    at += j.length;
+    jsonEnd[t] = at;
+  });
+  return out;
 }
 
 function typeCode(type: string): number {
@@ -243,19 +280,13 @@ function assemble(c: CatalogColumns): Uint8Array {
   });
   const idBytes = encoder.encode(idText);
   const searchBytes = encoder.encode(c.search);
-  const jsonEnd = new Uint32Array(T);
-  let J = 0;
-  c.json.forEach((j, t) => {
-    J += j.length;
-    jsonEnd[t] = J;
-  });
   const titleText = (t: number) => c.search.slice(t === 0 ? 0 : c.searchEnd[t - 1], c.search.indexOf(SEP, t === 0 ? 0 : c.searchEnd[t - 1]));
   const titles = Array.from({ length: T }, (_, t) => titleText(t));
   const titleOrder = Uint32Array.from(titles.keys()).sort((a, b) => (titles[a] < titles[b] ? -1 : titles[a] > titles[b] ? 1 : a - b));
   const grams = trigramPostings(c.search, c.searchEnd);
   const P = grams.lists.reduce((n, list) => n + list.length, 0);
 
-  const counts: Counts = { T, G: grams.keys.length, P, I: idBytes.length, S: searchBytes.length, J };
+  const counts: Counts = { T, G: grams.keys.length, P, I: idBytes.length, S: searchBytes.length };
   const o = layout(counts);
   const out = new Uint8Array(o.total);
   const view = new DataView(out.buffer);
@@ -268,7 +299,6 @@ function assemble(c: CatalogColumns): Uint8Array {
   new Uint16Array(out.buffer, o.year, T).set(c.year);
   new Uint32Array(out.buffer, o.idEnd, T).set(idEnd);
   new Uint32Array(out.buffer, o.searchEnd, T).set(c.searchEnd);
-  new Uint32Array(out.buffer, o.jsonEnd, T).set(jsonEnd);
   new Uint32Array(out.buffer, o.titleOrder, T).set(titleOrder);
   const gramEnd = new Uint32Array(out.buffer, o.gramEnd, counts.G);
   const gram = new Uint16Array(out.buffer, o.gram, 3 * counts.G);
@@ -284,11 +314,6 @@ function assemble(c: CatalogColumns): Uint8Array {
   });
   out.set(idBytes, o.ids);
   out.set(searchBytes, o.search);
-  let at = o.json;
-  for (const j of c.json) {
-    out.set(j, at);
-    at += j.length;
-  }
   return out;
 }
 
@@ -314,12 +339,12 @@ export function decodeCatalogIndex(value: ArrayBuffer | Uint8Array): CatalogInde
   const buffer = bytes.buffer;
   const base = bytes.byteOffset;
   const u32 = (offset: number, n: number) => new Uint32Array(buffer, base + offset, n);
-  const [idEnd, searchEnd, jsonEnd] = [u32(o.idEnd, T), u32(o.searchEnd, T), u32(o.jsonEnd, T)];
+  const [idEnd, searchEnd] = [u32(o.idEnd, T), u32(o.searchEnd, T)];
   const decoder = new TextDecoder();
   const idText = decoder.decode(bytes.subarray(o.ids, o.ids + counts.I));
   const search = decoder.decode(bytes.subarray(o.search, o.search + counts.S));
   const gramEnd = u32(o.gramEnd, G);
-  if (T > 0 && (idEnd[T - 1] !== idText.length || searchEnd[T - 1] !== search.length || jsonEnd[T - 1] !== counts.J || (G > 0 && gramEnd[G - 1] !== P))) {
+  if (T > 0 && (idEnd[T - 1] !== idText.length || searchEnd[T - 1] !== search.length || (G > 0 && gramEnd[G - 1] !== P))) {
     throw new CatalogIndexFormatError('catalog index: column ends do not match their sections');
   }
   return {
@@ -332,8 +357,6 @@ export function decodeCatalogIndex(value: ArrayBuffer | Uint8Array): CatalogInde
     year: new Uint16Array(buffer, base + o.year, T),
     search,
     searchEnd,
-    json: bytes.subarray(o.json, o.json + counts.J),
-    jsonEnd,
     titleOrder: u32(o.titleOrder, T),
     gram: new Uint16Array(buffer, base + o.gram, 3 * G),
     gramEnd,
@@ -393,9 +416,27 @@ export function findTitle(index: CatalogIndex, id: string): number {
   return at < index.count && titleId(index, at) === id ? at : -1;
 }
 
+export function decodeCatalogRows(value: ArrayBuffer | Uint8Array): CatalogRows {
+  const bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
+  if (bytes.byteOffset % 4 !== 0) return decodeCatalogRows(bytes.slice());
+  if (bytes.length < ROWS_HEADER_BYTES) throw new CatalogIndexFormatError(`catalog rows: ${bytes.length} bytes is shorter than their header`);
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  if (magic !== ROWS_MAGIC) throw new CatalogIndexFormatError(`catalog rows: bad magic ${JSON.stringify(magic)}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const format = view.getUint32(4, true);
+  if (format !== CATALOG_ROWS_FORMAT_VERSION) throw new CatalogIndexFormatError(`catalog rows: format ${format}, this code reads ${CATALOG_ROWS_FORMAT_VERSION}`);
+  const total = view.getUint32(8, true);
+  if (total !== bytes.length) throw new CatalogIndexFormatError(`catalog rows: header says ${total} bytes, value has ${bytes.length} (truncated?)`);
+  const [T, J] = [view.getUint32(12, true), view.getUint32(16, true)];
+  const jsonAt = ROWS_HEADER_BYTES + 4 * T;
+  const jsonEnd = new Uint32Array(bytes.buffer, bytes.byteOffset + ROWS_HEADER_BYTES, T);
+  if (jsonAt + J !== total || (T > 0 && jsonEnd[T - 1] !== J)) throw new CatalogIndexFormatError('catalog rows: section lengths do not add up to the value');
+  return { byteLength: total, count: T, json: bytes.subarray(jsonAt), jsonEnd };
+}
+
 /** The stored JSON bytes of title t (a view, not a copy). */
-export function titleBytes(index: CatalogIndex, t: number): Uint8Array {
-  return index.json.subarray(t === 0 ? 0 : index.jsonEnd[t - 1], index.jsonEnd[t]);
+export function titleBytes(rows: CatalogRows, t: number): Uint8Array {
+  return rows.json.subarray(t === 0 ? 0 : rows.jsonEnd[t - 1], rows.jsonEnd[t]);
 }
 
 /** First title whose id is >= id (inclusive) or > id (exclusive), in code-point order. */

@@ -29,7 +29,8 @@ export function manifestKey(version: string): string {
 /** Artifact names of a data version (the recommender adds its own, see contract/model.ts). */
 export const ARTIFACT = {
   queryIndex: 'query-index', // binary, see contract/indexes.ts
-  catalog: 'catalog-index', // binary, see contract/catalog-index.ts (GET /titles, /titles/{id})
+  catalog: 'catalog-index', // binary, see contract/catalog-index.ts (GET /titles filters and search)
+  catalogRows: 'catalog-rows', // binary, the same module: every title's answer, stored as JSON
   health: 'health', // JSON DataHealth
   eda: 'eda.html', // the EDA report, served at /eda
   quality: 'data-quality.json', // the loader's data-quality report

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACT, encodeCatalogIndex, type DataHealth, type Title } from '../contract';
+import { ARTIFACT, encodeCatalog, type DataHealth, type Title } from '../contract';
 import { attachScores, formatCatalogReport, readCatalog } from './catalog';
 import { config as defaultConfig, type LoaderConfig } from './config';
 import { buildEdaReport } from './eda';
@@ -149,7 +149,9 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
 
   const kv = new Map<string, Uint8Array | string>();
   kv.set(ARTIFACT.queryIndex, queryIndex);
-  kv.set(ARTIFACT.catalog, await timed('catalog index', async () => encodeCatalogIndex(titles), (b) => `${(b.byteLength / 1024 / 1024).toFixed(1)} MiB`));
+  const catalog = await timed('catalog index', async () => encodeCatalog(titles), (c) => `index ${(c.index.byteLength / 1024 / 1024).toFixed(1)} MiB, rows ${(c.rows.byteLength / 1024 / 1024).toFixed(1)} MiB`);
+  kv.set(ARTIFACT.catalog, catalog.index);
+  kv.set(ARTIFACT.catalogRows, catalog.rows);
 
   const { model, report: modelReport } = await timed('train recommender', () => trainRecommender(ingest.rows, titles), (r) => `${r.report.data.pairs.toLocaleString('en-US')} pairs`);
   for (const [name, value] of exportRecommender(model, titles)) kv.set(name, value);

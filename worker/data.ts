@@ -7,11 +7,13 @@ import {
   artifactKey,
   CURRENT_KEY,
   decodeCatalogIndex,
+  decodeCatalogRows,
   decodeQueryIndex,
   manifestKey,
   parseLivePointer,
   resolvePointer,
   type CatalogIndex,
+  type CatalogRows,
   type DataHealth,
   type DataPointer,
   type Manifest,
@@ -67,9 +69,10 @@ let pointerCache: { at: number; value: DataPointer | null } | undefined;
 const resolvedPointers = new ResolvedCache<DataPointer>(VERSIONS_KEPT);
 const indexCache = new ResolvedCache<QueryIndex>(VERSIONS_KEPT);
 const healthCache = new ResolvedCache<DataHealth>(VERSIONS_KEPT);
-// The catalog index is the largest decoded value (~20 MiB with its search text): only the live one is
-// kept; requests still answering from the one it replaced hold their own reference until they finish.
-const catalogCache = new ResolvedCache<CatalogIndex>(1);
+// The catalog's values are the largest (~8 and ~13 MiB): only the live ones are kept; requests still
+// answering from those they replaced hold their own references until they finish.
+const catalogIndexCache = new ResolvedCache<CatalogIndex>(1);
+const catalogRowsCache = new ResolvedCache<CatalogRows>(1);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
 export function clearDataCache(): void {
@@ -77,7 +80,8 @@ export function clearDataCache(): void {
   resolvedPointers.clear();
   indexCache.clear();
   healthCache.clear();
-  catalogCache.clear();
+  catalogIndexCache.clear();
+  catalogRowsCache.clear();
 }
 
 /** The live version's pointer, or null when nothing has been published. A failed read is not cached. */
@@ -125,10 +129,14 @@ export function loadQueryIndex(kv: KVReader, manifest: Manifest): Promise<QueryI
   return indexCache.get(key, async () => decodeQueryIndex(await readBlob(kv, manifest, ARTIFACT.queryIndex, 'arrayBuffer')));
 }
 
-/** The decoded catalog index of a manifest (GET /titles, /titles/{id}), read and decoded at most once per isolate. */
-export function loadCatalogIndex(kv: KVReader, manifest: Manifest): Promise<CatalogIndex> {
-  const key = requireArtifactKey(manifest, ARTIFACT.catalog);
-  return catalogCache.get(key, async () => decodeCatalogIndex(await readBlob(kv, manifest, ARTIFACT.catalog, 'arrayBuffer')));
+/** The decoded catalog index and rows of a manifest (GET /titles, /titles/{id}), each read and decoded at most once per isolate. */
+export async function loadCatalog(kv: KVReader, manifest: Manifest): Promise<{ index: CatalogIndex; rows: CatalogRows }> {
+  const [indexKey, rowsKey] = [requireArtifactKey(manifest, ARTIFACT.catalog), requireArtifactKey(manifest, ARTIFACT.catalogRows)];
+  const [index, rows] = await Promise.all([
+    catalogIndexCache.get(indexKey, async () => decodeCatalogIndex(await readBlob(kv, manifest, ARTIFACT.catalog, 'arrayBuffer'))),
+    catalogRowsCache.get(rowsKey, async () => decodeCatalogRows(await readBlob(kv, manifest, ARTIFACT.catalogRows, 'arrayBuffer'))),
+  ]);
+  return { index, rows };
 }
 
 /** The health record the loader wrote with the version (one KV read per isolate and version). */

@@ -3,7 +3,7 @@
 //
 // What changes: the affected users' records (bias and factors re-solved with the title side fixed,
 // rated list, top lists; unknown users get a record), the scores of the rated titles (D1 rows, the
-// query index and the catalog index), and the health record's counts. Everything else is the base's blobs, by key.
+// query index and the catalog rows), and the health record's counts. Everything else is the base's blobs, by key.
 //
 // Exactly once: a fold is a pure function of (base version, ratings up to a watermark id), its version
 // id is a hash of that pair, and blobs are content-addressed. Its progress lives in D1 (`folds`), not
@@ -19,6 +19,7 @@ import {
   ARTIFACT,
   artifactKey,
   contentKey,
+  decodeCatalogIndex,
   decodeQueryIndex,
   decodeTitleModel,
   manifestKey,
@@ -144,7 +145,8 @@ export async function runFold(env: { KV: KVWriter; DB: D1Database }, options: Fo
   const index = decodeQueryIndex(await readArtifact(kv, base, ARTIFACT.queryIndex, 'arrayBuffer'));
   values.set(ARTIFACT.queryIndex, patchQueryIndexScores(index, changes));
   if (changes.length > 0) {
-    values.set(ARTIFACT.catalog, patchCatalogScores(new Uint8Array(await readArtifact(kv, base, ARTIFACT.catalog, 'arrayBuffer')), changes));
+    const catalogIndex = decodeCatalogIndex(await readArtifact(kv, base, ARTIFACT.catalog, 'arrayBuffer'));
+    values.set(ARTIFACT.catalogRows, patchCatalogScores(catalogIndex, new Uint8Array(await readArtifact(kv, base, ARTIFACT.catalogRows, 'arrayBuffer')), changes));
   }
   const health = JSON.parse(await readArtifact(kv, base, ARTIFACT.health, 'text')) as DataHealth;
   const counts = { ...health.counts, ratings_rows: health.counts.ratings_rows + applied.length, users: health.counts.users + newUsers };

@@ -4,7 +4,7 @@
 // page is the stored JSON bytes of its titles. GET /titles.csv streams from D1, which holds the same
 // rows for SQL analytics; there every statement is static SQL with bound parameters.
 import { findTitle, PLATFORMS, searchCatalog, TITLE_COLUMNS, titleBytes, titleId, type CatalogFilter, type Title } from '../contract';
-import { loadCatalogIndex, requirePointer } from './data';
+import { loadCatalog, requirePointer } from './data';
 import { defineEndpoint } from './endpoint';
 import { CACHE_CONTROL, JSON_CONTENT_TYPE, type RequestContext } from './http';
 import type { JsonSchema } from './params';
@@ -128,11 +128,11 @@ export const listTitles = defineEndpoint({
     const pointer = requirePointer(ctx);
     const after = values.cursor === undefined ? null : decodeCursor(values.cursor);
     const filter = catalogFilter(values);
-    const index = await loadCatalogIndex(ctx.env.KV, pointer);
+    const { index, rows } = await loadCatalog(ctx.env.KV, pointer);
     const page = searchCatalog(index, filter, after, values.limit);
     const last = page.items[page.items.length - 1];
     return {
-      body: pageBody(page.items.map((t) => titleBytes(index, t)), {
+      body: pageBody(page.items.map((t) => titleBytes(rows, t)), {
         total: page.total,
         limit: values.limit,
         next_cursor: page.more ? encodeCursor(titleId(index, last)) : null,
@@ -157,10 +157,10 @@ export const getTitle = defineEndpoint({
   async handle(values, ctx, query) {
     const pointer = requirePointer(ctx);
     const id = (values as unknown as { id: string }).id;
-    const index = await loadCatalogIndex(ctx.env.KV, pointer);
+    const { index, rows } = await loadCatalog(ctx.env.KV, pointer);
     const t = findTitle(index, id);
     if (t < 0) throw new ProblemError('noMatch', `No title has the id "${id}".`);
-    return { body: titleBytes(index, t), etagSource: `${pointer.version}\n${query}`, raw: JSON_REPLY };
+    return { body: titleBytes(rows, t), etagSource: `${pointer.version}\n${query}`, raw: JSON_REPLY };
   },
 });
 
