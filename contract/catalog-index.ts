@@ -169,14 +169,14 @@ interface CatalogColumns {
 /** Both values of a catalog, titles in code-point order of id. */
 export function encodeCatalog(titles: readonly Title[]): { index: Uint8Array; rows: Uint8Array } {
   const sorted = [...titles].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  if (sorted.length > MAX_TITLES) throw new RangeError(`encodeCatalogIndex: ${sorted.length} titles; the layout holds at most ${MAX_TITLES}`);
+  if (sorted.length > MAX_TITLES) throw new RangeError(`encodeCatalog: ${sorted.length} titles; the layout holds at most ${MAX_TITLES}`);
   const encoder = new TextEncoder();
   const searchEnd = new Uint32Array(sorted.length);
   let search = '';
   sorted.forEach((t, i) => {
-    if (i > 0 && sorted[i - 1].id === t.id) throw new RangeError(`encodeCatalogIndex: duplicate id ${t.id}`);
+    if (i > 0 && sorted[i - 1].id === t.id) throw new RangeError(`encodeCatalog: duplicate id ${t.id}`);
     const fields = [t.title, t.cast ?? '', t.director ?? ''];
-    if (fields.some((f) => f.includes(SEP))) throw new RangeError(`encodeCatalogIndex: ${t.id} has a NUL character in its text`);
+    if (fields.some((f) => f.includes(SEP))) throw new RangeError(`encodeCatalog: ${t.id} has a NUL character in its text`);
     search += fields.join(SEP) + SEP;
     searchEnd[i] = search.length;
   });
@@ -184,12 +184,12 @@ export function encodeCatalog(titles: readonly Title[]): { index: Uint8Array; ro
     ids: sorted.map((t) => t.id),
     platform: Uint8Array.from(sorted, (t) => {
       const p = PLATFORMS.indexOf(t.platform);
-      if (p < 0) throw new RangeError(`encodeCatalogIndex: ${t.id} has unknown platform ${t.platform}`);
+      if (p < 0) throw new RangeError(`encodeCatalog: ${t.id} has unknown platform ${t.platform}`);
       return p;
     }),
     type: Uint8Array.from(sorted, (t) => typeCode(t.type)),
     year: Uint16Array.from(sorted, (t) => {
-      if (!Number.isInteger(t.release_year) || t.release_year < 0 || t.release_year > 0xffff) throw new RangeError(`encodeCatalogIndex: ${t.id} has release year ${t.release_year}`);
+      if (!Number.isInteger(t.release_year) || t.release_year < 0 || t.release_year > 0xffff) throw new RangeError(`encodeCatalog: ${t.id} has release year ${t.release_year}`);
       return t.release_year;
     }),
     search,
@@ -429,8 +429,9 @@ export function decodeCatalogRows(value: ArrayBuffer | Uint8Array): CatalogRows 
   if (total !== bytes.length) throw new CatalogIndexFormatError(`catalog rows: header says ${total} bytes, value has ${bytes.length} (truncated?)`);
   const [T, J] = [view.getUint32(12, true), view.getUint32(16, true)];
   const jsonAt = ROWS_HEADER_BYTES + 4 * T;
+  if (jsonAt + J !== total) throw new CatalogIndexFormatError('catalog rows: section lengths do not add up to the value');
   const jsonEnd = new Uint32Array(bytes.buffer, bytes.byteOffset + ROWS_HEADER_BYTES, T);
-  if (jsonAt + J !== total || (T > 0 && jsonEnd[T - 1] !== J)) throw new CatalogIndexFormatError('catalog rows: section lengths do not add up to the value');
+  if (T > 0 && jsonEnd[T - 1] !== J) throw new CatalogIndexFormatError('catalog rows: the last row does not end where the JSON section does');
   return { byteLength: total, count: T, json: bytes.subarray(jsonAt), jsonEnd };
 }
 
