@@ -21,6 +21,7 @@ import {
 } from '../contract';
 import type { RequestContext } from './http';
 import { ProblemError } from './problem';
+import { ResolvedCache } from './resolved-cache';
 
 /** How long an isolate trusts its copy of the pointer before asking KV again. */
 export const POINTER_TTL_MS = 5_000;
@@ -37,32 +38,6 @@ export interface KVReader {
   get(key: string, options: { type: 'arrayBuffer'; cacheTtl?: number }): Promise<ArrayBuffer | null>;
 }
 
-/**
- * Per-isolate cache of RESOLVED values, least recently used dropped first. In-flight reads are never
- * shared between requests: workerd cancels a request that waits on a promise only another request's
- * I/O can settle ("code had hung"), so concurrent cold requests each read, and the first result stays.
- */
-export class ResolvedCache<V> {
-  readonly #values = new Map<string, V>();
-  constructor(readonly capacity: number) {}
-
-  async get(key: string, load: () => Promise<V>): Promise<V> {
-    const hit = this.#values.get(key);
-    if (hit !== undefined) {
-      this.#values.delete(key); // re-inserted: most recently used last
-      this.#values.set(key, hit);
-      return hit;
-    }
-    const value = await load();
-    this.#values.set(key, this.#values.get(key) ?? value);
-    while (this.#values.size > this.capacity) this.#values.delete(this.#values.keys().next().value!);
-    return this.#values.get(key)!;
-  }
-
-  clear(): void {
-    this.#values.clear();
-  }
-}
 
 let pointerCache: { at: number; value: DataPointer | null } | undefined;
 /** Resolved pointers by version and flip time: a manifest is read once per isolate and version. */

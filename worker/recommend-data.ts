@@ -4,8 +4,8 @@
 // so the caches are keyed by blob key: a title blob or shard a new version did not change is not read
 // again.
 import { decodeTitleModel, findUserRecord, MODEL_KEYS, shardOfUser, type DecodedTitleModel, type Manifest, type UserRecord } from '../contract';
-import { readBlob, requireArtifactKey, ResolvedCache, type KVReader } from './data';
-import { ShardCache } from './recommend-shard-cache';
+import { readBlob, requireArtifactKey, type KVReader } from './data';
+import { ResolvedCache } from './resolved-cache';
 import { TitleNames } from './title-names';
 
 const VERSIONS_KEPT = 2;
@@ -20,7 +20,7 @@ export interface LoadedModel {
 }
 
 const models = new ResolvedCache<LoadedModel>(VERSIONS_KEPT);
-const shards = new ShardCache(SHARD_CACHE_BYTES);
+const shards = new ResolvedCache<ArrayBuffer>(SHARD_CACHE_BYTES, (shard) => shard.byteLength);
 const reports = new ResolvedCache<Record<string, unknown>>(VERSIONS_KEPT);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */

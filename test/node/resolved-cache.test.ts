@@ -1,10 +1,26 @@
-// The worker's per-isolate user shard cache: bounded by bytes, least recently used out first.
+// The worker's per-isolate caches: least recently used out first, bounded by count or (user shards) by bytes.
 import { describe, expect, it } from 'vitest';
-import { ShardCache } from '../../worker/recommend-shard-cache';
+import { ResolvedCache } from '../../worker/resolved-cache';
 
 const buffer = (bytes: number) => new ArrayBuffer(bytes);
+class ShardCache extends ResolvedCache<ArrayBuffer> {
+  constructor(maxBytes: number) {
+    super(maxBytes, (shard) => shard.byteLength);
+  }
+  get bytes(): number {
+    return this.weight;
+  }
+}
 
-describe('ShardCache', () => {
+describe('ResolvedCache', () => {
+  it('by count by default: the live value and the one it replaced', async () => {
+    const cache = new ResolvedCache<string>(2);
+    for (const key of ['v1', 'v2', 'v3']) await cache.get(key, async () => key.toUpperCase());
+    expect(cache.size).toBe(2);
+    expect(await cache.get('v3', async () => 'reread')).toBe('V3');
+    expect(await cache.get('v1', async () => 'reread')).toBe('reread');
+  });
+
   it('reads each key once while it fits, and evicts the least recently used beyond the byte budget', async () => {
     const cache = new ShardCache(100);
     const reads: string[] = [];
