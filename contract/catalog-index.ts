@@ -320,17 +320,23 @@ function assemble(c: CatalogColumns): Uint8Array {
 // ---------------------------------------------------------------------------------------------------
 // Decoding and queries (worker)
 
-export function decodeCatalogIndex(value: ArrayBuffer | Uint8Array): CatalogIndex {
-  const bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
-  if (bytes.byteOffset % 4 !== 0) return decodeCatalogIndex(bytes.slice());
-  if (bytes.length < HEADER_BYTES) throw new CatalogIndexFormatError(`catalog index: ${bytes.length} bytes is shorter than its header`);
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== MAGIC) throw new CatalogIndexFormatError(`catalog index: bad magic ${JSON.stringify(magic)}`);
+/** The value as 4-byte-aligned bytes and a view of it, after checking magic, format and length. */
+function checkedHeader(value: ArrayBuffer | Uint8Array, what: string, magic: string, format: number, headerBytes: number): { bytes: Uint8Array; view: DataView } {
+  let bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
+  if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice(); // typed views need aligned offsets
+  if (bytes.length < headerBytes) throw new CatalogIndexFormatError(`${what}: ${bytes.length} bytes is shorter than the header`);
+  const found = String.fromCharCode(...bytes.subarray(0, 4));
+  if (found !== magic) throw new CatalogIndexFormatError(`${what}: bad magic ${JSON.stringify(found)}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const format = view.getUint32(4, true);
-  if (format !== CATALOG_INDEX_FORMAT_VERSION) throw new CatalogIndexFormatError(`catalog index: format ${format}, this code reads ${CATALOG_INDEX_FORMAT_VERSION}`);
+  if (view.getUint32(4, true) !== format) throw new CatalogIndexFormatError(`${what}: format ${view.getUint32(4, true)}, this code reads ${format}`);
   const total = view.getUint32(8, true);
-  if (total !== bytes.length) throw new CatalogIndexFormatError(`catalog index: header says ${total} bytes, value has ${bytes.length} (truncated?)`);
+  if (total !== bytes.length) throw new CatalogIndexFormatError(`${what}: header says ${total} bytes, value has ${bytes.length} (truncated?)`);
+  return { bytes, view };
+}
+
+export function decodeCatalogIndex(value: ArrayBuffer | Uint8Array): CatalogIndex {
+  const { bytes, view } = checkedHeader(value, 'catalog index', MAGIC, CATALOG_INDEX_FORMAT_VERSION, HEADER_BYTES);
+  const total = bytes.length;
   const counts = Object.fromEntries(HEADER_FIELDS.map((field, i) => [field, view.getUint32(12 + 4 * i, true)])) as unknown as Counts;
   const o = layout(counts);
   if (o.total !== total) throw new CatalogIndexFormatError('catalog index: section lengths do not add up to the value');
@@ -417,16 +423,8 @@ export function findTitle(index: CatalogIndex, id: string): number {
 }
 
 export function decodeCatalogRows(value: ArrayBuffer | Uint8Array): CatalogRows {
-  const bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
-  if (bytes.byteOffset % 4 !== 0) return decodeCatalogRows(bytes.slice());
-  if (bytes.length < ROWS_HEADER_BYTES) throw new CatalogIndexFormatError(`catalog rows: ${bytes.length} bytes is shorter than their header`);
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== ROWS_MAGIC) throw new CatalogIndexFormatError(`catalog rows: bad magic ${JSON.stringify(magic)}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const format = view.getUint32(4, true);
-  if (format !== CATALOG_ROWS_FORMAT_VERSION) throw new CatalogIndexFormatError(`catalog rows: format ${format}, this code reads ${CATALOG_ROWS_FORMAT_VERSION}`);
-  const total = view.getUint32(8, true);
-  if (total !== bytes.length) throw new CatalogIndexFormatError(`catalog rows: header says ${total} bytes, value has ${bytes.length} (truncated?)`);
+  const { bytes, view } = checkedHeader(value, 'catalog rows', ROWS_MAGIC, CATALOG_ROWS_FORMAT_VERSION, ROWS_HEADER_BYTES);
+  const total = bytes.length;
   const [T, J] = [view.getUint32(12, true), view.getUint32(16, true)];
   const jsonAt = ROWS_HEADER_BYTES + 4 * T;
   if (jsonAt + J !== total) throw new CatalogIndexFormatError('catalog rows: section lengths do not add up to the value');
