@@ -1,7 +1,7 @@
 // Catalog access: the transformed catalog of the live data version.
 // GET /titles (filters, cursor pages in code-point order of id) and GET /titles/{id} answer from the
-// catalog index (contract/catalog-index.ts), decoded once per isolate: no database round trip, and a
-// page is the stored JSON bytes of its titles. GET /titles.csv streams from D1, which holds the same
+// catalog index and rows (contract/catalog-index.ts), decoded once per isolate: no database round
+// trip, and a page is the stored JSON bytes of its titles. GET /titles.csv streams from D1, which holds the same
 // rows for SQL analytics; there every statement is static SQL with bound parameters.
 import { findTitle, PLATFORMS, searchCatalog, TITLE_COLUMNS, titleBytes, titleId, type CatalogFilter, type Title } from '../contract';
 import { loadCatalog, requirePointer } from './data';
