@@ -174,14 +174,22 @@ export async function verify(plan: PublishPlan, { kv, db }: Stores, keysToReadBa
   }
 }
 
+/** The history with the pointer's version as its newest entry (an earlier entry of that version dropped). */
+export function historyWithLive(history: PublishHistory, pointer: LivePointer): PublishHistory {
+  return { versions: [{ version: pointer.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== pointer.version)] };
+}
+
+/** The versions retention keeps: the live one and the `keep` + 1 newest of the history (newest is normally the live one). */
+export function keptVersions(live: string | undefined, history: PublishHistory, keep: number): Set<string> {
+  return new Set([live, ...history.versions.slice(0, keep + 1).map((v) => v.version)].filter((v): v is string => !!v));
+}
+
 /** Flips the pointer to a manifest and records it in the history. */
 export async function goLive(kv: KVWriter, manifest: Manifest): Promise<DataPointer> {
-  const pointer: DataPointer = { ...manifest, published_at: new Date().toISOString() };
-  await kv.put(CURRENT_KEY, JSON.stringify({ version: manifest.version, published_at: pointer.published_at } satisfies LivePointer));
-  const history = await readHistory(kv);
-  history.versions = [{ version: manifest.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== manifest.version)];
-  await kv.put(HISTORY_KEY, JSON.stringify(history));
-  return pointer;
+  const pointer: LivePointer = { version: manifest.version, published_at: new Date().toISOString() };
+  await kv.put(CURRENT_KEY, JSON.stringify(pointer));
+  await kv.put(HISTORY_KEY, JSON.stringify(historyWithLive(await readHistory(kv), pointer)));
+  return { ...manifest, published_at: pointer.published_at };
 }
 
 export async function readHistory(kv: KVWriter): Promise<PublishHistory> {
@@ -234,7 +242,7 @@ export async function cleanup(stores: Stores, keep = KEEP_PREVIOUS_VERSIONS): Pr
   const { kv, db } = stores;
   const history = await readHistory(kv);
   const live = await readPointer(kv);
-  const kept = new Set([live?.version, ...history.versions.slice(0, keep + 1).map((v) => v.version)].filter((v): v is string => !!v));
+  const kept = keptVersions(live?.version, history, keep);
 
   const referenced = new Set<string>();
   const dropped: string[] = [];

@@ -8,7 +8,7 @@ import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, manifestKey, TITLE_COLUMNS, type Li
 import { CloudflareApi } from './cloudflare-api';
 import { applyRemoteMigrations, importSqlFile, queryD1 } from './d1-remote';
 import { KV_BULK_LIMITS, kvValueBytes, readKv, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvValue, type KvWriteStats } from './kv-bulk';
-import { cleanup, planPublish, readHistory, readPointer, type Bundle } from './publish';
+import { cleanup, historyWithLive, planPublish, readHistory, readPointer, type Bundle } from './publish';
 import { remoteStores } from './remote-stores';
 import { D1_MAX_STATEMENT_BYTES, titlesImportSql } from './titles-sql';
 
@@ -97,8 +97,7 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
 
   const historyBytes = await readKv(api, ns, HISTORY_KEY);
   const history = (historyBytes && safeJson<PublishHistory>(historyBytes)) || { versions: [] };
-  history.versions = [{ version: bundle.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== bundle.version)];
-  await writeKvBulk(api, ns, new Map([[HISTORY_KEY, JSON.stringify(history)]]));
+  await writeKvBulk(api, ns, new Map([[HISTORY_KEY, JSON.stringify(historyWithLive(history, pointer))]]));
   report.kvWrites++;
 
   // The new version is live whatever happens here: a failed cleanup is left for the next publish.

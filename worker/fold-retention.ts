@@ -3,7 +3,7 @@
 // A dropped version's blobs that no kept version uses are deleted when they fit the budget; otherwise
 // they stay for the loader's cleanup (it lists every blob and removes the unreferenced ones).
 import { HISTORY_KEY, manifestKey, type Manifest } from '../contract';
-import { KEEP_PREVIOUS_VERSIONS, readHistory, type KVWriter } from '../loader/publish';
+import { KEEP_PREVIOUS_VERSIONS, keptVersions, readHistory, type KVWriter } from '../loader/publish';
 import { deleteVersionRows } from './fold-state';
 
 export interface RetentionResult {
@@ -14,7 +14,7 @@ export interface RetentionResult {
 
 export async function dropOldVersions(kv: KVWriter, db: D1Database, live: Manifest, blobDeleteBudget: number, keep = KEEP_PREVIOUS_VERSIONS): Promise<RetentionResult> {
   const history = await readHistory(kv);
-  const kept = new Set([live.version, ...history.versions.slice(0, keep + 1).map((v) => v.version)]);
+  const kept = keptVersions(live.version, history, keep);
   const dropped = history.versions.map((v) => v.version).filter((v) => !kept.has(v));
   if (dropped.length === 0) return { versions: [], blobsDeleted: 0, blobsLeft: 0 };
 
