@@ -128,7 +128,7 @@ export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: 
   const missing = [...plan.blobs].filter(([key]) => !existing.has(key));
   let written = 0;
   await eachLimited(missing, KV_IN_FLIGHT, async ([key, value]) => {
-    await kv.put(key, typeof value === 'string' ? value : toArrayBuffer(value));
+    await kv.put(key, kvPutValue(value));
     if (++written % 1000 === 0) onProgress(`kv: ${written}/${missing.length} new values`);
   });
   onProgress(`kv: ${missing.length} new values written, ${plan.blobs.size - missing.length} already present`);
@@ -286,8 +286,10 @@ async function listKeys(kv: KVWriter, prefix: string): Promise<Set<string>> {
   return keys;
 }
 
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? (bytes.buffer as ArrayBuffer)
-    : (bytes.slice().buffer as ArrayBuffer);
+/** A bundle value as KV.put takes it: text as is, bytes as an ArrayBuffer of exactly those bytes. */
+export function kvPutValue(value: Uint8Array | string): string | ArrayBuffer {
+  if (typeof value === 'string') return value;
+  return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength
+    ? (value.buffer as ArrayBuffer)
+    : (value.slice().buffer as ArrayBuffer);
 }

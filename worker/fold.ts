@@ -30,7 +30,7 @@ import {
   type DataHealth,
   type Manifest,
 } from '../contract';
-import { goLive, readPointer, titlesChecksum, type KVWriter } from '../loader/publish';
+import { goLive, kvPutValue, readPointer, titlesChecksum, type KVWriter } from '../loader/publish';
 import { dropOldVersions, type RetentionResult } from './fold-retention';
 import { foldScores, patchQueryIndexScores, type ScoreChange } from './fold-scores';
 import {
@@ -169,7 +169,7 @@ export async function runFold(env: { KV: KVWriter; DB: D1Database }, options: Fo
   for (const [name, value] of values) {
     const key = await contentKey(value);
     // Same content, same key: the base's blob (unchanged) or this fold's own from an earlier attempt.
-    if (artifacts[name] !== key) await kv.put(key, toArrayBuffer(value));
+    if (artifacts[name] !== key) await kv.put(key, kvPutValue(value));
     artifacts[name] = key;
   }
   await after('blobs-written', version);
@@ -273,11 +273,6 @@ async function readArtifact(kv: KVWriter, manifest: Manifest, name: string, type
   const value = key === undefined ? null : await kv.get(key, type as 'text');
   if (value === null) throw new Error(`fold: version ${manifest.version} lacks ${name}${key ? ` (${key})` : ''}; publish a complete load`);
   return value;
-}
-
-function toArrayBuffer(value: Uint8Array | string): ArrayBuffer | string {
-  if (typeof value === 'string') return value;
-  return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? (value.buffer as ArrayBuffer) : (value.slice().buffer as ArrayBuffer);
 }
 
 /** The store, counting operations: a Worker invocation may make at most 1,000. */
