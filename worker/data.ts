@@ -29,8 +29,8 @@ export const POINTER_TTL_MS = 5_000;
 const POINTER_KV_CACHE_TTL_S = 30;
 /** Content-addressed keys never change, so the edge may keep them as long as it likes. */
 export const IMMUTABLE_KV_CACHE_TTL_S = 7 * 24 * 3600;
-/** Decoded indexes kept per isolate: the live one and the one it replaced (requests in flight). */
-const VERSIONS_KEPT = 2;
+/** Decoded values kept per isolate: the live version's and the one it replaced (requests in flight). */
+export const VERSIONS_KEPT = 2;
 
 /** The KV subset the worker reads with (the binding satisfies it; tests can wrap it to count reads). */
 export interface KVReader {
@@ -100,23 +100,41 @@ export async function liveQueryIndex(ctx: RequestContext): Promise<{ version: st
 
 /** The decoded query index of a manifest, read and decoded at most once per isolate. */
 export function loadQueryIndex(kv: KVReader, manifest: Manifest): Promise<QueryIndex> {
-  const key = requireArtifactKey(manifest, ARTIFACT.queryIndex);
-  return indexCache.get(key, async () => decodeQueryIndex(await readBlob(kv, manifest, ARTIFACT.queryIndex, 'arrayBuffer')));
+  return cachedArtifact(indexCache, kv, manifest, ARTIFACT.queryIndex, 'arrayBuffer', decodeQueryIndex);
 }
 
 /** The decoded catalog index and rows of a manifest (GET /titles, /titles/{id}), each read and decoded at most once per isolate. */
 export async function loadCatalog(kv: KVReader, manifest: Manifest): Promise<{ index: CatalogIndex; rows: CatalogRows }> {
-  const [indexKey, rowsKey] = [requireArtifactKey(manifest, ARTIFACT.catalog), requireArtifactKey(manifest, ARTIFACT.catalogRows)];
   const [index, rows] = await Promise.all([
-    catalogIndexCache.get(indexKey, async () => decodeCatalogIndex(await readBlob(kv, manifest, ARTIFACT.catalog, 'arrayBuffer'))),
-    catalogRowsCache.get(rowsKey, async () => decodeCatalogRows(await readBlob(kv, manifest, ARTIFACT.catalogRows, 'arrayBuffer'))),
+    cachedArtifact(catalogIndexCache, kv, manifest, ARTIFACT.catalog, 'arrayBuffer', decodeCatalogIndex),
+    cachedArtifact(catalogRowsCache, kv, manifest, ARTIFACT.catalogRows, 'arrayBuffer', decodeCatalogRows),
   ]);
   return { index, rows };
 }
 
 /** The health record the loader wrote with the version (one KV read per isolate and version). */
 export function loadHealth(kv: KVReader, manifest: Manifest): Promise<DataHealth> {
-  return healthCache.get(requireArtifactKey(manifest, ARTIFACT.health), async () => JSON.parse(await readBlob(kv, manifest, ARTIFACT.health, 'text')) as DataHealth);
+  return cachedArtifact(healthCache, kv, manifest, ARTIFACT.health, 'text', (text) => JSON.parse(text) as DataHealth);
+}
+
+/**
+ * An artifact of `manifest`, read and decoded at most once while `cache` keeps it. Keyed by blob key,
+ * so a value a new version did not change is not read again.
+ */
+export function cachedArtifact<V>(cache: ResolvedCache<V>, kv: KVReader, manifest: Manifest, name: string, type: 'text', decode: (value: string) => V): Promise<V>;
+export function cachedArtifact<V>(cache: ResolvedCache<V>, kv: KVReader, manifest: Manifest, name: string, type: 'arrayBuffer', decode: (value: ArrayBuffer) => V): Promise<V>;
+export function cachedArtifact<V>(
+  cache: ResolvedCache<V>,
+  kv: KVReader,
+  manifest: Manifest,
+  name: string,
+  type: 'text' | 'arrayBuffer',
+  decode: ((value: string) => V) | ((value: ArrayBuffer) => V),
+): Promise<V> {
+  const decodeRead = decode as (value: string | ArrayBuffer) => V; // the overloads pair type and decode
+  return cache.get(requireArtifactKey(manifest, name), async () =>
+    decodeRead(type === 'text' ? await readBlob(kv, manifest, name, 'text') : await readBlob(kv, manifest, name, 'arrayBuffer')),
+  );
 }
 
 /** One artifact of a manifest, uncached in the isolate (the edge still caches it: its key is immutable). */
