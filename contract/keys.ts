@@ -89,9 +89,9 @@ export interface PublishHistory {
   versions: { version: string; published_at: string }[];
 }
 
-/** The blob key of an artifact of the live version, or undefined when the version lacks it. */
-export function artifactKey(pointer: Manifest, name: string): string | undefined {
-  return Object.hasOwn(pointer.artifacts, name) ? pointer.artifacts[name] : undefined;
+/** The blob key of an artifact of a version, or undefined when the version lacks it. */
+export function artifactKey(manifest: Manifest, name: string): string | undefined {
+  return Object.hasOwn(manifest.artifacts, name) ? manifest.artifacts[name] : undefined;
 }
 
 /** What /health reports about a data version; written by the loader next to the data. */
@@ -101,7 +101,6 @@ export interface DataHealth {
   ratings_source: 'files' | 'stand-in';
   counts: { titles: number; movies: number; ratings_rows: number; ratings_rejected: number; users: number };
 }
-
 
 /** The content key of a value: the loader and the worker's incremental fold derive keys the same way. */
 export async function contentKey(value: Uint8Array | string): Promise<string> {
