@@ -1,6 +1,10 @@
-// The API under load: wrangler dev on 127.0.0.1 serving a published bench version, each endpoint loaded
-// alone (never two at once) with its request mix, the hello-world worker on the same wrangler/workerd
-// first and last as the ceiling. Then the per-isolate memory (inspector), and the KV/D1 operations per
+// The API under load: each endpoint's request mix against `wrangler dev` on 127.0.0.1, paired with a
+// hello-world run on the same wrangler/workerd measured right before it, which is its ceiling. Every
+// run gets its own freshly started wrangler dev: a dev server's p99 grows with the requests it has
+// served (bench/drift.ts; hello-world's from ~40 to ~75 ms over its first 40 s), so a ceiling measured
+// on a young server against endpoints measured on an old one compares the servers' ages, not the
+// workers. Pairing also keeps the ratio honest on a shared machine whose speed moves within minutes.
+// Then the per-isolate memory (inspector) once every endpoint has run, and the KV/D1 operations per
 // request (the same mixes replayed through bench/ops-counter.js).
 import { join } from 'node:path';
 import { readCatalog } from '../loader/catalog';
@@ -11,7 +15,7 @@ import { isolateHeap, startIsolateProfile } from './inspector';
 import { loadTest, type LoadResult } from './load-test';
 import { BENCH_DIR, PROFILE_DIR, ratingsDir, scaleDir } from './paths';
 import { peakRssMiB, rssMiB } from './proc-memory';
-import { HELLO_CONFIG, MAIN_CONFIG, startDev, type DevServer } from './wrangler-dev';
+import { HELLO_CONFIG, MAIN_CONFIG, startDev, type DevOptions, type DevServer } from './wrangler-dev';
 
 export interface ApiSettings {
   connections: number;
@@ -51,6 +55,8 @@ export interface OpsPerRequest {
 export interface ApiScaleResult {
   scale: number;
   endpoints: Partial<Record<EndpointName, LoadResult>>;
+  /** The hello-world run measured right before each endpoint's: the ceiling that endpoint is held to. */
+  ceilings?: Partial<Record<EndpointName, LoadResult>>;
   ops: Partial<Record<EndpointName, OpsPerRequest>>;
   isolate: IsolateMemory;
   hotSpots?: Partial<Record<EndpointName, HotSpot[]>>;
@@ -58,7 +64,9 @@ export interface ApiScaleResult {
 
 export interface ApiResult {
   settings: ApiSettings;
+  /** Every hello-world run, in order. */
   hello: LoadResult[];
+  /** Their mean: context for the report and the plot; each endpoint is held to its own paired run. */
   ceiling: { rps: number; p50Ms: number; p99Ms: number };
   helloIsolate: IsolateMemory;
   scales: ApiScaleResult[];
@@ -67,62 +75,101 @@ export interface ApiResult {
 const MIB = 2 ** 20;
 
 export async function runApiBench(scales: number[], settings: ApiSettings, log: (line: string) => void): Promise<ApiResult> {
-  const logs = join(BENCH_DIR, 'logs');
   const { titles } = await readCatalog(baseConfig.titlesDir);
-  const hello = await startDev({ config: HELLO_CONFIG, persistTo: join(BENCH_DIR, 'hello-state'), logFile: join(logs, 'hello.log') });
-  try {
-    const helloRuns = [await measure(hello, 'hello-world (first)', ['/'], settings, log)];
-    const results: ApiScaleResult[] = [];
-    for (const scale of scales) {
-      const userIds = await sampleUserIds(ratingsDir(scale));
-      const mixes = endpointMixes(titles, userIds);
-      results.push(await benchScale(scale, mixes, settings, log));
-    }
-    helloRuns.push(await measure(hello, 'hello-world (last)', ['/'], settings, log));
-    const mean = (f: (r: LoadResult) => number) => Math.round((helloRuns.reduce((s, r) => s + f(r), 0) / helloRuns.length) * 10) / 10;
-    return {
-      settings,
-      hello: helloRuns,
-      ceiling: { rps: mean((r) => r.rps), p50Ms: mean((r) => r.p50Ms), p99Ms: mean((r) => r.p99Ms) },
-      helloIsolate: await isolateMemory(hello, 0, true),
-      scales: results,
-    };
-  } finally {
-    await hello.stop();
+  const hello: LoadResult[] = [];
+  let helloIsolate: IsolateMemory | undefined;
+  const results: ApiScaleResult[] = [];
+  for (const scale of scales) {
+    const userIds = await sampleUserIds(ratingsDir(scale));
+    const mixes = endpointMixes(titles, userIds);
+    results.push(
+      await benchScale(scale, mixes, settings, log, async () => {
+        const run = await measureFresh(HELLO_SERVER, 'hello-world', ['/'], settings, log, undefined, async (server) => {
+          helloIsolate ??= await isolateMemory(server, 0, true);
+        });
+        hello.push(run);
+        return run;
+      }),
+    );
   }
+  const mean = (f: (r: LoadResult) => number) => Math.round((hello.reduce((s, r) => s + f(r), 0) / hello.length) * 10) / 10;
+  return {
+    settings,
+    hello,
+    ceiling: { rps: mean((r) => r.rps), p50Ms: mean((r) => r.p50Ms), p99Ms: mean((r) => r.p99Ms) },
+    helloIsolate: helloIsolate!,
+    scales: results,
+  };
 }
 
-async function benchScale(scale: number, mixes: Record<EndpointName, string[]>, settings: ApiSettings, log: (line: string) => void): Promise<ApiScaleResult> {
-  const persistTo = join(scaleDir(scale), 'state');
-  const logs = join(BENCH_DIR, 'logs');
+const LOGS = join(BENCH_DIR, 'logs');
+const HELLO_SERVER: DevOptions = { config: HELLO_CONFIG, persistTo: join(BENCH_DIR, 'hello-state'), logFile: join(LOGS, 'hello.log') };
+
+function mainServer(scale: number): DevOptions {
+  return { config: MAIN_CONFIG, persistTo: join(scaleDir(scale), 'state'), logFile: join(LOGS, `main-s${scale}.log`), readyPath: '/health' };
+}
+
+async function benchScale(
+  scale: number,
+  mixes: Record<EndpointName, string[]>,
+  settings: ApiSettings,
+  log: (line: string) => void,
+  measureHello: () => Promise<LoadResult>,
+): Promise<ApiScaleResult> {
   const endpoints: ApiScaleResult['endpoints'] = {};
+  const ceilings: NonNullable<ApiScaleResult['ceilings']> = {};
   const spots: ApiScaleResult['hotSpots'] = {};
   let maxTotal = 0;
-  const server = await startDev({ config: MAIN_CONFIG, persistTo, logFile: join(logs, `main-s${scale}.log`), readyPath: '/health' });
-  let isolate: IsolateMemory;
-  try {
-    for (const endpoint of ENDPOINT_ORDER) {
-      const profileOut = settings.profile ? join(PROFILE_DIR, `worker-s${scale}${endpoint.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`) : undefined;
-      endpoints[endpoint] = await measure(server, `${endpoint} at ${scale}x`, mixes[endpoint], settings, log, profileOut);
-      if (profileOut) spots[endpoint] = hotSpots(profileOut, 8).spots;
+  for (const endpoint of ENDPOINT_ORDER) {
+    ceilings[endpoint] = await measureHello();
+    const profileOut = settings.profile ? join(PROFILE_DIR, `worker-s${scale}${endpoint.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`) : undefined;
+    endpoints[endpoint] = await measureFresh(mainServer(scale), `${endpoint} at ${scale}x`, mixes[endpoint], settings, log, profileOut, async (server) => {
       maxTotal = Math.max(maxTotal, (await isolateMemory(server, 0, false)).totalMiB);
-    }
-    isolate = await isolateMemory(server, maxTotal, true);
+    });
+    if (profileOut) spots[endpoint] = hotSpots(profileOut, 8).spots;
+  }
+  const isolate = await isolateAfterEveryEndpoint(scale, mixes, settings, maxTotal);
+  const ops = await countOps(join(scaleDir(scale), 'state'), mixes, settings.opsRequests, join(LOGS, `ops-s${scale}.log`), log);
+  return { scale, endpoints, ceilings, ops, isolate, ...(settings.profile ? { hotSpots: spots } : {}) };
+}
+
+/** One bounded run on a freshly started server: warm-up, the measured run, `inspect` before it stops. */
+async function measureFresh(
+  options: DevOptions,
+  label: string,
+  paths: string[],
+  settings: ApiSettings,
+  log: (line: string) => void,
+  profileOut?: string,
+  inspect?: (server: DevServer) => Promise<void>,
+): Promise<LoadResult> {
+  const server = await startDev(options);
+  try {
+    if (settings.warmS > 0) await loadTest(server.url, paths, settings.connections, settings.warmS);
+    const stopProfile = profileOut ? await startIsolateProfile(server.inspectorPort, profileOut) : null;
+    const result = await loadTest(server.url, paths, settings.connections, settings.durationS);
+    await stopProfile?.();
+    await inspect?.(server);
+    const bad = result.non2xx + result.errors + result.timeouts;
+    log(`  ${label.padEnd(32)} ${String(result.rps).padStart(8)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms${bad ? `  (${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)` : ''}`);
+    return result;
   } finally {
     await server.stop();
   }
-  const ops = await countOps(persistTo, mixes, settings.opsRequests, join(logs, `ops-s${scale}.log`), log);
-  return { scale, endpoints, ops, isolate, ...(settings.profile ? { hotSpots: spots } : {}) };
 }
 
-async function measure(server: DevServer, label: string, paths: string[], settings: ApiSettings, log: (line: string) => void, profileOut?: string): Promise<LoadResult> {
-  if (settings.warmS > 0) await loadTest(server.url, paths, settings.connections, settings.warmS);
-  const stopProfile = profileOut ? await startIsolateProfile(server.inspectorPort, profileOut) : null;
-  const result = await loadTest(server.url, paths, settings.connections, settings.durationS);
-  await stopProfile?.();
-  const bad = result.non2xx + result.errors + result.timeouts;
-  log(`  ${label.padEnd(32)} ${String(result.rps).padStart(8)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms${bad ? `  (${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)` : ''}`);
-  return result;
+/** The isolate's memory once it has served every endpoint's mix (what one isolate may come to hold). */
+async function isolateAfterEveryEndpoint(scale: number, mixes: Record<EndpointName, string[]>, settings: ApiSettings, maxTotalMiB: number): Promise<IsolateMemory> {
+  const server = await startDev(mainServer(scale));
+  try {
+    for (const endpoint of ENDPOINT_ORDER) {
+      await loadTest(server.url, mixes[endpoint], settings.connections, Math.max(1, settings.warmS));
+      maxTotalMiB = Math.max(maxTotalMiB, (await isolateMemory(server, 0, false)).totalMiB);
+    }
+    return await isolateMemory(server, maxTotalMiB, true);
+  } finally {
+    await server.stop();
+  }
 }
 
 async function isolateMemory(server: DevServer, maxTotalMiB: number, gc: boolean): Promise<IsolateMemory> {

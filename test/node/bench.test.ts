@@ -58,9 +58,9 @@ function loaderRun(scale: number, seconds: Record<string, number>, peak: number)
 }
 
 const ops = { requests: 10, kvReads: 0, kvBytes: 0, d1Queries: 0, d1RowsRead: 0, maxKvReads: 0, maxD1Queries: 0 };
-function apiScale(scale: number, endpoints: ApiScaleResult['endpoints'], kvReads: number): ApiScaleResult {
+function apiScale(scale: number, endpoints: ApiScaleResult['endpoints'], kvReads: number, ceilings?: ApiScaleResult['ceilings']): ApiScaleResult {
   const isolate = { heapUsedMiB: 5, backingStoreMiB: 5, embedderMiB: 0, totalMiB: 10, maxTotalMiB: 30, workerdRssMiB: 100, workerdPeakRssMiB: 120 };
-  return { scale, endpoints, ops: { '/recommend': { ...ops, kvReads } }, isolate };
+  return { scale, endpoints, ops: { '/recommend': { ...ops, kvReads } }, isolate, ...(ceilings ? { ceilings } : {}) };
 }
 
 function results(api: ApiResult | undefined, runs: LoaderRun[]): BenchResults {
@@ -109,7 +109,26 @@ describe('targets', () => {
     expect(check('publish CPU, 4x vs 1x')).toMatchObject({ ratio: 6, pass: false });
     expect(check('loader peak RSS, 4x vs 1x')).toMatchObject({ ratio: 2, pass: true });
     expect(check('/recommend KV reads/request, 4x vs 1x')).toMatchObject({ ratio: 1.2, pass: false });
-    expect(check('/get_actor p50 latency, 4x vs 1x')).toMatchObject({ ratio: 1, pass: true });
+    expect(check("/get_actor p50 latency over hello-world's, 4x vs 1x")).toMatchObject({ ratio: 1, pass: true });
+  });
+
+  it('holds each endpoint to its paired hello-world run, for targets and for flat latency', () => {
+    // At 4x the machine was half as fast: hello-world and the endpoint both took twice as long.
+    const paired: ApiResult = {
+      ...api,
+      scales: [
+        apiScale(1, { '/get_actor': load(500, 150) }, 0, { '/get_actor': load(1000, 100) }),
+        apiScale(4, { '/get_actor': load(250, 300), '/model': load(250, 300) }, 0, { '/get_actor': load(500, 200), '/model': load(400, 150) }),
+      ],
+    };
+    const t = evaluateTargets(results(paired, []));
+    const verdict = (name: string) => t.find((x) => x.name.startsWith(name));
+    expect(verdict('/get_actor throughput at 4x')).toMatchObject({ measured: '0.50 x', pass: true });
+    expect(verdict('/get_actor p99 at 4x')).toMatchObject({ measured: '1.50 x', pass: true });
+    expect(verdict('/model throughput at 4x')).toMatchObject({ measured: '0.63 x', pass: true });
+    expect(verdict('/model p99 at 4x')).toMatchObject({ measured: '2.00 x', pass: false });
+    const g = evaluateGrowth(results(paired, []));
+    expect(g.find((x) => x.name.startsWith('/get_actor p50'))).toMatchObject({ ratio: 1, pass: true });
   });
 
   it('growth from zero operations per request has no ratio and fails', () => {
