@@ -247,8 +247,12 @@ export function encodeUserShard(records: UserRecord[], k: number): Uint8Array {
   return bytes;
 }
 
-/** The user's record from a shard value, or null if the user is not in it. Decodes that record only. */
-export function findUserRecord(value: ArrayBuffer | Uint8Array, userId: number): UserRecord | null {
+/**
+ * The user's record from a shard value, or null if the user is not in it. Decodes that record only.
+ * Its arrays are views into the shard, so holding the record holds the whole shard; with `detach` it
+ * gets a copy of its own bytes (~1 KiB against a ~32 KiB shard), for keeping records of many users.
+ */
+export function findUserRecord(value: ArrayBuffer | Uint8Array, userId: number, detach = false): UserRecord | null {
   const bytes = aligned(value);
   const view = header(bytes, SHARD_MAGIC, SHARD_HEADER_BYTES);
   const k = view.getUint32(12, true);
@@ -267,7 +271,11 @@ export function findUserRecord(value: ArrayBuffer | Uint8Array, userId: number):
   }
   if (lo === U || ids[lo] !== userId) return null;
   const offsets = new Uint32Array(bytes.buffer, bytes.byteOffset + offsetsAt, U + 1);
-  return readRecord(bytes, offsets[lo], offsets[lo + 1], userId, k);
+  if (!detach) return readRecord(bytes, offsets[lo], offsets[lo + 1], userId, k);
+  if (offsets[lo + 1] > bytes.length) throw new ModelFormatError(`user shard: bad record bounds for user ${userId}`);
+  // Records start 4-byte aligned, and so does a copy at offset 0: the decoded views stay aligned.
+  const own = bytes.slice(offsets[lo], offsets[lo + 1]);
+  return readRecord(own, 0, own.length, userId, k);
 }
 
 /** Every record of a shard, in user id order (tests and tools; the worker uses findUserRecord). */

@@ -1,15 +1,20 @@
-// Where the recommender's data comes from: the live manifest names a blob per
-// artifact; the title blob is read and decoded once per isolate, a user shard costs one KV read per
-// request for a user (recently read shards are kept, up to a byte budget). Blobs are content-addressed,
-// so the caches are keyed by blob key: a title blob or shard a new version did not change is not read
-// again.
+// Where the recommender's data comes from: the live manifest names a blob per artifact; the title
+// blob is read and decoded once per isolate, and a user's record costs one KV read of its shard unless
+// the isolate answered that user recently. Blobs are content-addressed, so the caches are keyed by blob
+// key: a title blob or shard a new version did not change is not read again.
 import { decodeTitleModel, findUserRecord, MODEL_KEYS, shardOfUser, type DecodedTitleModel, type Manifest, type UserRecord } from '../contract';
-import { cachedArtifact, VERSIONS_KEPT, type KVReader } from './data';
+import { cachedArtifact, readBlob, requireArtifactKey, VERSIONS_KEPT, type KVReader } from './data';
 import { ResolvedCache } from './resolved-cache';
 import { TitleNames } from './title-names';
 
-/** Bytes of recently read user shards kept per isolate (~128 shards of ~32 KiB): a user's repeat requests cost no read. */
-const SHARD_CACHE_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes of user records kept per isolate: a returning user's requests cost no read. A record holds a
+ * copy of its own bytes (~1.3 KiB on average), not its ~32 KiB shard, so the budget keeps ~2,500 recent users
+ * rather than the ~25 users each of ~128 recently read shards.
+ */
+const USER_CACHE_BYTES = 4 * 1024 * 1024;
+/** What a cached record weighs beyond its bytes: the record object, its views and the cache entry. */
+const RECORD_OVERHEAD_BYTES = 320;
 
 export interface LoadedModel {
   titles: DecodedTitleModel;
@@ -19,13 +24,14 @@ export interface LoadedModel {
 }
 
 const models = new ResolvedCache<LoadedModel>(VERSIONS_KEPT);
-const shards = new ResolvedCache<ArrayBuffer>(SHARD_CACHE_BYTES, (shard) => shard.byteLength);
+// null (a user the model has never seen) is cached too: the shard that says so is immutable.
+const users = new ResolvedCache<UserRecord | null>(USER_CACHE_BYTES, (user) => RECORD_OVERHEAD_BYTES + (user?.factors.buffer.byteLength ?? 0));
 const reports = new ResolvedCache<Record<string, unknown>>(VERSIONS_KEPT);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
 export function clearModelCache(): void {
   models.clear();
-  shards.clear();
+  users.clear();
   reports.clear();
 }
 
@@ -37,10 +43,10 @@ export function loadModel(kv: KVReader, manifest: Manifest): Promise<LoadedModel
   });
 }
 
-/** The user's record, or null for a user the model has never seen. One KV read unless recently read. */
-export async function loadUser(kv: KVReader, manifest: Manifest, model: LoadedModel, userId: number): Promise<UserRecord | null> {
+/** The user's record, or null for a user the model has never seen. One KV read unless answered recently. */
+export function loadUser(kv: KVReader, manifest: Manifest, model: LoadedModel, userId: number): Promise<UserRecord | null> {
   const name = MODEL_KEYS.userShard(shardOfUser(userId, model.titles.shards));
-  return findUserRecord(await cachedArtifact(shards, kv, manifest, name, 'arrayBuffer', (shard) => shard), userId);
+  return users.get(`${requireArtifactKey(manifest, name)}#${userId}`, async () => findUserRecord(await readBlob(kv, manifest, name, 'arrayBuffer'), userId, true));
 }
 
 /** The model report the loader wrote (hyperparameters, data size, metrics, storage). */

@@ -117,6 +117,25 @@ describe('user shard layout', () => {
     expect(findUserRecord(encodeUserShard([], k), 1)).toBeNull();
   });
 
+  it('detaches a record from its shard: same values, in a buffer of its own sized to the record', () => {
+    const random = seededRandom(4);
+    const k = 8;
+    const records = [3, 8, 21, 40].map((id) => randomRecord(random, id, k, 300));
+    const shard = encodeUserShard(records, k);
+    for (const record of records) {
+      const attached = findUserRecord(shard, record.userId)!;
+      const detached = findUserRecord(shard, record.userId, true)!;
+      expect(plain(detached)).toEqual(plain(attached));
+      expect(attached.factors.buffer).toBe(shard.buffer);
+      for (const array of [detached.factors, detached.ratedTitles, detached.ratedHalves, ...Object.values(detached.lists)]) {
+        expect(array.buffer).not.toBe(shard.buffer);
+        expect(array.buffer).toBe(detached.factors.buffer);
+      }
+      expect(detached.factors.buffer.byteLength).toBeLessThan(shard.length / 2);
+    }
+    expect(findUserRecord(shard, 5, true)).toBeNull();
+  });
+
   it('refuses duplicate users and mismatched factor counts', () => {
     const random = seededRandom(1);
     expect(() => encodeUserShard([randomRecord(random, 1, 4, 9), randomRecord(random, 1, 4, 9)], 4)).toThrow(/twice/);

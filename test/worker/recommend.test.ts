@@ -235,6 +235,23 @@ describe('storage access', () => {
     expect(reads).toEqual([artifactKey(pointer, MODEL_KEYS.userShard(shardOfUser(other.userId, blob.shards)))]);
   });
 
+  it('keeps the users it answered, not their shards: a returning user costs no read, a neighbour one', async () => {
+    const { kv, reads } = recordingKV();
+    const call = (path: string) => handleRequest(new Request(`http://worker.test${path}`), { ...env, KV: kv });
+    const shard = shardOfUser(heavy.userId, blob.shards);
+    const neighbour = users.find((u) => u.userId !== heavy.userId && shardOfUser(u.userId, blob.shards) === shard)!;
+    expect((await call(`/recommendations?user_id=${heavy.userId}`)).status).toBe(200);
+    reads.length = 0;
+    expect((await call(`/recommend?user_id=${heavy.userId}&movie_id=${blob.ids[1]}`)).status).toBe(200);
+    expect(reads).toEqual([]);
+    expect((await call(`/recommendations?user_id=${neighbour.userId}`)).status).toBe(200);
+    expect(reads).toEqual([artifactKey(await livePointer(), MODEL_KEYS.userShard(shard))]);
+    // An unknown user is remembered as unknown: the shard that says so cannot change.
+    reads.length = 0;
+    for (let i = 0; i < 2; i++) expect(((await (await call(`/recommendations?user_id=${UNKNOWN_USER}`)).json()) as Recommendations).user_known).toBe(false);
+    expect(reads).toHaveLength(1);
+  });
+
   it('answers 503 when the live version has no model', async () => {
     const { kv } = recordingKV(async (key, real) => {
       if (!key.startsWith(MANIFEST_PREFIX)) return real;
