@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readCatalog } from '../loader/catalog';
 import { config as baseConfig } from '../loader/config';
 import { hotSpots, type HotSpot } from './cpu-profile';
-import { endpointMixes, ENDPOINT_ORDER, sampleUserIds, type EndpointName } from './endpoint-mixes';
+import { endpointMixes, ENDPOINT_ORDER, NEW_USERS_MIX_SIZE, sampleUserIds, type EndpointName } from './endpoint-mixes';
 import { isolateHeap, startIsolateProfile } from './inspector';
 import { loadTest, type LoadResult } from './load-test';
 import { BENCH_DIR, PROFILE_DIR, ratingsDir, scaleDir } from './paths';
@@ -80,8 +80,7 @@ export async function runApiBench(scales: number[], settings: ApiSettings, log: 
   let helloIsolate: IsolateMemory | undefined;
   const results: ApiScaleResult[] = [];
   for (const scale of scales) {
-    const userIds = await sampleUserIds(ratingsDir(scale));
-    const mixes = endpointMixes(titles, userIds);
+    const mixes = endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), NEW_USERS_MIX_SIZE, 13));
     results.push(
       await benchScale(scale, mixes, settings, log, async () => {
         const run = await measureFresh(HELLO_SERVER, 'hello-world', ['/'], settings, log, undefined, async (server) => {

@@ -1,6 +1,8 @@
-// The request mix each endpoint is loaded with: a few hundred distinct, valid requests drawn with a
-// fixed seed from the real catalog and from user ids found in the rating files, so caches see
-// realistic variety (a recommend request for a random user usually needs a user shard not yet read).
+// The request mix each endpoint is loaded with: distinct, valid requests drawn with a fixed seed from
+// the real catalog and from user ids found in the rating files. A mix of a few hundred requests comes
+// round again every few hundred requests, as returning users and popular queries do; the "new users"
+// mixes are long enough that no request repeats within a run, so each asks for a user the isolate
+// has not answered yet and costs a KV read of the user's shard (heavy raters still come up more often).
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PLATFORMS, type Title } from '../contract';
@@ -12,7 +14,9 @@ export const ENDPOINT_ORDER = [
   '/get_actor',
   '/health',
   '/recommend',
+  '/recommend (new users)',
   '/recommendations',
+  '/recommendations (new users)',
   '/model',
   '/titles',
   '/titles/{id}',
@@ -20,6 +24,13 @@ export const ENDPOINT_ORDER = [
 export type EndpointName = (typeof ENDPOINT_ORDER)[number];
 
 const MIX_SIZE = 400;
+/** Requests in a "new users" mix: more than a run sends (32 connections, ~10 s at a few thousand req/s at most). */
+export const NEW_USERS_MIX_SIZE = 20_000;
+
+/** The URL path an endpoint's mix asks: its name without the "(new users)" variant or a {placeholder}. */
+export function endpointPath(endpoint: EndpointName): string {
+  return endpoint.replace(/ \(.*\)$/, '').replace(/\{[a-z]+\}$/, '');
+}
 
 /** mulberry32: small, seeded, good enough to pick requests. */
 function rng(seed: number): () => number {
@@ -37,8 +48,9 @@ function query(params: Record<string, string | number | undefined>): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-export function endpointMixes(titles: Title[], userIds: number[], seed = 7): Record<EndpointName, string[]> {
-  if (titles.length === 0 || userIds.length === 0) throw new Error('endpointMixes needs titles and user ids');
+/** `userIds`: a few hundred users who come back; `newUserIds`: a long sample, for the "new users" mixes. */
+export function endpointMixes(titles: Title[], userIds: number[], newUserIds: number[], seed = 7): Record<EndpointName, string[]> {
+  if (titles.length === 0 || userIds.length === 0 || newUserIds.length === 0) throw new Error('endpointMixes needs titles and user ids');
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const many = (make: () => string, n = MIX_SIZE) => Array.from({ length: n }, make);
@@ -55,7 +67,9 @@ export function endpointMixes(titles: Title[], userIds: number[], seed = 7): Rec
     '/get_actor': many(() => `/get_actor${query({ platform: pick(['amazon', 'disney', 'netflix']), year: pick(years) })}`),
     '/health': ['/health'],
     '/recommend': many(() => `/recommend${query({ user_id: pick(userIds), movie_id: pick(titles).id })}`),
+    '/recommend (new users)': newUserIds.map((user_id) => `/recommend${query({ user_id, movie_id: pick(titles).id })}`),
     '/recommendations': many(() => `/recommendations${query({ user_id: pick(userIds), k: 10, platform: maybe(pick(PLATFORMS), 0.6) })}`),
+    '/recommendations (new users)': newUserIds.map((user_id) => `/recommendations${query({ user_id, k: 10, platform: maybe(pick(PLATFORMS), 0.6) })}`),
     '/model': ['/model'],
     '/titles': many(() => {
       const r = random();

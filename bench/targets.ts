@@ -9,7 +9,7 @@ import type { BenchResults, GrowthCheck, Target } from './results';
 /** Query and recommendation endpoints: the ones the throughput/latency targets apply to (/health is reported only). */
 export const GATED_ENDPOINTS: EndpointName[] = [
   '/get_max_duration', '/get_score_count', '/get_count_platform', '/get_actor', '/titles', '/titles/{id}',
-  '/recommend', '/recommendations', '/model',
+  '/recommend', '/recommend (new users)', '/recommendations', '/recommendations (new users)', '/model',
 ];
 export const LIMITS = {
   rpsShareOfHello: 0.5,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiResult, ApiScaleResult } from '../../bench/api-bench';
 import { hotSpots } from '../../bench/cpu-profile';
-import { endpointMixes, ENDPOINT_ORDER } from '../../bench/endpoint-mixes';
+import { endpointMixes, endpointPath, ENDPOINT_ORDER } from '../../bench/endpoint-mixes';
 import { growthSvg } from '../../bench/growth-plot';
 import type { LoaderRun } from '../../bench/loader-stages';
 import { loadTest, type LoadResult } from '../../bench/load-test';
@@ -160,19 +160,24 @@ describe('endpointMixes', () => {
   ] as Title[];
 
   it('is deterministic, covers every endpoint, and only asks valid-looking paths', () => {
-    const a = endpointMixes(titles, [1, 2, 3]);
-    expect(endpointMixes(titles, [1, 2, 3])).toEqual(a);
+    const a = endpointMixes(titles, [1, 2, 3], [7, 8, 9, 10]);
+    expect(endpointMixes(titles, [1, 2, 3], [7, 8, 9, 10])).toEqual(a);
     expect(Object.keys(a)).toEqual([...ENDPOINT_ORDER]);
-    for (const [endpoint, paths] of Object.entries(a)) {
-      expect(paths.length).toBeGreaterThan(0);
-      for (const path of paths) expect(path.startsWith(endpoint.replace('/{id}', '/'))).toBe(true);
+    for (const endpoint of ENDPOINT_ORDER) {
+      expect(a[endpoint].length).toBeGreaterThan(0);
+      const base = endpointPath(endpoint);
+      for (const path of a[endpoint]) expect(path === base || path.startsWith(base.endsWith('/') ? base : `${base}?`)).toBe(true);
     }
     expect(a['/recommend'].every((p) => /^\/recommend\?user_id=[123]&movie_id=(ns1|as2)$/.test(p))).toBe(true);
+    // New users: one request per sampled user, in sample order, so none repeats within a run.
+    expect(a['/recommend (new users)'].map((p) => new URL(p, 'http://x').searchParams.get('user_id'))).toEqual(['7', '8', '9', '10']);
+    expect(a['/recommendations (new users)']).toHaveLength(4);
     expect(a['/get_actor'].some((p) => p.includes('hulu'))).toBe(false);
   });
 
   it('refuses to build mixes without titles or users', () => {
-    expect(() => endpointMixes([], [1])).toThrow(/needs titles and user ids/);
+    expect(() => endpointMixes([], [1], [2])).toThrow(/needs titles and user ids/);
+    expect(() => endpointMixes(titles, [1], [])).toThrow(/needs titles and user ids/);
   });
 });
 
