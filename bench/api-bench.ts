@@ -1,18 +1,19 @@
-// The API under load: each endpoint's request mix against `wrangler dev` on 127.0.0.1, paired with a
-// hello-world run on the same wrangler/workerd measured right before it, which is its ceiling. Every
-// run gets its own freshly started wrangler dev: a dev server's p99 grows with the requests it has
-// served (bench/drift.ts; hello-world's from ~40 to ~75 ms over its first 40 s), so a ceiling measured
-// on a young server against endpoints measured on an old one compares the servers' ages, not the
-// workers. Pairing also keeps the ratio honest on a shared machine whose speed moves within minutes.
-// Then the per-isolate memory (inspector) once every endpoint has run, and the KV/D1 operations per
-// request (the same mixes replayed through bench/ops-counter.js).
+// The API under load: each endpoint's request mix against `wrangler dev` on 127.0.0.1, between two
+// runs of a hello-world worker on the same wrangler/workerd (hello, endpoint, hello, endpoint, ...,
+// hello): the mean of the two runs either side is that endpoint's ceiling. Every run gets its own
+// freshly started wrangler dev: a dev server's p99 grows with the requests it has served
+// (bench/drift.ts; hello-world's from ~40 to ~75 ms over its first 40 s), so a ceiling measured on a
+// young server against endpoints measured on an old one compares the servers' ages, not the workers.
+// Interleaving keeps the ratio honest on a shared machine whose speed moves within minutes. Then the
+// per-isolate memory (inspector) once every endpoint has run, and the KV/D1 operations per request
+// (the same mixes replayed through bench/ops-counter.js).
 import { join } from 'node:path';
 import { readCatalog } from '../loader/catalog';
 import { config as baseConfig } from '../loader/config';
 import { hotSpots, type HotSpot } from './cpu-profile';
-import { endpointMixes, ENDPOINT_ORDER, NEW_USERS_MIX_SIZE, sampleUserIds, type EndpointName } from './endpoint-mixes';
+import { endpointMixes, ENDPOINT_ORDER, NEW_USER_IDS, sampleUserIds, type EndpointName } from './endpoint-mixes';
 import { isolateHeap, startIsolateProfile } from './inspector';
-import { loadTest, type LoadResult } from './load-test';
+import { loadTest, meanRun, type LoadResult } from './load-test';
 import { BENCH_DIR, PROFILE_DIR, ratingsDir, scaleDir } from './paths';
 import { peakRssMiB, rssMiB } from './proc-memory';
 import { HELLO_CONFIG, MAIN_CONFIG, startDev, type DevOptions, type DevServer } from './wrangler-dev';
@@ -55,7 +56,7 @@ export interface OpsPerRequest {
 export interface ApiScaleResult {
   scale: number;
   endpoints: Partial<Record<EndpointName, LoadResult>>;
-  /** The hello-world run measured right before each endpoint's: the ceiling that endpoint is held to. */
+  /** The mean of the hello-world runs right before and right after each endpoint's: its ceiling. */
   ceilings?: Partial<Record<EndpointName, LoadResult>>;
   ops: Partial<Record<EndpointName, OpsPerRequest>>;
   isolate: IsolateMemory;
@@ -66,7 +67,7 @@ export interface ApiResult {
   settings: ApiSettings;
   /** Every hello-world run, in order. */
   hello: LoadResult[];
-  /** Their mean: context for the report and the plot; each endpoint is held to its own paired run. */
+  /** Their mean: context for the report and the plot; each endpoint is held to the runs either side of it. */
   ceiling: { rps: number; p50Ms: number; p99Ms: number };
   helloIsolate: IsolateMemory;
   scales: ApiScaleResult[];
@@ -76,20 +77,45 @@ const MIB = 2 ** 20;
 
 export async function runApiBench(scales: number[], settings: ApiSettings, log: (line: string) => void): Promise<ApiResult> {
   const { titles } = await readCatalog(baseConfig.titlesDir);
+  const mixes = new Map<number, Record<EndpointName, string[]>>();
+  for (const scale of scales) {
+    mixes.set(scale, endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), NEW_USER_IDS, 13)));
+  }
   const hello: LoadResult[] = [];
   let helloIsolate: IsolateMemory | undefined;
+  const measureHello = async () => {
+    const run = await measureFresh(HELLO_SERVER, 'hello-world', ['/'], settings, log, undefined, async (server) => {
+      helloIsolate ??= await isolateMemory(server, 0, true);
+    });
+    hello.push(run);
+    return run;
+  };
+
+  // Endpoint by endpoint, every scale in turn, between two hello-world runs: an endpoint's scales are
+  // measured minutes apart at most, so their comparison (the growth checks) sees the data, not the machine.
+  const measured = new Map(scales.map((scale) => [scale, { endpoints: {}, ceilings: {}, hotSpots: {}, maxTotalMiB: 0 } as ScaleRuns]));
+  let helloBefore = await measureHello();
+  for (const endpoint of ENDPOINT_ORDER) {
+    for (const scale of scales) {
+      const runs = measured.get(scale)!;
+      const profileOut = settings.profile ? join(PROFILE_DIR, `worker-s${scale}${endpoint.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`) : undefined;
+      runs.endpoints[endpoint] = await measureFresh(mainServer(scale), `${endpoint} at ${scale}x`, mixes.get(scale)![endpoint], settings, log, profileOut, async (server) => {
+        runs.maxTotalMiB = Math.max(runs.maxTotalMiB, (await isolateMemory(server, 0, false)).totalMiB);
+      });
+      if (profileOut) runs.hotSpots[endpoint] = hotSpots(profileOut, 8).spots;
+    }
+    const helloAfter = await measureHello();
+    const ceiling = meanRun([helloBefore, helloAfter]);
+    for (const scale of scales) measured.get(scale)!.ceilings[endpoint] = ceiling;
+    helloBefore = helloAfter;
+  }
+
   const results: ApiScaleResult[] = [];
   for (const scale of scales) {
-    const mixes = endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), NEW_USERS_MIX_SIZE, 13));
-    results.push(
-      await benchScale(scale, mixes, settings, log, async () => {
-        const run = await measureFresh(HELLO_SERVER, 'hello-world', ['/'], settings, log, undefined, async (server) => {
-          helloIsolate ??= await isolateMemory(server, 0, true);
-        });
-        hello.push(run);
-        return run;
-      }),
-    );
+    const runs = measured.get(scale)!;
+    const isolate = await isolateAfterEveryEndpoint(scale, mixes.get(scale)!, settings, runs.maxTotalMiB);
+    const ops = await countOps(join(scaleDir(scale), 'state'), mixes.get(scale)!, settings.opsRequests, join(LOGS, `ops-s${scale}.log`), log);
+    results.push({ scale, endpoints: runs.endpoints, ceilings: runs.ceilings, ops, isolate, ...(settings.profile ? { hotSpots: runs.hotSpots } : {}) });
   }
   const mean = (f: (r: LoadResult) => number) => Math.round((hello.reduce((s, r) => s + f(r), 0) / hello.length) * 10) / 10;
   return {
@@ -101,35 +127,18 @@ export async function runApiBench(scales: number[], settings: ApiSettings, log: 
   };
 }
 
+interface ScaleRuns {
+  endpoints: ApiScaleResult['endpoints'];
+  ceilings: NonNullable<ApiScaleResult['ceilings']>;
+  hotSpots: NonNullable<ApiScaleResult['hotSpots']>;
+  maxTotalMiB: number;
+}
+
 const LOGS = join(BENCH_DIR, 'logs');
 const HELLO_SERVER: DevOptions = { config: HELLO_CONFIG, persistTo: join(BENCH_DIR, 'hello-state'), logFile: join(LOGS, 'hello.log') };
 
 function mainServer(scale: number): DevOptions {
   return { config: MAIN_CONFIG, persistTo: join(scaleDir(scale), 'state'), logFile: join(LOGS, `main-s${scale}.log`), readyPath: '/health' };
-}
-
-async function benchScale(
-  scale: number,
-  mixes: Record<EndpointName, string[]>,
-  settings: ApiSettings,
-  log: (line: string) => void,
-  measureHello: () => Promise<LoadResult>,
-): Promise<ApiScaleResult> {
-  const endpoints: ApiScaleResult['endpoints'] = {};
-  const ceilings: NonNullable<ApiScaleResult['ceilings']> = {};
-  const spots: ApiScaleResult['hotSpots'] = {};
-  let maxTotal = 0;
-  for (const endpoint of ENDPOINT_ORDER) {
-    ceilings[endpoint] = await measureHello();
-    const profileOut = settings.profile ? join(PROFILE_DIR, `worker-s${scale}${endpoint.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`) : undefined;
-    endpoints[endpoint] = await measureFresh(mainServer(scale), `${endpoint} at ${scale}x`, mixes[endpoint], settings, log, profileOut, async (server) => {
-      maxTotal = Math.max(maxTotal, (await isolateMemory(server, 0, false)).totalMiB);
-    });
-    if (profileOut) spots[endpoint] = hotSpots(profileOut, 8).spots;
-  }
-  const isolate = await isolateAfterEveryEndpoint(scale, mixes, settings, maxTotal);
-  const ops = await countOps(join(scaleDir(scale), 'state'), mixes, settings.opsRequests, join(LOGS, `ops-s${scale}.log`), log);
-  return { scale, endpoints, ceilings, ops, isolate, ...(settings.profile ? { hotSpots: spots } : {}) };
 }
 
 /** One bounded run on a freshly started server: warm-up, the measured run, `inspect` before it stops. */
@@ -188,6 +197,8 @@ async function isolateMemory(server: DevServer, maxTotalMiB: number, gc: boolean
 }
 
 interface Ops {
+  /** Reads of the live pointer (CURRENT_KEY), apart from kvReads. */
+  pointerReads: number;
   kvReads: number;
   kvBytes: number;
   kvWrites: number;
@@ -196,9 +207,15 @@ interface Ops {
   d1RowsRead: number;
 }
 
+/** Requests of a mix replayed before counting: one full round of a returning mix, the start of a long one. */
+const OPS_WARM_MAX = 1000;
+
 /**
- * Replays each endpoint's mix through the counting entry: a warming pass, then a counted pass over the
- * NEXT requests of the mix, so a user shard counts as a cache hit only if another user brought it in.
+ * Replays each endpoint's mix through the counting entry: a warming pass over one round of the mix
+ * (at most OPS_WARM_MAX requests), then a counted pass over the requests that follow. A mix that comes
+ * round again is counted as the load test meets it after its first round (returning users); a "new
+ * users" mix is counted on users the isolate has not answered. The live pointer's re-read (every 5 s
+ * per isolate, whatever the traffic) is counted apart, not in a request's reads.
  */
 async function countOps(persistTo: string, mixes: Record<EndpointName, string[]>, requests: number, logFile: string, log: (line: string) => void): Promise<Partial<Record<EndpointName, OpsPerRequest>>> {
   const server = await startDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/health' });
@@ -207,9 +224,10 @@ async function countOps(persistTo: string, mixes: Record<EndpointName, string[]>
     for (const endpoint of ENDPOINT_ORDER) {
       const mix = mixes[endpoint];
       const pathAt = (i: number) => mix[i % mix.length];
-      for (let i = 0; i < requests; i++) await opsOf(server.url + pathAt(i));
+      const warm = Math.min(mix.length, OPS_WARM_MAX);
+      for (let i = 0; i < warm; i++) await opsOf(server.url + pathAt(i));
       const counted: Ops[] = [];
-      for (let i = requests; i < 2 * requests; i++) counted.push(await opsOf(server.url + pathAt(i)));
+      for (let i = warm; i < warm + requests; i++) counted.push(await opsOf(server.url + pathAt(i)));
       const mean = (f: (o: Ops) => number) => Math.round((counted.reduce((s, o) => s + f(o), 0) / counted.length) * 1000) / 1000;
       if (counted.some((o) => o.kvWrites + o.kvLists > 0)) throw new Error(`${endpoint} wrote or listed KV while serving a request`);
       result[endpoint] = {

@@ -26,6 +26,8 @@ export type EndpointName = (typeof ENDPOINT_ORDER)[number];
 const MIX_SIZE = 400;
 /** Requests in a "new users" mix: more than a run sends (32 connections, ~10 s at a few thousand req/s at most). */
 export const NEW_USERS_MIX_SIZE = 20_000;
+/** User ids to sample for the two "new users" mixes: each takes its own half, so neither warms the other. */
+export const NEW_USER_IDS = 2 * NEW_USERS_MIX_SIZE;
 
 /** The URL path an endpoint's mix asks: its name without the "(new users)" variant or a {placeholder}. */
 export function endpointPath(endpoint: EndpointName): string {
@@ -48,9 +50,13 @@ function query(params: Record<string, string | number | undefined>): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-/** `userIds`: a few hundred users who come back; `newUserIds`: a long sample, for the "new users" mixes. */
+/**
+ * `userIds`: a few hundred users who come back; `newUserIds`: a long sample, whose first half makes
+ * the "/recommend (new users)" mix and second half the "/recommendations (new users)" one.
+ */
 export function endpointMixes(titles: Title[], userIds: number[], newUserIds: number[], seed = 7): Record<EndpointName, string[]> {
-  if (titles.length === 0 || userIds.length === 0 || newUserIds.length === 0) throw new Error('endpointMixes needs titles and user ids');
+  if (titles.length === 0 || userIds.length === 0 || newUserIds.length < 2) throw new Error('endpointMixes needs titles and user ids');
+  const half = Math.floor(newUserIds.length / 2);
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const many = (make: () => string, n = MIX_SIZE) => Array.from({ length: n }, make);
@@ -67,9 +73,9 @@ export function endpointMixes(titles: Title[], userIds: number[], newUserIds: nu
     '/get_actor': many(() => `/get_actor${query({ platform: pick(['amazon', 'disney', 'netflix']), year: pick(years) })}`),
     '/health': ['/health'],
     '/recommend': many(() => `/recommend${query({ user_id: pick(userIds), movie_id: pick(titles).id })}`),
-    '/recommend (new users)': newUserIds.map((user_id) => `/recommend${query({ user_id, movie_id: pick(titles).id })}`),
+    '/recommend (new users)': newUserIds.slice(0, half).map((user_id) => `/recommend${query({ user_id, movie_id: pick(titles).id })}`),
     '/recommendations': many(() => `/recommendations${query({ user_id: pick(userIds), k: 10, platform: maybe(pick(PLATFORMS), 0.6) })}`),
-    '/recommendations (new users)': newUserIds.map((user_id) => `/recommendations${query({ user_id, k: 10, platform: maybe(pick(PLATFORMS), 0.6) })}`),
+    '/recommendations (new users)': newUserIds.slice(half).map((user_id) => `/recommendations${query({ user_id, k: 10, platform: maybe(pick(PLATFORMS), 0.6) })}`),
     '/model': ['/model'],
     '/titles': many(() => {
       const r = random();

@@ -68,3 +68,11 @@ export async function loadTest(baseUrl: string, paths: string[], connections: nu
     timeouts: result.timeouts,
   };
 }
+
+/** Field by field mean of runs (rates and latencies to 0.1): the ceiling from the runs either side of an endpoint's. */
+export function meanRun(runs: LoadResult[]): LoadResult {
+  if (runs.length === 0) throw new Error('meanRun needs at least one run');
+  const mean = (field: keyof LoadResult) => Math.round((runs.reduce((sum, r) => sum + r[field], 0) / runs.length) * 10) / 10;
+  const fields = Object.keys(runs[0]) as (keyof LoadResult)[];
+  return Object.fromEntries(fields.map((field) => [field, mean(field)])) as unknown as LoadResult;
+}

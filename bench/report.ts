@@ -135,10 +135,10 @@ function apiSection(r: BenchResults): string[] {
     measuredLine(api, r.machine.nproc),
     '',
     `autocannon, ${s.connections} connections, closed loop, ${s.durationS} s per endpoint after ${s.warmS} s of warm-up, one endpoint at a time, against \`wrangler dev\` on 127.0.0.1. ` +
-      'Each endpoint is paired with a hello-world worker run on the same wrangler/workerd measured right before it, and every run has its own freshly started `wrangler dev`: ' +
+      'Each endpoint run sits between two runs of a hello-world worker on the same wrangler/workerd, whose mean is its ceiling, and every run has its own freshly started `wrangler dev`: ' +
       "a dev server's p99 grows with the requests it has served (`npx tsx bench/drift.ts`), and the machine's speed moves within minutes. " +
       `Hello-world over its ${api.hello.length} runs: ${Math.min(...api.hello.map((h) => h.rps))}-${Math.max(...api.hello.map((h) => h.rps))} req/s, p99 ${Math.min(...api.hello.map((h) => h.p99Ms))}-${Math.max(...api.hello.map((h) => h.p99Ms))} ms (mean ${c.rps} req/s, p99 ${c.p99Ms} ms). ` +
-      `Targets: >= ${LIMITS.rpsShareOfHello * 100}% of the paired run's throughput, p99 <= ${LIMITS.p99OverHello}x its p99.` +
+      `Targets: >= ${LIMITS.rpsShareOfHello * 100}% of that ceiling's throughput, p99 <= ${LIMITS.p99OverHello}x its p99.` +
       (s.profile ? ' **Profiled run: the isolate profiler was on during every endpoint run, so these numbers carry its overhead.**' : ''),
     '',
   ];
@@ -206,7 +206,7 @@ function growthSection(r: BenchResults): string[] {
   }
   out.push(
     `Rules: the loader's total wall time, total CPU, peak RSS and each stage's CPU time at most linear in the ratings (ratio to the smallest scale <= rows ratio x ${GROWTH_TOLERANCE} for noise; stages under 1 CPU second there are skipped); ` +
-      `per request, KV/D1 operations flat (<= 1.05x) and p50 latency flat (<= ${LATENCY_FLAT_TOLERANCE}x), each p50 taken over its paired hello-world run's p50 so that the machine's speed between the two scales' runs cancels.`,
+      `per request, KV/D1 operations flat (<= 1.05x) and p50 latency flat (<= ${LATENCY_FLAT_TOLERANCE}x), each p50 taken over its ceiling's p50 so that the machine's speed between the two scales' runs cancels.`,
     '',
     '| check | ratio | allowed | |',
     '|---|---:|---:|---|',
@@ -221,8 +221,8 @@ function methodSection(): string[] {
     '',
     '- **Loader stages** (`bench/loader-stages.ts`, a child process per scale): the stand-in generator, the input hash, then `buildBundle` itself, whose stage log lines mark the stage boundaries (work between two logged stages is its own row: scores, recommender export), then `publishBundle` into a fresh persist directory through wrangler\'s platform proxy. Peak RSS per stage: `/proc/self/status` VmHWM after resetting it at the stage start (`/proc/self/clear_refs`); worker threads share the process, so they are included.',
     '- **Raw files to serving**: `load()` (what `npm run load` runs) in a child process with a fresh persist directory and bundle cache under `.cache/bench/e2e/`, then `wrangler dev` on that directory, polled until `/health` answers 200.',
-    '- **API**: the request mix per endpoint is a few hundred valid requests drawn with a fixed seed from the catalog and from user ids found in the rating files (`bench/endpoint-mixes.ts`), coming round again as returning users do; the "new users" mixes are 20,000 requests, one per sampled user, so none repeats within a run and each needs a shard read. autocannon hands the requests out from one shared cursor. The hello-world worker (`bench/hello/`) runs under the same wrangler dev (same proxy hop, same workerd), once right before each endpoint; each run starts its own `wrangler dev` and warms it up first.',
-    '- **KV/D1 operations per request**: the same mixes replayed through `bench/ops-counter.js`, a bench-only entry that runs the real `handleRequest` with the KV and D1 bindings wrapped in counters and returns the counts in a header; a warming pass over the first requests of the mix, then a counted pass over the next ones, so the figures are a warm isolate\'s steady state under that mix (the pointer is re-read every 5 s; manifest and blobs once per isolate and version; user records through a 4 MiB per-isolate cache, so a request for a user answered recently costs no read). D1 rows read are D1\'s own `meta.rows_read`.',
+    '- **API**: the request mix per endpoint is a few hundred valid requests drawn with a fixed seed from the catalog and from user ids found in the rating files (`bench/endpoint-mixes.ts`), coming round again as returning users do; the "new users" mixes are 20,000 requests, one per sampled user, so none repeats within a run and each needs a shard read. autocannon hands the requests out from one shared cursor. The hello-world worker (`bench/hello/`) runs under the same wrangler dev (same proxy hop, same workerd), before the first endpoint and after each one; each run starts its own `wrangler dev` and warms it up first.',
+    '- **KV/D1 operations per request**: the same mixes replayed through `bench/ops-counter.js`, a bench-only entry that runs the real `handleRequest` with the KV and D1 bindings wrapped in counters and returns the counts in a header; a warming pass over one round of the mix (at most 1,000 requests), then a counted pass over the next ones, so the figures are a warm isolate\'s steady state under that mix: returning users are answered from the isolate\'s 4 MiB cache of user records, new users each cost a shard read. Manifest and blobs are read once per isolate and version; the live pointer\'s re-read every 5 s per isolate is not counted as a request\'s read. D1 rows read are D1\'s own `meta.rows_read`.',
     '- **Per-isolate memory**: `Runtime.getHeapUsage` over the inspector wrangler dev exposes (`bench/inspector.ts`, Node\'s WebSocket), after each endpoint\'s run and, for the live figure, on one more server that has served every endpoint\'s mix, after a full GC (workerd does not answer `HeapProfiler.collectGarbage`; a heap snapshot starts with one).',
     '- **Bundle**: `wrangler deploy --dry-run --outdir`, gzip of the script.',
     '- **Profiles**: `npm run bench -- --profile` writes `node --cpu-prof` profiles of the loader and isolate CPU profiles per endpoint to `.cache/bench/profiles/`; `npx tsx bench/cpu-profile.ts FILE` lists the hottest functions.',

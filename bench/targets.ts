@@ -108,7 +108,7 @@ export function evaluateGrowth(r: BenchResults): GrowthCheck[] {
   return checks;
 }
 
-/** The hello-world run an endpoint is held to: its paired run, or the mean of all in results without pairs. */
+/** The hello-world figures an endpoint is held to: the runs either side of it, or the mean of all in older results. */
 export function ceilingOf(api: ApiResult, scale: ApiScaleResult, endpoint: EndpointName): { rps: number; p50Ms: number; p99Ms: number } {
   return scale.ceilings?.[endpoint] ?? api.ceiling;
 }
@@ -137,7 +137,7 @@ function perRequest(checks: GrowthCheck[], api: ApiResult, endpoint: EndpointNam
   const la = large.endpoints[endpoint];
   const lb = small.endpoints[endpoint];
   if (la && lb) {
-    // Each p50 over its paired hello-world p50: the two scales run minutes apart on a shared machine,
+    // Each p50 over its ceiling's p50: the two scales run minutes apart on a shared machine,
     // and what must stay flat is the worker's cost, not the machine's speed.
     const relative = (l: LoadResult, scale: ApiScaleResult) => l.p50Ms / Math.max(ceilingOf(api, scale, endpoint).p50Ms, 1);
     const ratio = round(relative(la, large) / relative(lb, small));
