@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ROOT } from '../loader/config';
 import { WRANGLER_BIN } from './paths';
+import { addUnreapedChildCpu, processGroupCpuSeconds, reapedChildrenCpuSeconds } from './machine';
 import { commandLine, parentPid } from './proc-memory';
 
 export interface DevServer {
@@ -113,6 +114,10 @@ export async function waitForAnswer(url: string, child: ChildProcess, timeoutMs:
 async function stopGroup(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The server's CPU, so that the bench's "other work" figure does not count it: what the group used,
+  // less what comes back to this process by reaping (workerd is often reaped by init instead).
+  const groupCpuS = processGroupCpuSeconds(child.pid!);
+  const reapedBefore = reapedChildrenCpuSeconds();
   try {
     process.kill(-child.pid!, 'SIGTERM');
   } catch {
@@ -127,6 +132,7 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   }, 5000);
   await exited;
   clearTimeout(timer);
+  addUnreapedChildCpu(groupCpuS - (reapedChildrenCpuSeconds() - reapedBefore));
 }
 
 /** The workerd descendant of `root` that has the inspector attached: the one running the user worker. */

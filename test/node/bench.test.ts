@@ -1,12 +1,14 @@
 // The bench's own logic (bench/*.ts): stage boundaries from the loader's log, target and growth
 // verdicts, the plot, the request mixes and the profile summary. The measurements themselves run in
 // `npm run bench`, not here.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiResult, ApiScaleResult } from '../../bench/api-bench';
 import { hotSpots } from '../../bench/cpu-profile';
+import { processGroupCpuSeconds } from '../../bench/machine';
 import { endpointMixes, endpointPath, ENDPOINT_ORDER } from '../../bench/endpoint-mixes';
 import { growthSvg } from '../../bench/growth-plot';
 import type { LoaderRun } from '../../bench/loader-stages';
@@ -187,6 +189,21 @@ describe('meanRun', () => {
   it('averages every field of the runs, to 0.1', () => {
     expect(meanRun([load(1000, 90), load(1501, 61)])).toEqual({ ...load(1250.5, 75.5), requests: 12505, p50Ms: 25.2, meanMs: 25.2 });
     expect(() => meanRun([])).toThrow(/at least one run/);
+  });
+});
+
+describe('processGroupCpuSeconds', () => {
+  it("counts the CPU of every live process in a group, the group leader's children included", async () => {
+    // A detached shell leads its own group; its child burns ~0.4 s of CPU, then both wait to be stopped.
+    const burn = `const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 60000)`;
+    const leader = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e ${JSON.stringify(burn)} & wait`], { detached: true, stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      expect(processGroupCpuSeconds(leader.pid!)).toBeGreaterThanOrEqual(0.3);
+      expect(processGroupCpuSeconds(2 ** 22 + 1)).toBe(0); // no such group
+    } finally {
+      process.kill(-leader.pid!, 'SIGKILL');
+    }
   });
 });
 
