@@ -91,8 +91,8 @@ export async function runApiBench(scales: number[], settings: ApiSettings, log: 
     return run;
   };
 
-  // Endpoint by endpoint, every scale in turn, between two hello-world runs: an endpoint's scales are
-  // measured minutes apart at most, so their comparison (the growth checks) sees the data, not the machine.
+  // Endpoint by endpoint, its scales back to back, between two hello-world runs: the growth checks
+  // then compare runs seconds apart, which differ in the data, not in the machine's load.
   const measured = new Map(scales.map((scale) => [scale, { endpoints: {}, ceilings: {}, hotSpots: {}, maxTotalMiB: 0 } as ScaleRuns]));
   let helloBefore = await measureHello();
   for (const endpoint of ENDPOINT_ORDER) {
@@ -117,11 +117,11 @@ export async function runApiBench(scales: number[], settings: ApiSettings, log: 
     const ops = await countOps(join(scaleDir(scale), 'state'), mixes.get(scale)!, settings.opsRequests, join(LOGS, `ops-s${scale}.log`), log);
     results.push({ scale, endpoints: runs.endpoints, ceilings: runs.ceilings, ops, isolate, ...(settings.profile ? { hotSpots: runs.hotSpots } : {}) });
   }
-  const mean = (f: (r: LoadResult) => number) => Math.round((hello.reduce((s, r) => s + f(r), 0) / hello.length) * 10) / 10;
+  const { rps, p50Ms, p99Ms } = meanRun(hello);
   return {
     settings,
     hello,
-    ceiling: { rps: mean((r) => r.rps), p50Ms: mean((r) => r.p50Ms), p99Ms: mean((r) => r.p99Ms) },
+    ceiling: { rps, p50Ms, p99Ms },
     helloIsolate: helloIsolate!,
     scales: results,
   };

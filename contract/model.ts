@@ -250,7 +250,7 @@ export function encodeUserShard(records: UserRecord[], k: number): Uint8Array {
 /**
  * The user's record from a shard value, or null if the user is not in it. Decodes that record only.
  * Its arrays are views into the shard, so holding the record holds the whole shard; with `detach` it
- * gets a copy of its own bytes (~1 KiB against a ~32 KiB shard), for keeping records of many users.
+ * gets a copy of its own bytes (~1.4 KB against a ~32 KiB shard), for keeping records of many users.
  */
 export function findUserRecord(value: ArrayBuffer | Uint8Array, userId: number, detach = false): UserRecord | null {
   const bytes = aligned(value);

@@ -9,8 +9,8 @@ import { TitleNames } from './title-names';
 
 /**
  * Bytes of user records kept per isolate: a returning user's requests cost no read. A record holds a
- * copy of its own bytes (~1.3 KiB on average), not its ~32 KiB shard, so the budget keeps ~2,500 recent users
- * rather than the ~25 users each of ~128 recently read shards.
+ * copy of its own bytes (~1.4 KB on average), not its ~32 KiB shard, so the budget keeps the ~2,500
+ * users answered last, where whole shards kept ~128.
  */
 const USER_CACHE_BYTES = 4 * 1024 * 1024;
 /** What a cached record weighs beyond its bytes: the record object, its views and the cache entry. */

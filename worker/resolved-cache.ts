@@ -1,9 +1,9 @@
-// The per-isolate cache every decoded value and user shard goes through. No runtime imports: the
+// The per-isolate cache every decoded value and user record goes through. No runtime imports: the
 // node tests exercise it directly.
 
 /**
  * Per-isolate cache of RESOLVED values, least recently used dropped first, holding at most `capacity`
- * in units of `weigh` (one per value by default: a count; bytes for user shards, since the isolate's
+ * in units of `weigh` (one per value by default: a count; bytes for user records, since the isolate's
  * limit is in bytes). In-flight reads are never shared between requests: workerd cancels a request
  * that waits on a promise only another request's I/O can settle ("code had hung"), so concurrent
  * cold requests each read, and the first result stays.
