@@ -88,7 +88,6 @@ export function etagMatches(ifNoneMatch: string | null, etag: string): boolean {
 }
 
 const CORS_HEADERS: Readonly<Record<string, string>> = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED_HEADERS };
-const CORS_ENTRIES = Object.entries(CORS_HEADERS);
 
 export function corsHeaders(): Record<string, string> {
   return { ...CORS_HEADERS };
@@ -146,9 +145,7 @@ export async function finishResponse(given: Response, ctx: RequestContext): Prom
   const response = complete ? given : withMutableHeaders(given, ctx.requestId);
   const headers = response.headers;
   if (!complete) {
-    if (ctx.pointer) headers.set('X-Data-Version', ctx.pointer.version);
-    for (const [name, value] of CORS_ENTRIES) headers.set(name, value);
-    headers.set('X-Content-Type-Options', 'nosniff');
+    for (const [name, value] of Object.entries(commonHeaders(ctx))) headers.set(name, value);
     if (!headers.has('Cache-Control')) headers.set('Cache-Control', defaultCacheControl(response.status));
     if (!headers.has('ETag')) {
       // Without a handler-given key, the representation is determined by the version and the raw request.
