@@ -40,6 +40,7 @@
 //   20  u32    reserved, 0
 //   24  u32    jsonEnd[T]    end of title t's JSON (bytes)
 //       u8     json[J] (UTF-8)
+import { checkBinaryHeader } from './binary-header';
 import { PLATFORMS, type Platform } from './names';
 import { TITLE_COLUMNS, type Title } from './catalog';
 
@@ -324,13 +325,7 @@ function assemble(c: CatalogColumns): Uint8Array {
 function checkedHeader(value: ArrayBuffer | Uint8Array, what: string, magic: string, format: number, headerBytes: number): { bytes: Uint8Array; view: DataView } {
   let bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
   if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice(); // typed views need aligned offsets
-  if (bytes.length < headerBytes) throw new CatalogIndexFormatError(`${what}: ${bytes.length} bytes is shorter than the header`);
-  const found = String.fromCharCode(...bytes.subarray(0, 4));
-  if (found !== magic) throw new CatalogIndexFormatError(`${what}: bad magic ${JSON.stringify(found)}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(4, true) !== format) throw new CatalogIndexFormatError(`${what}: format ${view.getUint32(4, true)}, this code reads ${format}`);
-  const total = view.getUint32(8, true);
-  if (total !== bytes.length) throw new CatalogIndexFormatError(`${what}: header says ${total} bytes, value has ${bytes.length} (truncated?)`);
+  const view = checkBinaryHeader(bytes, { what, magic, format, headerBytes }, (message) => new CatalogIndexFormatError(message));
   return { bytes, view };
 }
 

@@ -47,6 +47,7 @@
 // factors, recomputed from the blob in microseconds, so nothing is stored twice. The overall top
 // list is the merge of the platform lists (each title has one platform, so the overall top N is
 // always among the platform top Ns).
+import { checkBinaryHeader } from './binary-header';
 import { normalizeName, PLATFORMS, type Platform } from './names';
 
 export const MODEL_FORMAT_VERSION = 1;
@@ -461,13 +462,5 @@ function aligned(value: ArrayBuffer | Uint8Array): Uint8Array {
 }
 
 function header(bytes: Uint8Array, magic: string, minBytes: number): DataView {
-  if (bytes.length < minBytes) throw new ModelFormatError(`${magic}: value of ${bytes.length} bytes is too short`);
-  const found = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
-  if (found !== magic) throw new ModelFormatError(`expected a ${magic} value, found magic ${JSON.stringify(found)}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(4, true);
-  if (version !== MODEL_FORMAT_VERSION) throw new ModelFormatError(`${magic}: format version ${version}, this code reads ${MODEL_FORMAT_VERSION}`);
-  const length = view.getUint32(8, true);
-  if (length !== bytes.length) throw new ModelFormatError(`${magic}: header says ${length} bytes, value has ${bytes.length} (truncated?)`);
-  return view;
+  return checkBinaryHeader(bytes, { what: magic, magic, format: MODEL_FORMAT_VERSION, headerBytes: minBytes }, (message) => new ModelFormatError(message));
 }
