@@ -5,7 +5,7 @@ import { ENDPOINT_ORDER } from './endpoint-mixes';
 import type { LoaderRun } from './loader-stages';
 import { otherCpuShare } from './machine';
 import type { BenchResults, Measured } from './results';
-import { ceilingOf, GATED_ENDPOINTS, GROWTH_TOLERANCE, INGEST_STAGE, LATENCY_FLAT_TOLERANCE, LIMITS } from './targets';
+import { ceilingOf, GATED_ENDPOINTS, routerShareOfHello, GROWTH_TOLERANCE, INGEST_STAGE, LATENCY_FLAT_TOLERANCE, LIMITS } from './targets';
 
 /** Other work using this share of the CPU (or, without CPU accounting, this load per CPU) makes the machine "shared". */
 const SHARED_ABOVE = 0.1;
@@ -71,12 +71,26 @@ export function renderMarkdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.router) {
+    const share = routerShareOfHello(r);
+    lines.push(
+      '## Routing',
+      '',
+      measuredLine(r.router, m.nproc),
+      '',
+      `The worker routes with itty-router. Per request, routing plus a stub endpoint's complete answer (headers, ETag, Response), ` +
+        `in one Node process, the two routers alternating over ${r.router.requests} requests x ${r.router.rounds.toLocaleString('en-US')} rounds (best of 5): ` +
+        `the Map from path to endpoint it replaced **${us(r.router.mapNs)} µs**, itty-router **${us(r.router.ittyNs)} µs**: itty-router adds **${us(r.router.addedNs)} µs** a request` +
+        (share === undefined ? '.' : `, ${(share * 100).toFixed(2)}% of the ${us((r.machine.nproc * 1e9) / r.api!.ceiling.rps)} µs of machine time a hello-world request takes under load.`),
+      '',
+    );
+  }
   lines.push(...methodSection());
   return lines.join('\n') + '\n';
 }
 
 function machineLoadNote(r: BenchResults): string[] {
-  const sections = [r.loader, r.e2e, r.api, r.bundle].filter((s): s is NonNullable<typeof s> => !!s);
+  const sections = [r.loader, r.e2e, r.api, r.bundle, r.router].filter((s): s is NonNullable<typeof s> => !!s);
   const shares = sections.map((s) => otherCpuShare(s.machineLoad.before, s.machineLoad.after, r.machine.nproc)).filter((x): x is number => x !== undefined);
   // Without CPU accounting (older results), the load average before a section is the best sign of other work.
   const others = shares.length ? Math.max(...shares) : Math.max(...sections.map((s) => s.machineLoad.before.loadavg[0] / r.machine.nproc));
@@ -88,6 +102,10 @@ function machineLoadNote(r: BenchResults): string[] {
         ? ' **The machine was shared with other work during the run**: throughput and latency are lower and noisier than on an idle machine; the hello-world ceiling was measured under the same conditions, and wall times of short stages vary from run to run.'
         : ' The machine was otherwise idle.'),
   ];
+}
+
+function us(ns: number): string {
+  return (ns / 1000).toFixed(2);
 }
 
 function measuredLine(s: Measured, nproc: number): string {

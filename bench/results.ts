@@ -26,6 +26,16 @@ export interface BundleSize {
   files: string[];
 }
 
+/** bench/router-cost.ts's answer: nanoseconds per request, routing plus a stub endpoint's answer. */
+export interface RouterCost {
+  mapNs: number;
+  ittyNs: number;
+  /** ittyNs - mapNs: what itty-router adds to each request. */
+  addedNs: number;
+  requests: number;
+  rounds: number;
+}
+
 export interface LoaderHotSpots {
   [profile: string]: { totalMs: number; gcMs: number; spots: HotSpot[] };
 }
@@ -34,6 +44,7 @@ export interface BenchResults {
   generatedAt: string;
   machine: MachineInfo;
   bundle?: Measured & BundleSize;
+  router?: Measured & RouterCost;
   loader?: Measured & { runs: LoaderRun[]; hotSpots?: LoaderHotSpots };
   e2e?: Measured & RawToServing;
   api?: Measured & ApiResult;

@@ -2,7 +2,7 @@
  * `npm run bench [-- options]`: measures the loader and the API and writes bench/results.json,
  * bench/RESULTS.md and bench/growth.svg (and the README's bench block, if it has one).
  *
- *   --only loader,e2e,api,bundle,growth
+ *   --only loader,e2e,api,bundle,router,growth
  *                                  sections to measure (default: all); sections not measured keep their
  *                                  previous results. "growth" = loader at 1,2,4x + API at 1,4x; alone,
  *                                  loader and api measure 1x only unless --scales/--api-scales say otherwise
@@ -31,11 +31,11 @@ import type { LoaderRun } from './loader-stages';
 import { loadSnapshot, machineInfo } from './machine';
 import { BENCH_DIR, benchConfig, PROFILE_DIR, RESULTS_DIR, ratingsDir, scaleDir, WRANGLER_BIN } from './paths';
 import { renderMarkdown } from './report';
-import type { BenchResults, BundleSize, LoaderHotSpots, Measured, RawToServing } from './results';
+import type { BenchResults, BundleSize, LoaderHotSpots, Measured, RawToServing, RouterCost } from './results';
 import { evaluateGrowth, evaluateTargets } from './targets';
 import { DEV_ENV, MAIN_CONFIG, startDev } from './wrangler-dev';
 
-const SECTIONS = ['bundle', 'loader', 'e2e', 'api'] as const;
+const SECTIONS = ['bundle', 'router', 'loader', 'e2e', 'api'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -215,6 +215,14 @@ async function main(): Promise<void> {
   if (values.render) only.clear();
   log(`bench: ${[...only].join(', ')}; loader scales ${scales.join(', ')}; API scales ${apiScales.join(', ')}; ${settings.durationS} s per endpoint`);
   if (only.has('bundle')) results.bundle = await measured('worker bundle', bundleSize);
+  if (only.has('router')) {
+    results.router = await measured('routing cost per request', async () => {
+      // Its own process: it runs worker modules, typed apart from the bench (see router-cost.ts).
+      const cost = JSON.parse((await runScript(join(ROOT, 'bench/router-cost.ts'), [])).stdout.trim().split('\n').pop()!) as RouterCost;
+      log(`  Map ${(cost.mapNs / 1000).toFixed(2)} µs, itty-router ${(cost.ittyNs / 1000).toFixed(2)} µs per request (routing + a stub answer): itty-router adds ${(cost.addedNs / 1000).toFixed(2)} µs`);
+      return cost;
+    });
+  }
   if (only.has('loader')) {
     results.loader = await measured('loader stages', async () => {
       const runs: LoaderRun[] = [];

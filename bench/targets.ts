@@ -20,6 +20,8 @@ export const LIMITS = {
   peakRssMiB: 1536,
   /** "Well under" the 128 MB isolate limit: at most half of it. */
   isolateMiB: 64,
+  /** What the router may add to a request, as a share of the machine time a hello-world request takes. */
+  routerShareOfHello: 0.02,
 };
 /** Noise allowance on a shared machine: timings may exceed exact linear growth by this factor. */
 export const GROWTH_TOLERANCE = 1.15;
@@ -57,6 +59,10 @@ export function evaluateTargets(r: BenchResults): Target[] {
       });
       add(`isolate memory at ${scale.scale}x (live heap + buffers after all endpoints, GC'd)`, scale.isolate.totalMiB, LIMITS.isolateMiB, 'MiB');
     }
+  }
+  const routerShare = routerShareOfHello(r);
+  if (routerShare !== undefined) {
+    add('itty-router: time it adds per request over a Map lookup (share of a hello-world request)', routerShare * 100, LIMITS.routerShareOfHello * 100, '%', false, 2);
   }
   if (r.e2e) {
     add('raw files to /health answering', r.e2e.seconds, LIMITS.rawToServingS, 's');
@@ -106,6 +112,16 @@ export function evaluateGrowth(r: BenchResults): GrowthCheck[] {
     }
   }
   return checks;
+}
+
+/**
+ * The router's added nanoseconds over what one hello-world request costs the machine under load
+ * (all its CPUs over the requests they served per second): undefined without both measurements.
+ */
+export function routerShareOfHello(r: BenchResults): number | undefined {
+  if (!r.router || !r.api) return undefined;
+  const helloRequestNs = (r.machine.nproc * 1e9) / r.api.ceiling.rps;
+  return Math.max(0, r.router.addedNs) / helloRequestNs;
 }
 
 /** The hello-world figures an endpoint is held to: the runs either side of it, or the mean of all in older results. */

@@ -38,14 +38,14 @@ export function defineEndpoint<D extends ParamDefs>(endpoint: Endpoint<D>): Endp
 }
 
 /** Validates the query, runs the handler, and gives the answer its cache headers. Throws ProblemErrors. */
-export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext): Promise<Response> {
+export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext, pathValues: Record<string, string> = {}): Promise<Response> {
   const values = parseParams(endpoint.params, ctx.url.searchParams);
   const keys = [canonicalQuery(endpoint.params, values)];
   if (endpoint.pathParams) {
     // Path values join the query values (handlers read both alike) and the cache key.
-    const pathValues = parseParams(endpoint.pathParams, pathParamsOf(endpoint.path, ctx.url.pathname));
-    Object.assign(values, pathValues);
-    keys.unshift(canonicalQuery(endpoint.pathParams, pathValues));
+    const parsed = parseParams(endpoint.pathParams, decodedPathParams(pathValues));
+    Object.assign(values, parsed);
+    keys.unshift(canonicalQuery(endpoint.pathParams, parsed));
   }
   const query = `${endpoint.path}?${keys.filter(Boolean).join('&')}`;
   const reply = await endpoint.handle(values, ctx, query);
@@ -57,20 +57,17 @@ export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext): Prom
   return jsonResponse(reply.body, { headers });
 }
 
-/** The `:name` segments of a route pattern, taken from the request path (percent-decoded). */
-export function pathParamsOf(pattern: string, pathname: string): URLSearchParams {
+/** The router's `:name` matches, percent-decoded; malformed encoding is validated (and rejected) as the raw text. */
+function decodedPathParams(raw: Record<string, string>): URLSearchParams {
   const params = new URLSearchParams();
-  const want = pattern.split('/');
-  const got = pathname.split('/');
-  want.forEach((segment, i) => {
-    if (!segment.startsWith(':')) return;
-    let value = got[i] ?? '';
+  for (const [name, value] of Object.entries(raw)) {
+    let decoded = value;
     try {
-      value = decodeURIComponent(value);
+      decoded = decodeURIComponent(value);
     } catch {
-      // Malformed percent-encoding: validated (and rejected) as the raw text.
+      // kept raw
     }
-    params.set(segment.slice(1), value);
-  });
+    params.set(name, decoded);
+  }
   return params;
 }
