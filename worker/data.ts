@@ -21,6 +21,7 @@ import {
 } from '../contract';
 import type { RequestContext } from './http';
 import { ProblemError } from './problem';
+import { answerMemo } from './answer-memo';
 import { ResolvedCache } from './resolved-cache';
 
 /** How long an isolate trusts its copy of the pointer before asking KV again. */
@@ -57,6 +58,7 @@ export function clearDataCache(): void {
   healthCache.clear();
   catalogIndexCache.clear();
   catalogRowsCache.clear();
+  answerMemo.clear();
 }
 
 /** The live version's pointer, or null when nothing has been published. A failed read is not cached. */

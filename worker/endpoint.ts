@@ -1,6 +1,6 @@
 // One GET endpoint, described once: its parameters, answer schema and possible problems feed both the
 // router (validation, handling, headers) and the OpenAPI document.
-import { commonHeaders, jsonResponse, makeEtag, type RequestContext } from './http';
+import { JSON_CONTENT_TYPE, makeEtag, versionHeaders, type RequestContext } from './http';
 import { canonicalQuery, parseParams, type JsonSchema, type ParamDefs, type ParamValues } from './params';
 import type { ProblemKind } from './problem';
 
@@ -39,6 +39,8 @@ export function defineEndpoint<D extends ParamDefs>(endpoint: Endpoint<D>): Endp
 
 /** Validates the query, runs the handler, and gives the answer its cache headers. Throws ProblemErrors. */
 export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext, pathValues: Record<string, string> = {}): Promise<Response> {
+  // What is asked is all in the URL: a client error is as remembered as an answer (streams aside).
+  ctx.rememberable = { problems: true };
   const values = parseParams(endpoint.params, ctx.url.searchParams);
   const keys = [canonicalQuery(endpoint.params, values)];
   if (endpoint.pathParams) {
@@ -49,12 +51,12 @@ export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext, pathV
   }
   const query = `${endpoint.path}?${keys.filter(Boolean).join('&')}`;
   const reply = await endpoint.handle(values, ctx, query);
+  const contentType = reply.raw ? reply.raw.contentType : JSON_CONTENT_TYPE;
   // Complete here, so finishResponse has nothing to add (see commonHeaders).
-  const headers = { ...commonHeaders(ctx), ETag: makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };
-  if (reply.raw) {
-    return new Response(reply.body as BodyInit, { headers: { 'Content-Type': reply.raw.contentType, ...reply.raw.headers, ...headers } });
-  }
-  return jsonResponse(reply.body, { headers });
+  const shared = { 'Content-Type': contentType, ...reply.raw?.headers, ...versionHeaders(ctx), ETag: makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };
+  const body = reply.raw ? (reply.body as BodyInit) : JSON.stringify(reply.body);
+  if (typeof body === 'string' || body instanceof Uint8Array) ctx.rememberable.answer = { body, headers: shared };
+  return new Response(body, { headers: { 'X-Request-Id': ctx.requestId, ...shared } });
 }
 
 /** The router's `:name` matches, percent-decoded; malformed encoding is validated (and rejected) as the raw text. */

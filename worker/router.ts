@@ -5,7 +5,8 @@ import { Router } from 'itty-router';
 import { readPointer } from './data';
 import { runEndpoint, type Endpoint } from './endpoint';
 import { health } from './health';
-import { ALLOWED_METHODS, corsHeaders, finishResponse, preflightResponse, requestIdFor, type RequestContext } from './http';
+import { answerMemo, type Remembered } from './answer-memo';
+import { ALLOWED_METHODS, CACHE_CONTROL, commonHeaders, corsHeaders, etagMatches, finishResponse, freshRequestId, preflightResponse, requestIdFor, type RequestContext } from './http';
 import { OPENAPI_PATH, openApiEndpoint } from './openapi';
 import { quote } from './params';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemResponse, toProblemError } from './problem';
@@ -14,6 +15,7 @@ import { edaReport } from './eda';
 import { TITLE_ENDPOINTS } from './titles';
 import { handleRatings, RATINGS_PATH } from './ingest';
 import { RECOMMENDER_ENDPOINTS } from './recommend';
+import { PAGE_REDIRECTS, STATIC_PATHS, staticFile } from './static-site';
 
 /** Every endpoint, in documentation order. Other modules' endpoints are added here. */
 export const ENDPOINTS: Endpoint[] = [...CATALOG_ENDPOINTS, ...RECOMMENDER_ENDPOINTS, ...TITLE_ENDPOINTS, edaReport, health];
@@ -48,6 +50,10 @@ export function buildRouter(endpoints: readonly Endpoint[]) {
     catch: (error, _routed, ctx) => errorResponse(error, ctx),
   });
   for (const endpoint of endpoints) router.all(endpoint.path, (routed, ctx) => dispatch(endpoint, ctx, routed.params));
+  for (const path of STATIC_PATHS) router.all(path, (_routed, ctx) => serveStatic(path, ctx));
+  for (const [from, to] of Object.entries(PAGE_REDIRECTS)) {
+    router.all(from, () => new Response(null, { status: 307, headers: { Location: to, 'Cache-Control': CACHE_CONTROL.code } }));
+  }
   // The one write endpoint: POST with a JSON body, so it is not a (GET) Endpoint definition.
   router.all(RATINGS_PATH, (_routed, ctx) => handleRatings(ctx));
   router.all('*', (_routed, ctx) => {
@@ -62,11 +68,28 @@ export function buildRouter(endpoints: readonly Endpoint[]) {
 
 const router = buildRouter(ENDPOINTS);
 
+/** A page or script of the UI: GET and HEAD; preflights as everywhere; any other method a 405. */
+function serveStatic(path: string, ctx: RequestContext): Response {
+  const method = ctx.request.method;
+  if (method === 'OPTIONS') return preflightResponse();
+  if (method !== 'GET' && method !== 'HEAD') {
+    throw new ProblemError('methodNotAllowed', `${quote(method)} is not allowed on ${path}; allowed: ${ALLOWED_METHODS}.`, {
+      headers: { Allow: ALLOWED_METHODS },
+    });
+  }
+  const file = staticFile(path)!;
+  return new Response(file.body, { headers: { ...commonHeaders(ctx), ...file.headers } });
+}
+
 function errorResponse(error: unknown, ctx: RequestContext): Response {
   const problem = toProblemError(error);
   if (problem.log) logFailure(ctx, error);
+  else if (ctx.rememberable?.problems && REMEMBERED_PROBLEM_STATUSES.has(problem.status)) ctx.rememberable.problem = problem;
   return problemResponse(problem, ctx.requestId);
 }
+
+/** Client errors that follow from the URL and the data alone (a 405 follows from the method: never GET). */
+const REMEMBERED_PROBLEM_STATUSES = new Set([400, 404, 409]);
 
 function logFailure(ctx: RequestContext, error: unknown): void {
   console.error(
@@ -81,8 +104,26 @@ function logFailure(ctx: RequestContext, error: unknown): void {
   );
 }
 
+/** The request's context; its URL is parsed only when asked for (an answer remembered never asks). */
+class Context implements RequestContext {
+  #url: URL | undefined;
+  pointer: RequestContext['pointer'] = null;
+  pointerError?: unknown;
+  rememberable?: RequestContext['rememberable'];
+  readonly requestId: string;
+  constructor(
+    readonly request: Request,
+    readonly env: Env,
+  ) {
+    this.requestId = requestIdFor(request);
+  }
+  get url(): URL {
+    return (this.#url ??= new URL(this.request.url));
+  }
+}
+
 async function createContext(request: Request, env: Env): Promise<RequestContext> {
-  const ctx: RequestContext = { request, url: new URL(request.url), env, requestId: requestIdFor(request), pointer: null };
+  const ctx = new Context(request, env);
   try {
     ctx.pointer = await readPointer(env.KV);
   } catch (error) {
@@ -93,15 +134,47 @@ async function createContext(request: Request, env: Env): Promise<RequestContext
   return ctx;
 }
 
+function memoGeneration(ctx: RequestContext): string | undefined {
+  const method = ctx.request.method;
+  if (ctx.pointer === null || (method !== 'GET' && method !== 'HEAD')) return undefined;
+  return `${ctx.pointer.version}\n${ctx.pointer.published_at}`;
+}
+
+/** What the endpoint left to remember of its answer (a 200 or a client error), if anything. */
+function toRemember(ctx: RequestContext, response: Response): Remembered | undefined {
+  const left = ctx.rememberable;
+  if (left?.answer && response.status === 200) return { kind: 'answer', status: 200, body: left.answer.body, headers: left.answer.headers };
+  if (left?.problem) return { kind: 'problem', problem: left.problem };
+  return undefined;
+}
+
+/** A remembered answer for this request: the same bytes and headers, its own request id. */
+async function answerFromMemo(remembered: Remembered, ctx: RequestContext): Promise<Response> {
+  if (remembered.kind === 'problem') return finishResponse(problemResponse(remembered.problem, ctx.requestId), ctx);
+  const headers: Record<string, string> = { 'X-Request-Id': ctx.requestId, ...remembered.headers };
+  const ifNoneMatch = ctx.request.headers.get('If-None-Match');
+  if (ifNoneMatch !== null && etagMatches(ifNoneMatch, headers.ETag)) {
+    const { 'Content-Type': _type, ...notModified } = headers;
+    return new Response(null, { status: 304, headers: notModified });
+  }
+  return new Response(ctx.request.method === 'HEAD' ? null : remembered.body, { status: remembered.status, headers });
+}
+
 /** The worker's fetch handler. */
 export async function handleRequest(request: Request, env: Env): Promise<Response> {
   let ctx: RequestContext | undefined;
   try {
     ctx = await createContext(request, env);
-    return await finishResponse(await router.fetch(ctx), ctx);
+    const generation = memoGeneration(ctx);
+    const remembered = generation === undefined ? undefined : answerMemo.get(generation, request.url);
+    if (remembered !== undefined) return await answerFromMemo(remembered, ctx);
+    const response = await router.fetch(ctx);
+    const memo = generation === undefined ? undefined : toRemember(ctx, response);
+    if (memo !== undefined) answerMemo.remember(generation!, request.url, memo);
+    return await finishResponse(response, ctx);
   } catch (error) {
     // Only reached if the error path itself failed: answer without any of the machinery that broke.
-    const requestId = ctx?.requestId ?? crypto.randomUUID();
+    const requestId = ctx?.requestId ?? freshRequestId();
     console.error(JSON.stringify({ level: 'error', request_id: requestId, error: String(error) }));
     return new Response(
       JSON.stringify({ type: '/problems/internal', title: 'Internal error', status: 500, detail: 'The server failed to answer this request; it has been logged.', instance: `urn:request:${requestId}`, request_id: requestId }),

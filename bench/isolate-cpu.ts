@@ -1,0 +1,98 @@
+/**
+ * Where a request's CPU goes inside the worker's isolate, per endpoint, against hello-world's: each
+ * endpoint's mix is sent for a few seconds to a fresh `wrangler dev` while the isolate's V8 profiler
+ * samples, and the sampled time is divided by the requests answered. Self time is then grouped by
+ * what the code does (parsing, lookup, JSON, hashing, request ids, headers, Response, routing).
+ *
+ * The isolate's profile does not see wrangler's proxy, workerd's HTTP handling or the client: it says
+ * what the worker's own code costs per request, which is the part this repository can cut.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTest } from './load-test';
+import { startIsolateProfile } from './inspector';
+import { PROFILE_DIR } from './paths';
+import { startDev, type DevOptions } from './wrangler-dev';
+
+/** What the isolate spent per request, µs, by category (self time of the sampled functions). */
+export interface IsolateCpu {
+  requests: number;
+  /** All sampled time but idle, per request (JS, GC and the runtime's native work on the isolate's thread). */
+  totalUs: number;
+  byCategory: Record<Category, number>;
+}
+
+export const CATEGORIES = ['parsing', 'lookup', 'json', 'hashing', 'requestIds', 'headers', 'response', 'routing', 'gc', 'runtime', 'other'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+// Function name (and, for a few, module) patterns per category, first match wins. Names are those of
+// this repository's worker and of the V8/workerd builtins a profile shows.
+const RULES: [Category, RegExp][] = [
+  ['requestIds', /^(randomUUID|requestIdFor|nextRequestId)$/],
+  ['hashing', /^(hash64Hex|makeEtag)$/],
+  ['json', /^(stringify|parse|JSON\.\w+|jsonResponse)$/],
+  ['headers', /^(Headers|set|get|has|append|delete|commonHeaders|corsHeaders|entries|withMutableHeaders|get headers)$/],
+  ['response', /^(Response|finishResponse|text|arrayBuffer|cancel|get body)$/],
+  ['routing', /^(fetch|route|Router|dispatch|buildRouter|handleRequest|exec|match|replace)$|itty/],
+  [
+    'parsing',
+    /^(URL|URLSearchParams|get searchParams|get pathname|get search|searchParams|parseParams|canonicalQuery|decodeURIComponent|normalizeName|normalize|toLowerCase|trim|test|split|decodedPathParams|parse\w*)$/,
+  ],
+  ['lookup', /./],
+];
+
+/** Self time per node, µs: the delta after each sample belongs to the sampled node. */
+function selfTimes(profile: Profile): Map<number, number> {
+  const self = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) self.set(samples[i], (self.get(samples[i]) ?? 0) + (deltas[i + 1] ?? 0));
+  return self;
+}
+
+export function categorise(path: string, requests: number): IsolateCpu {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
+  const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+  let total = 0;
+  for (const [id, us] of selfTimes(profile)) {
+    const node = profile.nodes.find((n) => n.id === id)!;
+    const { functionName, url } = node.callFrame;
+    if (functionName === '(idle)' || functionName === '(root)') continue;
+    total += us;
+    let category: Category;
+    if (functionName === '(garbage collector)') category = 'gc';
+    else if (functionName === '(program)') category = 'runtime';
+    else if (!url && functionName === '') category = 'other';
+    else category = RULES.find(([, pattern]) => pattern.test(functionName) || pattern.test(url))![0];
+    byCategory[category] += us;
+  }
+  const per = (us: number) => Math.round((us / requests) * 10) / 10;
+  return { requests, totalUs: per(total), byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, per(byCategory[c])])) as Record<Category, number> };
+}
+
+/** Profiles one server answering `paths` (closed loop, `connections`, `seconds`) after a short warm-up. */
+export async function profileIsolate(options: DevOptions, label: string, paths: string[], seconds: number, connections = 8): Promise<IsolateCpu> {
+  const server = await startDev(options);
+  try {
+    await loadTest(server.url, paths, connections, 1);
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    const out = join(PROFILE_DIR, `isolate-${label.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`);
+    const stop = await startIsolateProfile(server.inspectorPort, out);
+    const run = await loadTest(server.url, paths, connections, seconds);
+    await stop();
+    return categorise(out, run.requests);
+  } finally {
+    await server.stop();
+  }
+}
