@@ -13,6 +13,8 @@ import { config as baseConfig } from '../loader/config';
 import { hotSpots, type HotSpot } from './cpu-profile';
 import { endpointMixes, ENDPOINT_ORDER, NEW_USER_IDS, sampleUserIds, type EndpointName } from './endpoint-mixes';
 import { isolateHeap, startIsolateProfile } from './inspector';
+import { coldStarts, profileIsolate } from './isolate-cpu';
+import type { IsolateProfile } from './results';
 import { loadTest, meanRun, type LoadResult } from './load-test';
 import { BENCH_DIR, PROFILE_DIR, ratingsDir, scaleDir } from './paths';
 import { peakRssMiB, rssMiB } from './proc-memory';
@@ -125,6 +127,26 @@ export async function runApiBench(scales: number[], settings: ApiSettings, log: 
     helloIsolate: helloIsolate!,
     scales: results,
   };
+}
+
+/**
+ * Each endpoint's CPU inside the isolate per request, by category, with hello-world's measured first,
+ * then each endpoint's first request on a fresh server (KV reads, bytes, time).
+ */
+export async function profileEndpoints(scale: number, seconds: number, log: (line: string) => void): Promise<IsolateProfile> {
+  const { titles } = await readCatalog(baseConfig.titlesDir);
+  const mixes = endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), NEW_USER_IDS, 13));
+  const hello = await profileIsolate(HELLO_SERVER, 'hello', ['/'], seconds);
+  log(`  ${'hello-world'.padEnd(30)} ${hello.totalUs} µs/request in the isolate`);
+  const endpoints: IsolateProfile['endpoints'] = {};
+  for (const endpoint of ENDPOINT_ORDER) {
+    endpoints[endpoint] = await profileIsolate(mainServer(scale), `${endpoint}-s${scale}`, mixes[endpoint], seconds);
+    log(`  ${endpoint.padEnd(30)} ${endpoints[endpoint]!.totalUs} µs/request in the isolate`);
+  }
+  const firstPaths = ENDPOINT_ORDER.map((e) => [e, mixes[e][0]] as [string, string]);
+  const coldStart = (await coldStarts(join(scaleDir(scale), 'state'), firstPaths, join(LOGS, `cold-s${scale}.log`))) as IsolateProfile['coldStart'];
+  for (const [endpoint, c] of Object.entries(coldStart)) log(`  cold ${endpoint.padEnd(30)} ${c.kvReads} KV reads, ${Math.round(c.kvBytes / 1024)} KiB, ${c.ms} ms`);
+  return { scale, seconds, hello, endpoints, coldStart };
 }
 
 interface ScaleRuns {

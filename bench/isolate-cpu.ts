@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadTest } from './load-test';
 import { startIsolateProfile } from './inspector';
 import { PROFILE_DIR } from './paths';
-import { startDev, type DevOptions } from './wrangler-dev';
+import { MAIN_CONFIG, startDev, type DevOptions } from './wrangler-dev';
 
 /** What the isolate spent per request, µs, by category (self time of the sampled functions). */
 export interface IsolateCpu {
@@ -22,7 +22,7 @@ export interface IsolateCpu {
   byCategory: Record<Category, number>;
 }
 
-export const CATEGORIES = ['parsing', 'lookup', 'json', 'hashing', 'requestIds', 'headers', 'response', 'routing', 'gc', 'runtime', 'other'] as const;
+export const CATEGORIES = ['memo', 'context', 'parsing', 'lookup', 'json', 'hashing', 'requestIds', 'headers', 'response', 'routing', 'gc', 'runtime', 'other'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 interface ProfileNode {
@@ -39,7 +39,9 @@ interface Profile {
 // Function name (and, for a few, module) patterns per category, first match wins. Names are those of
 // this repository's worker and of the V8/workerd builtins a profile shows.
 const RULES: [Category, RegExp][] = [
-  ['requestIds', /^(randomUUID|requestIdFor|nextRequestId)$/],
+  ['memo', /^(answerFromMemo|memoGeneration|toRemember|remember|weigh)$/],
+  ['context', /^(Context|createContext|readPointer\d*|get url|fetchPointer)$/],
+  ['requestIds', /^(randomUUID|requestIdFor|freshRequestId|getRandomValues)$/],
   ['hashing', /^(hash64Hex|makeEtag)$/],
   ['json', /^(stringify|parse|JSON\.\w+|jsonResponse)$/],
   ['headers', /^(Headers|set|get|has|append|delete|commonHeaders|corsHeaders|entries|withMutableHeaders|get headers)$/],
@@ -49,7 +51,6 @@ const RULES: [Category, RegExp][] = [
     'parsing',
     /^(URL|URLSearchParams|get searchParams|get pathname|get search|searchParams|parseParams|canonicalQuery|decodeURIComponent|normalizeName|normalize|toLowerCase|trim|test|split|decodedPathParams|parse\w*)$/,
   ],
-  ['lookup', /./],
 ];
 
 /** Self time per node, µs: the delta after each sample belongs to the sampled node. */
@@ -73,8 +74,8 @@ export function categorise(path: string, requests: number): IsolateCpu {
     let category: Category;
     if (functionName === '(garbage collector)') category = 'gc';
     else if (functionName === '(program)') category = 'runtime';
-    else if (!url && functionName === '') category = 'other';
-    else category = RULES.find(([, pattern]) => pattern.test(functionName) || pattern.test(url))![0];
+    // Whatever else runs in the worker's own script is the endpoint's lookup; unnamed runtime code is other.
+    else category = RULES.find(([, pattern]) => pattern.test(functionName) || pattern.test(url))?.[0] ?? (url ? 'lookup' : 'other');
     byCategory[category] += us;
   }
   const per = (us: number) => Math.round((us / requests) * 10) / 10;
@@ -95,4 +96,36 @@ export async function profileIsolate(options: DevOptions, label: string, paths: 
   } finally {
     await server.stop();
   }
+}
+
+/** The first request for an endpoint's data in a fresh isolate: what it read from KV, and how long it took. */
+export interface ColdStart {
+  status: number;
+  kvReads: number;
+  kvBytes: number;
+  d1Queries: number;
+  ms: number;
+}
+
+/**
+ * Each endpoint's first request on its own fresh server (the counting entry, bench/ops-counter.js).
+ * The readiness probe asks for /openapi.json, which reads only the live pointer and its manifest: the
+ * request measured is the first to need the endpoint's own data.
+ */
+export async function coldStarts(persistTo: string, firstPaths: [string, string][], logFile: string): Promise<Record<string, ColdStart>> {
+  const result: Record<string, ColdStart> = {};
+  for (const [name, path] of firstPaths) {
+    const server = await startDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/openapi.json' });
+    try {
+      const t0 = performance.now();
+      const response = await fetch(server.url + path);
+      await response.arrayBuffer();
+      const ms = Math.round((performance.now() - t0) * 10) / 10;
+      const ops = JSON.parse(response.headers.get('X-Bench-Ops') ?? '{}') as { kvReads: number; kvBytes: number; d1Queries: number };
+      result[name] = { status: response.status, kvReads: ops.kvReads, kvBytes: ops.kvBytes, d1Queries: ops.d1Queries, ms };
+    } finally {
+      await server.stop();
+    }
+  }
+  return result;
 }

@@ -3,6 +3,8 @@
 import type { ApiResult } from './api-bench';
 import type { LoaderRun } from './loader-stages';
 import type { HotSpot } from './cpu-profile';
+import type { ColdStart, IsolateCpu } from './isolate-cpu';
+import type { EndpointName } from './endpoint-mixes';
 import type { LoadSnapshot, MachineInfo } from './machine';
 
 export interface Measured {
@@ -40,6 +42,15 @@ export interface LoaderHotSpots {
   [profile: string]: { totalMs: number; gcMs: number; spots: HotSpot[] };
 }
 
+/** Where each endpoint's CPU goes inside the isolate, against hello-world's, and its cold first request. */
+export interface IsolateProfile {
+  scale: number;
+  seconds: number;
+  hello: IsolateCpu;
+  endpoints: Partial<Record<EndpointName, IsolateCpu>>;
+  coldStart: Partial<Record<EndpointName, ColdStart>>;
+}
+
 export interface BenchResults {
   generatedAt: string;
   machine: MachineInfo;
@@ -48,6 +59,9 @@ export interface BenchResults {
   loader?: Measured & { runs: LoaderRun[]; hotSpots?: LoaderHotSpots };
   e2e?: Measured & RawToServing;
   api?: Measured & ApiResult;
+  /** The API section's second run in the same bench: the targets must hold in both. */
+  apiRepeat?: Measured & ApiResult;
+  cpu?: Measured & IsolateProfile;
   targets: Target[];
   growth: GrowthCheck[];
 }

@@ -2,12 +2,13 @@
  * `npm run bench [-- options]`: measures the loader and the API and writes bench/results.json,
  * bench/RESULTS.md and bench/growth.svg (and the README's bench block, if it has one).
  *
- *   --only loader,e2e,api,bundle,router,growth
+ *   --only loader,e2e,api,cpu,bundle,router,growth
  *                                  sections to measure (default: all); sections not measured keep their
  *                                  previous results. "growth" = loader at 1,2,4x + API at 1,4x; alone,
  *                                  loader and api measure 1x only unless --scales/--api-scales say otherwise
  *   --scales 1,2,4                 loader scales (stand-in ratings x scale)
  *   --api-scales 1,4               data scales the API is loaded at
+ *   --api-runs 2                   times the API section runs (the targets must hold in each)
  *   --duration 10 --warm 1         seconds per endpoint run, and of warm-up before it
  *   --quick                        --duration 3, 40 requests per endpoint for the op counts (default 100)
  *   --profile                      CPU profiles of the loader and of the worker per endpoint
@@ -23,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ROOT } from '../loader/config';
 import { generateStandIn, standInIsCurrent } from '../loader/standin';
-import { runApiBench } from './api-bench';
+import { profileEndpoints, runApiBench } from './api-bench';
 import { runScript } from './children';
 import { hotSpots } from './cpu-profile';
 import { growthSvg } from './growth-plot';
@@ -35,7 +36,7 @@ import type { BenchResults, BundleSize, LoaderHotSpots, Measured, RawToServing, 
 import { evaluateGrowth, evaluateTargets } from './targets';
 import { DEV_ENV, MAIN_CONFIG, startDev } from './wrangler-dev';
 
-const SECTIONS = ['bundle', 'router', 'loader', 'e2e', 'api'] as const;
+const SECTIONS = ['bundle', 'router', 'loader', 'e2e', 'cpu', 'api'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     scales: { type: 'string' },
     'api-scales': { type: 'string' },
+    'api-runs': { type: 'string', default: '2' },
     duration: { type: 'string' },
     warm: { type: 'string' },
     connections: { type: 'string', default: '32' },
@@ -82,6 +84,8 @@ const settings = {
   profile: values.profile,
 };
 const resultsDir = values.results;
+/** Seconds each endpoint is profiled for: a few thousand requests. */
+const PROFILE_SECONDS = 3;
 const resultsJson = join(resultsDir, 'results.json');
 
 async function measured<T>(name: string, fn: () => Promise<T>): Promise<Measured & T> {
@@ -231,6 +235,10 @@ async function main(): Promise<void> {
     });
   }
   if (only.has('e2e')) results.e2e = await measured('raw files to serving', rawToServing);
+  if (only.has('cpu')) {
+    if (!existsSync(join(scaleDir(1), 'state/v3'))) await loaderRun(1, true);
+    results.cpu = await measured('worker CPU per request and cold starts', () => profileEndpoints(1, PROFILE_SECONDS, log));
+  }
   if (only.has('api')) {
     for (const scale of apiScales) {
       if (!existsSync(join(scaleDir(scale), 'state/v3'))) {
@@ -238,7 +246,10 @@ async function main(): Promise<void> {
         await loaderRun(scale, true);
       }
     }
+    const runs = numbers(values['api-runs'], '--api-runs')[0];
     results.api = await measured('API under load', () => runApiBench(apiScales, settings, log));
+    if (runs > 1) results.apiRepeat = await measured('API under load, run 2', () => runApiBench(apiScales, settings, log));
+    else delete results.apiRepeat;
   }
   results.targets = evaluateTargets(results);
   results.growth = evaluateGrowth(results);
