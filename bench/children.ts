@@ -10,8 +10,8 @@ export interface ChildResult {
 }
 
 /** With profileDir, every thread of the child writes its own CPU.*.cpuprofile there. */
-export function runScript(script: string, args: string[], options: { profileDir?: string } = {}): Promise<ChildResult> {
-  const nodeArgs = ['--import', 'tsx'];
+export function runScript(script: string, args: string[], options: { profileDir?: string; imports?: string[] } = {}): Promise<ChildResult> {
+  const nodeArgs = ['--import', 'tsx', ...(options.imports ?? []).flatMap((m) => ['--import', m])];
   if (options.profileDir) {
     mkdirSync(options.profileDir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.profileDir);

@@ -5,7 +5,8 @@
 // time, builds a query object and tries each route's regex in turn; the Map did one lookup.
 // Node's V8, not workerd's: close enough for a per-request difference of microseconds.
 //
-// Run as its own process by `npm run bench -- --only router` (it prints one JSON line). It is type-checked
+// Run as its own process by `npm run bench -- --only router` (it prints one JSON line), with
+// bench/text-modules.mjs loading the UI's files as text, as wrangler does. It is type-checked
 // with the worker's code (tsconfig.json), not with the bench's Node code, since it runs worker modules.
 import { defineEndpoint, runEndpoint, type Endpoint } from '../worker/endpoint';
 import { preflightResponse, type RequestContext } from '../worker/http';

@@ -20,6 +20,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ROOT } from '../loader/config';
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
   if (only.has('router')) {
     results.router = await measured('routing cost per request', async () => {
       // Its own process: it runs worker modules, typed apart from the bench (see router-cost.ts).
-      const cost = JSON.parse((await runScript(join(ROOT, 'bench/router-cost.ts'), [])).stdout.trim().split('\n').pop()!) as RouterCost;
+      const cost = JSON.parse((await runScript(join(ROOT, 'bench/router-cost.ts'), [], { imports: [pathToFileURL(join(ROOT, 'bench/text-modules.mjs')).href] })).stdout.trim().split('\n').pop()!) as RouterCost;
       log(`  Map ${(cost.mapNs / 1000).toFixed(2)} µs, itty-router ${(cost.ittyNs / 1000).toFixed(2)} µs per request (routing + a stub answer): itty-router adds ${(cost.addedNs / 1000).toFixed(2)} µs`);
       return cost;
     });
