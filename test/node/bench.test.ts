@@ -84,8 +84,8 @@ describe('targets', () => {
     ceiling: { rps: 1000, p50Ms: 30, p99Ms: 100 },
     helloIsolate: { heapUsedMiB: 0, backingStoreMiB: 0, embedderMiB: 0, totalMiB: 0, maxTotalMiB: 0, workerdRssMiB: 0, workerdPeakRssMiB: 0 },
     scales: [
-      apiScale(1, { '/get_actor': load(500, 150), '/recommend': load(499, 151), '/health': load(10, 1000) }, 0.5),
-      apiScale(4, { '/get_actor': load(500, 150), '/recommend': load(600, 100, { non2xx: 3, serverErrors: 2 }) }, 0.6),
+      apiScale(1, { '/get_actor': load(900, 120), '/recommend': load(899, 121), '/health': load(10, 1000) }, 0.5),
+      apiScale(4, { '/get_actor': load(900, 120), '/recommend': load(1000, 100, { non2xx: 3, serverErrors: 2 }) }, 0.6),
     ],
   };
 
@@ -104,6 +104,28 @@ describe('targets', () => {
     expect(t.find((x) => x.name.startsWith('answers under load at 4x'))).toMatchObject({ pass: false, measured: '/recommend: 2' });
   });
 
+  it('holds both API runs to the targets, new users to one KV read, and cold starts to the baseline', () => {
+    const newUsers = (maxKvReads: number): ApiScaleResult => ({
+      ...apiScale(1, { '/get_actor': load(900, 120) }, 0),
+      ops: { '/recommend (new users)': { ...ops, kvReads: 0.9, maxKvReads } },
+    });
+    const r = results({ ...api, scales: [newUsers(1)] }, []);
+    const measured = { measuredAt: '', machineLoad: r.api!.machineLoad };
+    r.apiRepeat = { ...measured, ...api, scales: [{ ...newUsers(2), endpoints: { '/get_actor': load(899, 120) } }] };
+    const cold = { status: 200, kvReads: 1, kvBytes: 220492, d1Queries: 0, ms: 9 };
+    const cpu = { totalUs: 1, byCategory: {} as never, requests: 1 };
+    r.cpu = { ...measured, scale: 1, seconds: 3, hello: cpu, endpoints: {}, coldStart: { '/get_actor': cold, '/titles': { ...cold, kvReads: 3 } } };
+    const t = evaluateTargets(r);
+    const verdict = (name: string) => t.find((x) => x.name.startsWith(name))?.pass;
+    expect(verdict('/get_actor throughput at 1x, run 1')).toBe(true);
+    expect(verdict('/get_actor throughput at 1x, run 2')).toBe(false);
+    expect(verdict('/recommend (new users) KV reads per request at 1x, run 1')).toBe(true);
+    expect(verdict('/recommend (new users) KV reads per request at 1x, run 2')).toBe(false);
+    expect(verdict('/get_actor cold first request: KV reads')).toBe(true);
+    expect(verdict('/get_actor cold first request: KV bytes')).toBe(true);
+    expect(verdict('/titles cold first request: KV reads')).toBe(false);
+  });
+
   it('growth: linear loader cost passes, superlinear fails; per-request operations must stay flat', () => {
     const g = evaluateGrowth(results(api, [loaderRun(1, { 'train recommender': 10, publish: 5 }, 1000), loaderRun(4, { 'train recommender': 40, publish: 30 }, 2000)]));
     const check = (name: string) => g.find((x) => x.name === name);
@@ -119,15 +141,15 @@ describe('targets', () => {
     const paired: ApiResult = {
       ...api,
       scales: [
-        apiScale(1, { '/get_actor': load(500, 150) }, 0, { '/get_actor': load(1000, 100) }),
-        apiScale(4, { '/get_actor': load(250, 300), '/model': load(250, 300) }, 0, { '/get_actor': load(500, 200), '/model': load(400, 150) }),
+        apiScale(1, { '/get_actor': load(900, 120) }, 0, { '/get_actor': load(1000, 100) }),
+        apiScale(4, { '/get_actor': load(450, 240), '/model': load(320, 300) }, 0, { '/get_actor': load(500, 200), '/model': load(400, 150) }),
       ],
     };
     const t = evaluateTargets(results(paired, []));
     const verdict = (name: string) => t.find((x) => x.name.startsWith(name));
-    expect(verdict('/get_actor throughput at 4x')).toMatchObject({ measured: '0.50 x', pass: true });
-    expect(verdict('/get_actor p99 at 4x')).toMatchObject({ measured: '1.50 x', pass: true });
-    expect(verdict('/model throughput at 4x')).toMatchObject({ measured: '0.63 x', pass: true });
+    expect(verdict('/get_actor throughput at 4x')).toMatchObject({ measured: '0.90 x', pass: true });
+    expect(verdict('/get_actor p99 at 4x')).toMatchObject({ measured: '1.20 x', pass: true });
+    expect(verdict('/model throughput at 4x')).toMatchObject({ measured: '0.80 x', pass: true });
     expect(verdict('/model p99 at 4x')).toMatchObject({ measured: '2.00 x', pass: false });
     const g = evaluateGrowth(results(paired, []));
     expect(g.find((x) => x.name.startsWith('/get_actor p50'))).toMatchObject({ ratio: 1, pass: true });
