@@ -30,7 +30,8 @@ export default defineConfig({
         },
       },
       {
-        // Debian's chromium against `wrangler dev` serving a freshly loaded data version.
+        // Headless Chromium (Debian's, or @sparticuz/chromium's) against `wrangler dev` serving a freshly
+        // loaded data version.
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],

@@ -1,7 +1,7 @@
 // `npm run demo`: records the product walking through the four queries, a recommendation, an error,
 // the API docs and the EDA report. It runs the browser tests with DEMO_FRAMES set (each step saves a
 // screenshot), then Debian's ffmpeg assembles the frames into docs/demo.gif; docs/demo.png is a still.
-// Needs chromium and ffmpeg (apt-get install -y chromium ffmpeg).
+// Needs ffmpeg (apt-get install -y ffmpeg); the browser is the tests' own (test/browser/browser.ts).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,10 +1,12 @@
-// Debian's chromium driven by playwright-core (no browser download), with a page that records every
+// Headless Chromium driven by playwright-core (no browser download: Debian's when installed, else the
+// one @sparticuz/chromium ships in npm), with a page that records every
 // request leaving the origin and every uncaught script error, and optional demo frames.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Debian's chromium, faster to start, when the machine has it (or CHROMIUM_PATH names another). */
+const SYSTEM_CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -15,12 +17,23 @@ const ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
+/** Flags of @sparticuz/chromium's defaults that would loosen what the tests check (same-origin, CSP). */
+const LOOSENING_ARGS = new Set(['--disable-web-security', '--allow-running-insecure-content', '--disable-site-isolation-trials']);
+
+/** Which browser the tests drive: Debian's when installed, else the one the npm package ships. */
+export async function chromiumExecutable(): Promise<{ path: string; args: string[]; source: string }> {
+  if (existsSync(SYSTEM_CHROMIUM)) return { path: SYSTEM_CHROMIUM, args: ARGS, source: SYSTEM_CHROMIUM };
+  // A headless Chromium inside an npm package (devDependency): no apt-get, no download. Unpacked to
+  // /tmp on first use (about 2 s).
+  const { default: packaged } = await import('@sparticuz/chromium');
+  const path = await packaged.executablePath();
+  const args = [...packaged.args.filter((arg) => !LOOSENING_ARGS.has(arg.split('=')[0])), ...ARGS];
+  return { path, args, source: `@sparticuz/chromium (${path})` };
+}
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const { path, args } = await chromiumExecutable();
+  return chromium.launch({ executablePath: path, args });
 }
 
 export interface TrackedPage {
