@@ -3,6 +3,7 @@
  * time, with the share of all non-idle samples:
  *   npx tsx bench/cpu-profile.ts FILE.cpuprofile [--top 15]
  */
+import { isMainModule } from '../loader/cli';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -67,7 +68,7 @@ function shorten(url: string): string {
   return path.startsWith(ROOT) ? relative(ROOT, path) : path;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '15' } } });
   for (const file of positionals) {
     const { totalMs, gcMs, spots } = hotSpots(file, Number(values.top));

@@ -3,6 +3,7 @@
  *   npx tsx bench/ingest.ts [--parser bytes|csv-parse] [--threads N] [--dir DIR]
  * Peak RSS is process.resourceUsage().maxRSS, which covers the worker threads (they share the process).
  */
+import { fileURLToPath } from 'node:url';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +17,7 @@ const { values } = parseArgs({
   options: {
     parser: { type: 'string', default: 'bytes' },
     threads: { type: 'string', default: '2' },
-    dir: { type: 'string', default: new URL('../data/ratings/', import.meta.url).pathname },
+    dir: { type: 'string', default: fileURLToPath(new URL('../data/ratings/', import.meta.url)) },
   },
 });
 const parser = values.parser as ParserName;

@@ -7,6 +7,7 @@
  * the local publish into a fresh persist directory under .cache/bench/s<scale>/ (which the API bench
  * serves with wrangler dev).
  */
+import { isMainModule } from '../loader/cli';
 import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openLocalStores } from '../loader/local-store';
@@ -80,7 +81,7 @@ export async function measureLoader(scale: number, reuseStandIn: boolean, log: (
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const { values } = parseArgs({
     options: { scale: { type: 'string', default: '1' }, 'reuse-standin': { type: 'boolean', default: false }, out: { type: 'string' } },
   });

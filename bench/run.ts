@@ -1,28 +1,14 @@
 /**
  * `npm run bench [-- options]`: measures the loader and the API and writes bench/results.json,
  * bench/RESULTS.md and bench/growth.svg (and the README's bench block, if it has one).
- *
- *   --only loader,e2e,api,cpu,bundle,router,growth
- *                                  sections to measure (default: all); sections not measured keep their
- *                                  previous results. "growth" = loader at 1,2,4x + API at 1,4x; alone,
- *                                  loader and api measure 1x only unless --scales/--api-scales say otherwise
- *   --scales 1,2,4                 loader scales (stand-in ratings x scale)
- *   --api-scales 1,4               data scales the API is loaded at
- *   --api-runs 2                   times the API section runs (the targets must hold in each)
- *   --duration 10 --warm 1         seconds per endpoint run, and of warm-up before it
- *   --quick                        --duration 3, 40 requests per endpoint for the op counts (default 100)
- *   --profile                      CPU profiles of the loader and of the worker per endpoint
- *   --reuse-standin                keep current stand-in files (the generation stage is then not measured)
- *   --results DIR                  write results there instead of bench/ (development runs)
- *   --render                       measure nothing: recompute the verdicts and rewrite RESULTS.md,
- *                                  growth.svg and the README block from results.json
+ * `npm run bench -- --help` lists the options.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { defineCommand, parseCommand, usageError } from '../loader/cli';
 import { ROOT } from '../loader/config';
 import { generateStandIn, standInIsCurrent } from '../loader/standin';
 import { profileEndpoints, runApiBench } from './api-bench';
@@ -40,48 +26,55 @@ import { DEV_ENV, MAIN_CONFIG, startDev } from './wrangler-dev';
 const SECTIONS = ['bundle', 'router', 'loader', 'e2e', 'cpu', 'api'] as const;
 type Section = (typeof SECTIONS)[number];
 
-const { values } = parseArgs({
+const BENCH_COMMAND = defineCommand({
+  invocation: 'npm run bench --',
+  summary:
+    'Measures the loader and the API and writes bench/results.json, bench/RESULTS.md and bench/growth.svg (and the ' +
+    "README's bench block). Sections not measured keep their previous results. Run it on a quiet machine.",
   options: {
-    only: { type: 'string' },
-    scales: { type: 'string' },
-    'api-scales': { type: 'string' },
-    'api-runs': { type: 'string', default: '2' },
-    duration: { type: 'string' },
-    warm: { type: 'string' },
-    connections: { type: 'string', default: '32' },
-    'ops-requests': { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false },
-    'reuse-standin': { type: 'boolean', default: false },
-    results: { type: 'string', default: RESULTS_DIR },
-    render: { type: 'boolean', default: false },
+    only: { type: 'string', value: 'LIST', description: `sections to measure: ${SECTIONS.join(',')},growth (default: all; growth = loader at 1,2,4x + API at 1,4x)` },
+    scales: { type: 'string', value: '1,2,4', description: 'loader scales (stand-in ratings x scale; default 1, or 1,2,4 with growth)' },
+    'api-scales': { type: 'string', value: '1,4', description: 'data scales the API is loaded at (default 1, or 1,4 with growth)' },
+    'api-runs': { type: 'string', value: 'N', default: '2', description: 'times the API section runs (the targets must hold in each)' },
+    duration: { type: 'string', value: 'S', description: 'seconds per endpoint run (default 10, 3 with --quick)' },
+    warm: { type: 'string', value: 'S', description: 'seconds of warm-up before each run (default 1)' },
+    connections: { type: 'string', value: 'N', default: '32', description: 'concurrent connections of the load' },
+    'ops-requests': { type: 'string', value: 'N', description: 'requests per endpoint for the KV/D1 operation counts (default 100, 40 with --quick)' },
+    quick: { type: 'boolean', default: false, description: 'shorter runs, for a look rather than a record' },
+    profile: { type: 'boolean', default: false, description: 'CPU profiles of the loader and of the worker per endpoint' },
+    'reuse-standin': { type: 'boolean', default: false, description: 'keep current stand-in files (generation is then not measured)' },
+    results: { type: 'string', value: 'DIR', default: RESULTS_DIR, description: 'write results there instead of bench/ (development runs)' },
+    render: { type: 'boolean', default: false, description: 'measure nothing: recompute the verdicts and rewrite the reports from results.json' },
   },
+  examples: ['npm run bench', 'npm run bench -- --only api --quick --results /tmp/bench', 'npm run bench -- --only cpu'],
 });
+const values = parseCommand(BENCH_COMMAND);
 
 const log = (line: string) => process.stderr.write(line + '\n');
 const numbers = (s: string, flag: string) =>
   s.split(',').map((x) => {
     const n = Number(x);
-    if (!(n > 0)) throw new Error(`${flag}: "${x}" is not a positive number`);
+    if (!(n > 0)) usageError(BENCH_COMMAND, `${flag}: ${JSON.stringify(x)} is not a positive number`);
     return n;
   });
+const number = (s: string, flag: string) => numbers(s, flag)[0];
 
 const requested = (values.only ?? SECTIONS.join(',')).split(',');
 const growth = values.only === undefined || requested.includes('growth');
 const only = new Set<Section>(
   requested.flatMap((s) => {
     if (s === 'growth') return ['loader', 'api'] as Section[];
-    if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (${SECTIONS.join(', ')}, growth)`);
+    if (!(SECTIONS as readonly string[]).includes(s)) usageError(BENCH_COMMAND, `--only: unknown section ${JSON.stringify(s)} (${SECTIONS.join(', ')}, growth)`);
     return [s as Section];
   }),
 );
 const scales = numbers(values.scales ?? (growth ? '1,2,4' : '1'), '--scales');
 const apiScales = numbers(values['api-scales'] ?? (growth ? '1,4' : '1'), '--api-scales');
 const settings = {
-  connections: Number(values.connections),
-  durationS: Number(values.duration ?? (values.quick ? 3 : 10)),
-  warmS: Number(values.warm ?? 1),
-  opsRequests: Number(values['ops-requests'] ?? (values.quick ? 40 : 100)),
+  connections: number(values.connections, '--connections'),
+  durationS: number(values.duration ?? (values.quick ? '3' : '10'), '--duration'),
+  warmS: values.warm === undefined ? 1 : Number(values.warm) >= 0 ? Number(values.warm) : number(values.warm, '--warm'),
+  opsRequests: number(values['ops-requests'] ?? (values.quick ? '40' : '100'), '--ops-requests'),
   profile: values.profile,
 };
 const resultsDir = values.results;

@@ -4,6 +4,7 @@
 // broken catalog never gets published; everything it repairs or merely notices goes into the report.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { PLATFORMS, PLATFORM_FILES, PLATFORM_LETTER, type DurationType, type Platform, type Title } from '../contract';
 
@@ -19,7 +20,7 @@ const NULLABLE_COLUMNS = [
   'director', 'cast', 'country', 'date_added', 'duration_int', 'duration_type', 'listed_in', 'description',
 ] as const satisfies readonly (keyof Title)[];
 
-export const TITLES_DIR = new URL('../data/titles/', import.meta.url).pathname;
+export const TITLES_DIR = fileURLToPath(new URL('../data/titles/', import.meta.url));
 
 export class CatalogError extends Error {
   override name = 'CatalogError';

@@ -1,16 +1,12 @@
 // `npm run evaluate -- --ratings FILE [--folds K] [--seed S] [--threshold T] [--threads N]`
 // k-fold evaluation of the recommender and its baselines on any ratings CSV. JSON on stdout,
 // progress on stderr.
-import { parseArgs } from 'node:util';
+import { defineCommand, parseCommand, usageError } from './cli';
 import { evaluateKFold, mfGain } from './recommender/evaluation';
 import { DEFAULT_THRESHOLD, LIKED_RATING } from './recommender/metrics';
 import { DEFAULT_MF_CONFIG, MatrixFactorization, type MfConfig } from './recommender/mf';
 import { prepareRatings } from './recommender/prepare';
 import { readRatingsCsv } from './recommender/ratings-csv';
-
-const USAGE =
-  'usage: npm run evaluate -- --ratings FILE [--folds K] [--seed S] [--threshold T] [--threads N] [--config JSON]\n' +
-  '  --config: factorization hyperparameters overriding the defaults, e.g. \'{"factors":32,"maxEpochs":40}\'';
 
 function parseIntArg(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
@@ -35,41 +31,58 @@ function parseConfig(raw: string | undefined): Partial<MfConfig> {
   return parsed as Partial<MfConfig>;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      ratings: { type: 'string' },
-      folds: { type: 'string' },
-      seed: { type: 'string' },
-      threshold: { type: 'string' },
-      threads: { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  if (!values.ratings) throw new Error(`--ratings FILE is required\n${USAGE}`);
-  const folds = parseIntArg('folds', values.folds, 5, 2, 100);
-  const seed = parseIntArg('seed', values.seed, 42, 0, 0xffffffff);
-  const threads = parseIntArg('threads', values.threads, DEFAULT_MF_CONFIG.threads, 1, 64);
-  let threshold = DEFAULT_THRESHOLD;
-  if (values.threshold !== undefined) {
+const EVALUATE_COMMAND = defineCommand({
+  invocation: 'npm run evaluate --',
+  summary:
+    'Cross-validates the recommender on a ratings file (userId,movieId,rating[,timestamp], comma or tab separated): ' +
+    'k-fold RMSE/MAE and ranking metrics of the baselines and the factorization model, as JSON on stdout.',
+  options: {
+    ratings: { type: 'string', value: 'FILE', description: 'ratings file (required), e.g. data/external/ml-latest-small/ratings.csv' },
+    folds: { type: 'string', value: 'K', default: '5', description: 'number of folds, 2..100' },
+    seed: { type: 'string', value: 'S', default: '42', description: 'seed of the split and the training' },
+    threshold: { type: 'string', value: 'T', default: String(DEFAULT_THRESHOLD), description: 'predicted rating from which a title counts as recommended, 0..5' },
+    threads: { type: 'string', value: 'N', default: String(DEFAULT_MF_CONFIG.threads), description: 'training threads, 1..64' },
+    config: { type: 'string', value: 'JSON', description: 'factorization hyperparameters overriding the defaults, e.g. \'{"factors":32,"maxEpochs":40}\'' },
+  },
+  examples: ['npm run evaluate -- --ratings data/external/ml-latest-small/ratings.csv', 'npm run evaluate -- --ratings r.csv --folds 10 --config \'{"factors":32}\''],
+});
+
+interface EvaluateSettings {
+  ratings: string;
+  folds: number;
+  seed: number;
+  threads: number;
+  threshold: number;
+  config: Partial<MfConfig>;
+}
+
+/** The settings, or a usage error (exit 2) naming the first bad value. */
+function settingsFromArgs(): EvaluateSettings {
+  const values = parseCommand(EVALUATE_COMMAND);
+  try {
+    if (!values.ratings) throw new Error('--ratings FILE is required');
+    const folds = parseIntArg('folds', values.folds, 5, 2, 100);
+    const seed = parseIntArg('seed', values.seed, 42, 0, 0xffffffff);
+    const threads = parseIntArg('threads', values.threads, DEFAULT_MF_CONFIG.threads, 1, 64);
     if (!/^\d+(\.\d+)?$/.test(values.threshold.trim()) || Number(values.threshold) > 5) {
       throw new Error(`--threshold must be a number in 0..5, got ${JSON.stringify(values.threshold)}`);
     }
-    threshold = Number(values.threshold);
+    return { ratings: values.ratings, folds, seed, threads, threshold: Number(values.threshold), config: parseConfig(values.config) };
+  } catch (error) {
+    usageError(EVALUATE_COMMAND, (error as Error).message);
   }
+}
 
+async function main(): Promise<void> {
+  const { ratings, folds, seed, threads, threshold, config: overrides } = settingsFromArgs();
+  const values = { ratings };
   const started = performance.now();
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const file = readRatingsCsv(values.ratings);
   const prepared = prepareRatings(file.raw, file.titleIds.length);
   log(`${values.ratings}: ${prepared.stats.pairs} unique pairs, ${prepared.stats.users} users, ${prepared.stats.titles_rated} titles`);
   if (prepared.stats.pairs < folds) throw new Error(`${values.ratings}: only ${prepared.stats.pairs} usable ratings`);
-  const config: Partial<MfConfig> = { ...parseConfig(values.config), seed, threads };
+  const config: Partial<MfConfig> = { ...overrides, seed, threads };
   const result = await evaluateKFold(prepared, folds, { seed, threshold, config, onProgress: log });
 
   const output = {

@@ -1,9 +1,10 @@
-// `npm run load -- [--data DIR] [--target local|remote] [--force]`
+// `npm run load -- [--data DIR] [--target local|remote] [--force] [--persist-to DIR]` (--help for all)
 // Builds (or reuses) the data version for the current inputs and publishes it.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { PLATFORM_FILES, PLATFORMS } from '../contract';
 import { loadCachedBundle, saveBundle } from './bundle-cache';
+import { defineCommand, isMainModule, parseCommand, usageError } from './cli';
 import { config as baseConfig, type LoaderConfig } from './config';
 import { openLocalStores } from './local-store';
 import { buildBundle, resolveInputs } from './pipeline';
@@ -65,31 +66,61 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   return { version: bundle.version, published: true };
 }
 
-function configFromArgs(dataDir: string | undefined): LoaderConfig {
-  if (!dataDir) return baseConfig;
-  const dir = resolve(dataDir);
-  const summary = join(dir, 'movie_ratings_summary.csv.gz');
-  return {
-    ...baseConfig,
-    titlesDir: join(dir, 'titles'),
-    ratingsDir: join(dir, 'ratings'),
-    summaryPath: existsSync(summary) ? summary : baseConfig.summaryPath,
-  };
+export const LOAD_COMMAND = defineCommand({
+  invocation: 'npm run load --',
+  summary:
+    'Builds the data version of the catalogs and ratings (stand-in ratings if the data directory has none) and ' +
+    'publishes it to the local stores `npm run dev` serves, or to Cloudflare. Unchanged inputs reuse the last build.',
+  options: {
+    data: { type: 'string', value: 'DIR', description: 'data directory holding titles/ (the four catalogs) and ratings/ (default: data/)' },
+    target: { type: 'string', value: 'local|remote', default: 'local', description: 'publish to the local stores or to the Cloudflare account of CLOUDFLARE_API_TOKEN' },
+    force: { type: 'boolean', default: false, description: 'rebuild and republish even when the inputs are unchanged' },
+    'persist-to': {
+      type: 'string',
+      value: 'DIR',
+      description: "local stores in DIR/v3 (as `wrangler dev --persist-to DIR`), build cache and reports in DIR too (default: .wrangler/state)",
+    },
+  },
+  examples: ['npm run load', 'npm run load -- --data ~/catalog-data --force', 'CLOUDFLARE_API_TOKEN=... npm run load -- --target remote'],
+});
+
+/**
+ * The loader's configuration for a data directory, after checking that it holds the four catalogs: a
+ * mistyped --data must fail before anything (a stand-in of hundreds of MB among them) is written.
+ */
+export function configFromArgs(dataDir: string | undefined, persistTo?: string): LoaderConfig {
+  let cfg = baseConfig;
+  if (dataDir !== undefined) {
+    const dir = resolve(dataDir);
+    const summary = join(dir, 'movie_ratings_summary.csv.gz');
+    cfg = { ...cfg, titlesDir: join(dir, 'titles'), ratingsDir: join(dir, 'ratings'), summaryPath: existsSync(summary) ? summary : cfg.summaryPath };
+    if (!existsSync(dir)) throw new DataDirError(`--data ${dataDir}: no such directory`);
+  }
+  const missing = PLATFORMS.map((p) => PLATFORM_FILES[p]).filter((file) => !existsSync(join(cfg.titlesDir, file)));
+  if (missing.length > 0) {
+    throw new DataDirError(`${cfg.titlesDir} lacks ${missing.join(', ')}: a data directory holds titles/ with the four catalogs (${PLATFORMS.map((p) => PLATFORM_FILES[p]).join(', ')})`);
+  }
+  if (persistTo !== undefined) {
+    const dir = resolve(persistTo);
+    cfg = { ...cfg, persistDir: join(dir, 'v3'), cacheDir: join(dir, 'bundles'), outDir: join(dir, 'out') };
+  }
+  return cfg;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      data: { type: 'string' },
-      target: { type: 'string', default: 'local' },
-      force: { type: 'boolean', default: false },
-    },
-  });
-  if (values.target !== 'local' && values.target !== 'remote') {
-    log(`--target must be local or remote, not ${values.target}`);
-    process.exit(2);
+/** A data directory the loader cannot use: a user's mistake, reported before anything is written. */
+export class DataDirError extends Error {}
+
+if (isMainModule(import.meta.url)) {
+  const values = parseCommand(LOAD_COMMAND);
+  if (values.target !== 'local' && values.target !== 'remote') usageError(LOAD_COMMAND, `--target must be local or remote, not ${JSON.stringify(values.target)}`);
+  let cfg: LoaderConfig;
+  try {
+    cfg = configFromArgs(values.data, values['persist-to']);
+  } catch (err) {
+    if (!(err instanceof DataDirError)) throw err;
+    usageError(LOAD_COMMAND, err.message);
   }
-  load({ config: configFromArgs(values.data), target: values.target, force: values.force }).catch((err) => {
+  load({ config: cfg, target: values.target, force: values.force }).catch((err) => {
     log(`load failed, nothing published: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });

@@ -2,16 +2,27 @@
 // version back live (default: the one before the live one), in the local stores or, with --target
 // remote, in the Cloudflare account the environment names (as `load --target remote` does). Kept
 // versions: see KEEP_PREVIOUS_VERSIONS.
-import { parseArgs } from 'node:util';
+import { defineCommand, parseCommand, usageError } from './cli';
 import { config } from './config';
 import { openLocalStores } from './local-store';
 import { consoleLog as log } from './progress';
 import { readHistory, readPointer, rollback, type Stores } from './publish';
 import { openRemoteStores } from './remote-stores';
 
-const { values } = parseArgs({
-  options: { to: { type: 'string' }, list: { type: 'boolean', default: false }, target: { type: 'string', default: 'local' } },
+const ROLLBACK_COMMAND = defineCommand({
+  invocation: 'npm run rollback --',
+  summary: 'Puts a previously published data version back live (default: the one before the live one), or lists the versions kept.',
+  options: {
+    to: { type: 'string', value: 'VERSION', description: 'the version to put back (see --list)' },
+    list: { type: 'boolean', default: false, description: 'list the kept versions, the live one marked *, and change nothing' },
+    target: { type: 'string', value: 'local|remote', default: 'local', description: 'the local stores, or the Cloudflare account of CLOUDFLARE_API_TOKEN' },
+  },
+  examples: ['npm run rollback -- --list', 'npm run rollback', 'npm run rollback -- --to 3f2a9c1e0b7d'],
 });
+
+const values = parseCommand(ROLLBACK_COMMAND);
+if (values.target !== 'local' && values.target !== 'remote') usageError(ROLLBACK_COMMAND, `--target must be local or remote, not ${JSON.stringify(values.target)}`);
+if (values.list && values.to !== undefined) usageError(ROLLBACK_COMMAND, '--list and --to cannot be combined');
 
 let stores: Stores;
 let dispose = async () => {};
@@ -26,13 +37,10 @@ if (values.target === 'remote') {
     log(`rollback failed, nothing changed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
-} else if (values.target === 'local') {
+} else {
   const local = await openLocalStores(config);
   stores = local;
   dispose = () => local.dispose();
-} else {
-  log(`--target must be local or remote, not ${values.target}`);
-  process.exit(1);
 }
 
 try {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
@@ -11,7 +12,7 @@ export interface TitleSummary {
   n_half_star_ratings: number;
 }
 
-export const SUMMARY_PATH = new URL('../data/movie_ratings_summary.csv.gz', import.meta.url).pathname;
+export const SUMMARY_PATH = fileURLToPath(new URL('../data/movie_ratings_summary.csv.gz', import.meta.url));
 
 export function readSummary(path: string = SUMMARY_PATH): TitleSummary[] {
   const records: Record<string, string>[] = parse(gunzipSync(readFileSync(path)), { columns: true });

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defineCommand, parseCommand } from '../loader/cli';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT_DIR = join(ROOT, 'docs');
@@ -21,7 +22,17 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
 }
 
+const DEMO_COMMAND = defineCommand({
+  invocation: 'npm run demo --',
+  summary:
+    'Records the product in a browser: runs the browser tests with screenshots on and assembles them with ffmpeg into ' +
+    'docs/demo.gif, with docs/demo.png as the still. Needs ffmpeg (apt-get install -y ffmpeg).',
+  options: {},
+  examples: ['npm run demo'],
+});
+
 function main(): void {
+  parseCommand(DEMO_COMMAND);
   const frames = mkdtempSync(join(tmpdir(), 'catalog-demo-'));
   try {
     process.stderr.write(`> browser walkthrough (frames in ${frames})\n`);

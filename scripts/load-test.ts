@@ -4,6 +4,7 @@
 // documents in /openapi.json, called with its documented examples, plus deliberate 400s and 404s.
 // Each request's status at idle is its expected status; under load any other status, any connection
 // error or timeout counts against the run. Loopback addresses only: it never loads anything else.
+import { isMainModule } from '../loader/cli';
 import autocannon from 'autocannon';
 import { parseArgs } from 'node:util';
 
@@ -168,7 +169,7 @@ export function formatReport(r: LoadReport): string {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const { values } = parseArgs({
     options: {
       url: { type: 'string', default: 'http://127.0.0.1:8787' },

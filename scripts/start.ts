@@ -1,12 +1,33 @@
 // `npm start`: stand-in ratings if needed, the whole load with progress, local publish, then
-// `wrangler dev` on http://localhost:8787. Unchanged inputs reuse the previous build.
-import { load } from '../loader/main';
-import { startDev } from './dev';
+// `wrangler dev` (scripts/dev.ts). Unchanged inputs reuse the previous build.
+import { defineCommand, parseCommand, usageError } from '../loader/cli';
+import { configFromArgs, DataDirError, load, LOAD_COMMAND } from '../loader/main';
+import { PORT_OPTION, portFrom, requireFreePort, startDev } from './dev';
 
+const START_COMMAND = defineCommand({
+  invocation: 'npm start --',
+  summary:
+    'Loads the data (stand-in ratings if there are none; unchanged inputs reuse the last build), publishes it to the ' +
+    'local stores and serves the worker with `wrangler dev`. The cron can be fired by hand: GET /__scheduled.',
+  options: { ...PORT_OPTION, data: LOAD_COMMAND.options.data, force: LOAD_COMMAND.options.force },
+  examples: ['npm start', 'npm start -- --port 8788', 'PORT=9000 npm start'],
+});
+
+const values = parseCommand(START_COMMAND);
+const port = portFrom(START_COMMAND, values.port);
+// Checked before a minute of loading, not after it.
+await requireFreePort(port, 'npm start');
+let config;
+try {
+  config = configFromArgs(values.data);
+} catch (err) {
+  if (!(err instanceof DataDirError)) throw err;
+  usageError(START_COMMAND, err.message);
+}
 const t0 = performance.now();
-const { version } = await load({ target: 'local' }).catch((err) => {
+const { version } = await load({ config, target: 'local', force: values.force }).catch((err) => {
   process.stderr.write(`load failed, nothing published: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
-process.stderr.write(`data version ${version} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s; starting wrangler dev on http://localhost:8787\n`);
-process.exit(await startDev(process.argv.slice(2)));
+process.stderr.write(`data version ${version} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
+process.exit(await startDev(port));

@@ -1,5 +1,6 @@
 // A load killed in the middle of its publish leaves readers on the previous complete version; a rerun
 // completes and switches; rollback puts the previous version back. Real stores, real wrangler dev.
+import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { readPointer, rollback } from '../../loader/publish';
 import { generateStandIn } from '../../loader/standin';
 import { publishTestData, startWrangler } from '../browser/server';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUERIES = [
   '/get_max_duration?platform=netflix',
   '/get_score_count?platform=disney&scored=3.5&year=2011',
