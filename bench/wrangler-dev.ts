@@ -27,6 +27,8 @@ export interface DevOptions {
   /** Entry point instead of the config's `main` (the ops-counting wrapper). */
   script?: string;
   logFile: string;
+  /** More `wrangler dev` arguments (e.g. --test-scheduled, --var NAME:VALUE). */
+  extraArgs?: string[];
   /** URL path that must answer 200 before the server counts as ready. */
   readyPath?: string;
   timeoutMs?: number;
@@ -71,6 +73,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     '--inspector-port', String(inspectorPort), '--inspector-ip', '127.0.0.1',
     '--persist-to', options.persistTo,
     '--show-interactive-dev-session=false', '--log-level', 'warn',
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: DEV_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child.pid!);
