@@ -66,11 +66,14 @@ describe('npm run evaluate', () => {
   });
 
   it('fails with a clear message on bad arguments', async () => {
+    // A usage mistake exits 2 with the usage; a file that cannot be read is a failure (1).
     const missing = await evaluate('--folds', '3');
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('usage: npm run evaluate');
     expect(missing.stderr).toMatch(/--ratings FILE is required/);
     const folds = await evaluate('--ratings', ML_SMALL, '--folds', '1');
     expect(folds.stderr).toMatch(/--folds must be an integer in 2\.\.100/);
+    expect(folds.code).toBe(2);
     const config = await evaluate('--ratings', ML_SMALL, '--config', '{"factor":8}');
     expect(config.stderr).toMatch(/unknown hyperparameter\(s\) factor/);
     const absent = await evaluate('--ratings', join(tmpdir(), 'no-such-ratings.csv'));
