@@ -464,3 +464,10 @@ function aligned(value: ArrayBuffer | Uint8Array): Uint8Array {
 function header(bytes: Uint8Array, magic: string, minBytes: number): DataView {
   return checkBinaryHeader(bytes, { what: magic, magic, format: MODEL_FORMAT_VERSION, headerBytes: minBytes }, (message) => new ModelFormatError(message));
 }
+
+/**
+ * User ids, wherever one is accepted (rating files, POST /ratings, /recommend, /recommendations): a
+ * whole number in this range. 0 is no user.
+ */
+export const MIN_USER_ID = 1;
+export const MAX_USER_ID = 2_147_483_647;

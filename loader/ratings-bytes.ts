@@ -10,6 +10,7 @@ import { FileAccumulator, type FileResult } from './ratings-file-result';
 import {
   MAX_RECORD_BYTES,
   MAX_USER_ID,
+  MIN_USER_ID,
   MIN_TIMESTAMP,
   RatingsFileError,
   headerColumns,
@@ -171,7 +172,7 @@ class ByteParser {
     fs[3] = c3 + 1;
     fe[3] = end;
     const user = parseUintBytes(buf, fs[this.userCol], fe[this.userCol], MAX_USER_ID);
-    if (user < 1) return 'user_id';
+    if (user < MIN_USER_ID) return 'user_id';
     const half = parseHalfStarsBytes(buf, fs[this.ratingCol], fe[this.ratingCol]);
     if (half < 0) return 'rating';
     const ts = parseUintBytes(buf, fs[this.tsCol], fe[this.tsCol], this.ctx.maxTimestamp);

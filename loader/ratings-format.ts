@@ -25,7 +25,8 @@ export type Reason = (typeof REASONS)[number];
 
 /** 1990-01-01T00:00:00Z: the earliest plausible rating (MovieLens started in 1995). */
 export const MIN_TIMESTAMP = 631_152_000;
-export const MAX_USER_ID = 2_147_483_647;
+export { MAX_USER_ID, MIN_USER_ID } from '../contract/model';
+import { MAX_USER_ID, MIN_USER_ID } from '../contract/model';
 /** A longer record is garbage, not a rating row; the cap keeps memory bounded on files without line ends. */
 export const MAX_RECORD_BYTES = 64 * 1024;
 export const EXAMPLES_PER_REASON = 5;
@@ -84,7 +85,7 @@ const RATING = /^([0-9]+)(?:\.([05])0*)?$/;
 export function parseUserId(s: string): number {
   if (!DIGITS.test(s)) return -1;
   const v = Number(s);
-  return v >= 1 && v <= MAX_USER_ID ? v : -1;
+  return v >= MIN_USER_ID && v <= MAX_USER_ID ? v : -1;
 }
 
 export function parseHalfStars(s: string): number {

@@ -7,19 +7,19 @@ import type { ProblemError } from './problem';
 
 /** Cache policies, by what a response depends on. */
 export const CACHE_CONTROL = {
-  /** Answers (and parameter errors) of the live data version: the pointer may move at any time. */
+  /** Answers of the live data version: the pointer may move at any time. */
   data: 'public, max-age=60, stale-while-revalidate=300',
   /** Health: always revalidate (the ETag makes that cheap). */
   revalidate: 'no-cache',
   /** Depends only on the deployed code. */
   code: 'public, max-age=300, stale-while-revalidate=3600',
-  /** Failures that may be gone on the next try. */
+  /** Errors (their bodies name the request) and failures that may be gone on the next try. */
   none: 'no-store',
   preflight: 'public, max-age=86400',
 } as const;
 
 export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
-const EXPOSED_HEADERS = 'ETag, X-Data-Version, X-Request-Id, Allow, Retry-After';
+const EXPOSED_HEADERS = 'ETag, X-Data-Version, X-Request-Id, Allow, Retry-After, Idempotent-Replayed, WWW-Authenticate';
 const ALLOWED_REQUEST_HEADERS = 'If-None-Match, If-Modified-Since, X-Request-Id, Content-Type, Authorization';
 
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -130,8 +130,12 @@ export function preflightResponse(): Response {
   });
 }
 
+/**
+ * An error's body carries the request's own id, so no shared cache may keep it for another caller;
+ * other answers without a policy of their own are of the live version.
+ */
 function defaultCacheControl(status: number): string {
-  return status >= 500 ? CACHE_CONTROL.none : CACHE_CONTROL.data;
+  return status >= 400 ? CACHE_CONTROL.none : CACHE_CONTROL.data;
 }
 
 /** The response with headers that can be set: ours as they are, a copy of one whose headers are immutable. */
@@ -163,8 +167,7 @@ export function versionHeaders(ctx: RequestContext): Record<string, string> {
 }
 
 /**
- * Adds the headers every response carries, fills in an ETag and Cache-Control where the handler set
- * none, and turns a matching conditional GET into a 304. HEAD gets the headers without the body.
+ * Adds the headers every response carries, fills in Cache-Control where the handler set none, and turns a matching conditional GET into a 304. HEAD gets the headers without the body.
  * The handler's response is completed in place, never copied.
  */
 export async function finishResponse(given: Response, ctx: RequestContext): Promise<Response> {
@@ -175,11 +178,8 @@ export async function finishResponse(given: Response, ctx: RequestContext): Prom
   if (!complete) {
     for (const [name, value] of Object.entries(commonHeaders(ctx))) headers.set(name, value);
     if (!headers.has('Cache-Control')) headers.set('Cache-Control', defaultCacheControl(response.status));
-    if (!headers.has('ETag')) {
-      // Without a handler-given key, the representation is determined by the version and the raw request.
-      const source = `${ctx.pointer?.version ?? '-'}\n${response.status}\n${ctx.url.pathname}${ctx.url.search}`;
-      headers.set('ETag', makeEtag(source, true));
-    }
+    // No ETag is made up here: only GET representations have one, derived from what they represent
+    // (runEndpoint, static-site.ts). Errors and POST receipts are not representations to revalidate.
   }
 
   const method = ctx.request.method;

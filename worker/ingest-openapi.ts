@@ -1,13 +1,14 @@
 // The OpenAPI 3.1 path item of POST /ratings, for the document in openapi.ts. Built from the same
 // constants the handler enforces; problem responses refer to the document's shared components.
 import { MAX_BODY_BYTES, MAX_RATINGS_PER_BATCH } from './ingest-validate';
-import { MAX_USER_ID, MIN_TIMESTAMP } from '../loader/ratings-format';
+import { MAX_USER_ID, MIN_USER_ID } from '../contract';
+import { MIN_TIMESTAMP } from '../loader/ratings-format';
 
 const RATING = {
   type: 'object',
   required: ['userId', 'movieId', 'rating'],
   properties: {
-    userId: { type: 'integer', minimum: 1, maximum: MAX_USER_ID, description: 'Also accepted as decimal digits in a string.' },
+    userId: { type: 'integer', minimum: MIN_USER_ID, maximum: MAX_USER_ID, description: 'Also accepted as decimal digits in a string.' },
     movieId: { type: 'string', description: 'A title id of the live catalog, exactly (e.g. "as680").' },
     rating: { type: 'number', enum: [0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5], description: 'Half stars; also accepted as text ("4.5").' },
     timestamp: { type: 'integer', minimum: MIN_TIMESTAMP, description: 'Unix seconds, at most a day ahead; default: when the batch arrives.' },
@@ -51,7 +52,9 @@ export const RATINGS_OPENAPI = {
               type: 'object',
               required: ['status', 'idempotency_key', 'queued', 'first_id', 'watermark', 'received_at', 'catalog_version', 'detail'],
               properties: {
-                status: { type: 'string', enum: ['queued'] },
+                status: { type: 'string', enum: ['queued', 'applied'], description: 'queued until a fold has applied the whole batch; a replay of the key reports applied once one has.' },
+                applied_version: { type: 'string', description: 'With status applied: the first data version serving the batch.' },
+                applied_at: { type: 'string', format: 'date-time', description: 'With status applied: when that version went live.' },
                 idempotency_key: { type: 'string' },
                 queued: { type: 'integer', minimum: 1 },
                 first_id: { type: 'integer', description: 'Id of the first rating of the batch.' },

@@ -17,7 +17,11 @@ const NO_STORE = { 'Cache-Control': 'no-store' };
 
 /** What a 202 says; a replay of the same key and body gets the same answer. */
 export interface IngestReceipt {
-  status: 'queued';
+  /** queued until a fold has applied the whole batch; applied from then on (a replay says which). */
+  status: 'queued' | 'applied';
+  /** The first data version that served the batch's ratings (status applied), and when it went live. */
+  applied_version?: string;
+  applied_at?: string;
   idempotency_key: string;
   queued: number;
   /** The batch's ratings have ids first_id..watermark; a fold whose watermark reaches it has applied them. */
@@ -76,7 +80,7 @@ async function ingest(ctx: RequestContext): Promise<Response> {
   const bodySha = await sha256Hex(bytes);
 
   const previous = await findBatch(env.DB, key);
-  if (previous) return replay(previous, bodySha);
+  if (previous) return replay(env.DB, previous, bodySha);
 
   let body: unknown;
   try {
@@ -101,30 +105,50 @@ async function ingest(ctx: RequestContext): Promise<Response> {
   }
   const stored = await storeBatch(env.DB, key, bodySha, pointer.version, checked.ratings);
   // Another request with the same key may have won the race between our lookup and our insert.
-  if (stored.body_sha256 !== bodySha || stored.count !== checked.ratings.length) return replay(stored, bodySha);
-  return jsonResponse(receipt(stored), { status: 202, headers: NO_STORE });
+  if (stored.body_sha256 !== bodySha || stored.count !== checked.ratings.length) return replay(env.DB, stored, bodySha);
+  return jsonResponse(receipt(stored, null), { status: 202, headers: NO_STORE });
 }
 
-function replay(batch: BatchRow, bodySha: string): Response {
+async function replay(db: D1Database, batch: BatchRow, bodySha: string): Promise<Response> {
   if (batch.body_sha256 !== bodySha) {
     throw fail(
       'idempotencyKeyReused',
       `Idempotency-Key ${quote(batch.idempotency_key)} was already used on ${batch.received_at} with a different body; nothing was stored. Use a new key for new ratings.`,
     );
   }
-  return jsonResponse(receipt(batch), { status: 202, headers: { ...NO_STORE, 'Idempotent-Replayed': 'true' } });
+  return jsonResponse(receipt(batch, await firstApplied(db, batch)), { status: 202, headers: { ...NO_STORE, 'Idempotent-Replayed': 'true' } });
 }
 
-function receipt(batch: BatchRow): IngestReceipt {
+/**
+ * The first live fold whose range of rating ids (from_id, watermark] took in the batch's last rating:
+ * from then on the whole batch is served. null while it is queued.
+ */
+async function firstApplied(db: D1Database, batch: BatchRow): Promise<{ version: string; published_at: string } | null> {
+  return db
+    .prepare("SELECT version, published_at FROM folds WHERE status = 'live' AND from_id < ?1 AND watermark >= ?1 ORDER BY published_at LIMIT 1")
+    .bind(batch.last_id)
+    .first<{ version: string; published_at: string }>();
+}
+
+function receipt(batch: BatchRow, applied: { version: string; published_at: string } | null): IngestReceipt {
+  const state = applied
+    ? {
+        status: 'applied' as const,
+        applied_version: applied.version,
+        applied_at: applied.published_at,
+        detail: `Applied: live since ${applied.published_at} in data version ${applied.version} (and the versions after it).`,
+      }
+    : { status: 'queued' as const, detail: 'Stored. The next scheduled fold applies them to the recommender and the scores; X-Data-Version changes when they are live.' };
   return {
-    status: 'queued',
+    status: state.status,
+    ...(applied ? { applied_version: applied.version, applied_at: applied.published_at } : {}),
     idempotency_key: batch.idempotency_key,
     queued: batch.count,
     first_id: batch.first_id,
     watermark: batch.last_id,
     received_at: batch.received_at,
     catalog_version: batch.catalog_version,
-    detail: 'Stored. The next scheduled fold applies them to the recommender and the scores; X-Data-Version changes when they are live.',
+    detail: state.detail,
   };
 }
 

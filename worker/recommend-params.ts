@@ -1,16 +1,16 @@
 // Parameters of the recommender endpoints (/recommend, /recommendations), declared like the query
 // parameters in params.ts: each definition validates requests and documents itself in OpenAPI.
 import { defaulted, MAX_PARAM_LENGTH, optional, PLATFORM, quote, required, type ParamKind } from './params';
+import { MAX_USER_ID, MIN_USER_ID } from '../contract';
 import { intRange, TITLE_ID } from './titles-params';
 
-const MAX_USER_ID = 2 ** 31 - 1;
 export const USER_ID: ParamKind<number> = {
-  schema: { type: 'integer', minimum: 0, maximum: MAX_USER_ID },
-  format: 'a user id: digits only, e.g. 1',
+  schema: { type: 'integer', minimum: MIN_USER_ID, maximum: MAX_USER_ID },
+  format: `a user id: digits only, ${MIN_USER_ID} to ${MAX_USER_ID}, e.g. 1`,
   parse(raw) {
     const text = raw.trim();
-    if (!/^\d{1,10}$/.test(text) || Number(text) > MAX_USER_ID) {
-      return { ok: false, reason: `${quote(raw)} is not a user id: give a whole number of at most ${MAX_USER_ID}, digits only` };
+    if (!/^\d{1,10}$/.test(text) || Number(text) < MIN_USER_ID || Number(text) > MAX_USER_ID) {
+      return { ok: false, reason: `${quote(raw)} is not a user id: give a whole number from ${MIN_USER_ID} to ${MAX_USER_ID}, digits only` };
     }
     return { ok: true, value: Number(text) };
   },

@@ -178,7 +178,7 @@ export async function handleRequest(request: Request, env: Env): Promise<Respons
     console.error(JSON.stringify({ level: 'error', request_id: requestId, error: String(error) }));
     return new Response(
       JSON.stringify({ type: '/problems/internal', title: 'Internal error', status: 500, detail: 'The server failed to answer this request; it has been logged.', instance: `urn:request:${requestId}`, request_id: requestId }),
-      { status: 500, headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', ETag: 'W/"internal-error"', 'X-Request-Id': requestId, ...corsHeaders() } },
+      { status: 500, headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', 'X-Request-Id': requestId, ...corsHeaders() } },
     );
   }
 }

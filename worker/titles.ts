@@ -7,8 +7,8 @@ import { findTitle, PLATFORMS, searchCatalog, TITLE_COLUMNS, titleBytes, titleId
 import { loadCatalog, requirePointer } from './data';
 import { defineEndpoint } from './endpoint';
 import { CACHE_CONTROL, JSON_CONTENT_TYPE, type RequestContext } from './http';
-import type { JsonSchema } from './params';
-import { decodeCursor, encodeCursor, TITLE_FILTER_PARAMS, TITLE_ID_PARAMS, TITLES_PARAMS } from './titles-params';
+import { optional, type JsonSchema } from './params';
+import { decodeCursor, encodeCursor, intRange, TITLE_FILTER_PARAMS, TITLE_ID_PARAMS, TITLES_PARAMS } from './titles-params';
 import { invalidParamsError, ProblemError } from './problem';
 
 const TAG = 'catalog data';
@@ -165,20 +165,37 @@ export const getTitle = defineEndpoint({
 });
 
 const CSV_CHUNK_ROWS = 1000;
+/** More rows than the catalog has: `limit` only ever shortens the export. */
+const CSV_MAX_LIMIT = 1_000_000;
 
-/** RFC 4180: quote a field holding a comma, quote or line break; double the quotes inside. */
+/** /titles' filters, and `limit`; no cursor: the export is one stream (page with /titles). */
+const CSV_PARAMS = {
+  ...TITLE_FILTER_PARAMS,
+  limit: optional(intRange(1, CSV_MAX_LIMIT), 'At most this many rows (the first in id order); all matching titles when absent.', '100'),
+};
+
+/** A text cell a spreadsheet would run as a formula (OWASP, CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180: quote a field holding a comma, quote or line break; double the quotes inside. A text cell
+ * that a spreadsheet would take for a formula gets a leading single quote, inside quotes, so it opens
+ * as the text it is.
+ */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
+  if (typeof value === 'string' && FORMULA_START.test(value)) return `"'${value.replace(/"/g, '""')}"`;
   const text = String(value); // numbers: shortest round-trip form, so scores keep full precision
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** The catalog as CSV, read from D1 in keyset chunks as the client consumes it (nothing buffered whole). */
-function csvStream(ctx: RequestContext, version: string, filters: Filters): ReadableStream<Uint8Array> {
+function csvStream(ctx: RequestContext, version: string, filters: Filters, limit = CSV_MAX_LIMIT): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const statement = ctx.env.DB.prepare(PAGE_SQL);
   let after: string | null = null;
   let headerSent = false;
+  let left = limit;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!headerSent) {
@@ -186,12 +203,14 @@ function csvStream(ctx: RequestContext, version: string, filters: Filters): Read
         controller.enqueue(encoder.encode(TITLE_COLUMNS.join(',') + '\r\n'));
         return;
       }
-      const { results } = await statement.bind(...filterBinds(version, filters, after), CSV_CHUNK_ROWS).all<Record<string, unknown>>();
+      const chunk = Math.min(CSV_CHUNK_ROWS, left);
+      const { results } = await statement.bind(...filterBinds(version, filters, after), chunk).all<Record<string, unknown>>();
+      left -= results.length;
       if (results.length > 0) {
         controller.enqueue(encoder.encode(results.map((row) => TITLE_COLUMNS.map((c) => csvField(row[c])).join(',') + '\r\n').join('')));
         after = String(results[results.length - 1].id);
       }
-      if (results.length < CSV_CHUNK_ROWS) controller.close();
+      if (results.length < chunk || left === 0) controller.close();
     },
   });
 }
@@ -202,9 +221,11 @@ export const exportTitlesCsv = defineEndpoint({
   tag: TAG,
   summary: 'The cleaned catalog as CSV',
   description:
-    'Every title of the live data version (or those matching the same filters as /titles) as RFC 4180 CSV, ' +
-    `UTF-8, CRLF line ends, in code-point order of id. Columns: ${TITLE_COLUMNS.join(', ')}. Empty fields are nulls.`,
-  params: TITLE_FILTER_PARAMS,
+    'Every title of the live data version (or those matching the same filters as /titles, or the first `limit` of them) ' +
+    `as RFC 4180 CSV, UTF-8, CRLF line ends, in code-point order of id. Columns: ${TITLE_COLUMNS.join(', ')}. Empty fields are nulls. ` +
+    'A text cell starting with =, +, -, @, TAB or CR is prefixed with a single quote, so spreadsheets open it as text. ' +
+    'Unlike /titles there is no cursor: the export is one stream.',
+  params: CSV_PARAMS,
   responseContentType: 'text/csv',
   response: { description: 'The catalog as CSV, with a header row.', schema: { type: 'string' } },
   problems: ['noData'],
@@ -213,7 +234,7 @@ export const exportTitlesCsv = defineEndpoint({
     const { version } = requirePointer(ctx);
     filterBinds(version, values, null); // rejects a bad year range before the stream starts
     return {
-      body: csvStream(ctx, version, values),
+      body: csvStream(ctx, version, values, values.limit),
       etagSource: `${version}\n${query}`,
       raw: {
         contentType: 'text/csv; charset=utf-8; header=present',

@@ -37,7 +37,8 @@ import { clearModelCache } from '../../worker/recommend-data';
 import { scanScoreCount } from './catalog-scan';
 import { testBundle } from './bundle-transport';
 import { get } from './client';
-import { cronTick, drain, fold, livePointer, queue, type RatingInput } from './ingest-client';
+import type { IngestReceipt } from '../../worker/ingest';
+import { cronTick, drain, fold, livePointer, postRatings, queue, type RatingInput } from './ingest-client';
 
 const bundle = await testBundle();
 const blob = decodeTitleModel(bundle.kv.get(MODEL_KEYS.titles) as Uint8Array);
@@ -574,5 +575,25 @@ describe('cron fold', () => {
     expect((await env.DB.prepare('SELECT watermark, status FROM folds WHERE version = ?1').bind(live.version).first())).toEqual({ watermark: receipt.watermark, status: 'live' });
     await cronTick();
     expect((await livePointer()).version).toBe(live.version);
+  });
+});
+
+describe('a replayed POST /ratings receipt', () => {
+  it('says queued before its fold, and applied with the first version serving it after', async () => {
+    const ratings = [{ userId: 4_242_424, movieId: blob.ids[0], rating: 4 }];
+    const key = 'receipt-state-after-fold';
+    const first = await (await postRatings(ratings, { key })).json<IngestReceipt>();
+    expect(first.status).toBe('queued');
+    expect((await (await postRatings(ratings, { key })).json<IngestReceipt>()).status).toBe('queued');
+    await drain();
+    const replayed = await postRatings(ratings, { key });
+    expect(replayed.headers.get('Idempotent-Replayed')).toBe('true');
+    const after = await replayed.json<IngestReceipt>();
+    expect(after).toMatchObject({ status: 'applied', idempotency_key: key, watermark: first.watermark });
+    const fold = await env.DB.prepare("SELECT from_id, watermark, status FROM folds WHERE version = ?1").bind(after.applied_version!).first<{ from_id: number; watermark: number; status: string }>();
+    expect(fold).toMatchObject({ status: 'live' });
+    expect(fold!.from_id).toBeLessThan(first.watermark);
+    expect(fold!.watermark).toBeGreaterThanOrEqual(first.watermark);
+    expect(after.applied_version).toBe((await livePointer()).version);
   });
 });
