@@ -1,8 +1,8 @@
 // One GET endpoint, described once: its parameters, answer schema and possible problems feed both the
 // router (validation, handling, headers) and the OpenAPI document.
 import { JSON_CONTENT_TYPE, makeEtag, versionHeaders, type RequestContext } from './http';
-import { canonicalQuery, parseParams, type JsonSchema, type ParamDefs, type ParamValues } from './params';
-import type { ProblemKind } from './problem';
+import { canonicalQuery, collectParams, type JsonSchema, type ParamDefs, type ParamValues } from './params';
+import { invalidParamsError, type InvalidParam, type ProblemKind } from './problem';
 
 /** What a handler answers: the body and the text that fully determines it (hashed into the ETag). */
 export interface Reply {
@@ -28,6 +28,12 @@ export interface Endpoint<D extends ParamDefs = ParamDefs> {
   /** Problems this endpoint can answer with besides the ones every endpoint can (docs only). */
   problems: ProblemKind[];
   cacheControl: string;
+  /**
+   * Rules between parameters (one of two required, a range's ends in order), checked with the
+   * parameters' own: every problem goes in the one answer. `values` holds the valid parameters only;
+   * `given` names every parameter the request sent with a value.
+   */
+  crossRules?(values: Partial<ParamValues<D>>, given: ReadonlySet<string>): InvalidParam[];
   /** `query` is the normalised query string of the parsed values (part of any ETag source). */
   handle(values: ParamValues<D>, ctx: RequestContext, query: string): Promise<Reply>;
 }
@@ -41,16 +47,25 @@ export function defineEndpoint<D extends ParamDefs>(endpoint: Endpoint<D>): Endp
 export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext, pathValues: Record<string, string> = {}): Promise<Response> {
   // What is asked is all in the URL: a client error is as remembered as an answer (streams aside).
   ctx.rememberable = { problems: true };
-  const values = parseParams(endpoint.params, ctx.url.searchParams);
+  const query = ctx.url.searchParams;
+  const { values, invalid } = collectParams(endpoint.params, query);
   const keys = [canonicalQuery(endpoint.params, values)];
   if (endpoint.pathParams) {
     // Path values join the query values (handlers read both alike) and the cache key.
-    const parsed = parseParams(endpoint.pathParams, decodedPathParams(pathValues));
-    Object.assign(values, parsed);
-    keys.unshift(canonicalQuery(endpoint.pathParams, parsed));
+    const parsed = collectParams(endpoint.pathParams, decodedPathParams(pathValues));
+    Object.assign(values, parsed.values);
+    invalid.unshift(...parsed.invalid);
+    keys.unshift(canonicalQuery(endpoint.pathParams, parsed.values));
   }
-  const query = `${endpoint.path}?${keys.filter(Boolean).join('&')}`;
-  const reply = await endpoint.handle(values, ctx, query);
+  if (endpoint.crossRules) {
+    // An empty parameter counts as absent, as it does for the parameters themselves.
+    const given = new Set<string>();
+    for (const [name, value] of query) if (value.trim() !== '') given.add(name);
+    invalid.push(...endpoint.crossRules(values, given));
+  }
+  if (invalid.length > 0) throw invalidParamsError(invalid);
+  const key = `${endpoint.path}?${keys.filter(Boolean).join('&')}`;
+  const reply = await endpoint.handle(values, ctx, key);
   const contentType = reply.raw ? reply.raw.contentType : JSON_CONTENT_TYPE;
   // Complete here, so finishResponse has nothing to add (see commonHeaders).
   const shared = { 'Content-Type': contentType, ...reply.raw?.headers, ...versionHeaders(ctx), ETag: makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };

@@ -141,6 +141,13 @@ export const DURATION_TYPE: ParamKind<DurationType> = {
  * optional value counts as absent; parameters not in `defs` are ignored.
  */
 export function parseParams<D extends ParamDefs>(defs: D, query: URLSearchParams): ParamValues<D> {
+  const { values, invalid } = collectParams(defs, query);
+  if (invalid.length > 0) throw invalidParamsError(invalid);
+  return values;
+}
+
+/** Every parameter parsed: the values of the valid ones, and every problem (the invalid ones are absent). */
+export function collectParams<D extends ParamDefs>(defs: D, query: URLSearchParams): { values: ParamValues<D>; invalid: InvalidParam[] } {
   const values: Record<string, unknown> = {};
   const invalid: InvalidParam[] = [];
   for (const [name, def] of Object.entries(defs)) {
@@ -148,8 +155,7 @@ export function parseParams<D extends ParamDefs>(defs: D, query: URLSearchParams
     if (result.ok) values[name] = result.value;
     else invalid.push(def.kind.allowed ? { name, reason: result.reason, allowed: def.kind.allowed } : { name, reason: result.reason });
   }
-  if (invalid.length > 0) throw invalidParamsError(invalid);
-  return values as ParamValues<D>;
+  return { values: values as ParamValues<D>, invalid };
 }
 
 function parseOne(def: ParamDef, given: string[]): ParseResult<unknown> {

@@ -110,6 +110,11 @@ export const recommend = defineEndpoint({
   },
   problems: ['noMatch', 'ambiguousTitle', 'noData'],
   cacheControl: CACHE_CONTROL.data,
+  crossRules(_values, given) {
+    if (given.has('movie_id') && given.has('title')) return [{ name: 'title', reason: 'give movie_id or title, not both' }];
+    if (!given.has('movie_id') && !given.has('title')) return [{ name: 'movie_id', reason: 'required and missing: give movie_id or title' }];
+    return [];
+  },
   async handle({ user_id, movie_id, title, threshold }, ctx, query) {
     const { pointer, model } = await liveModel(ctx);
     const t = resolveTitle(model, movie_id, title);

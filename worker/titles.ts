@@ -9,7 +9,7 @@ import { defineEndpoint } from './endpoint';
 import { CACHE_CONTROL, JSON_CONTENT_TYPE, type RequestContext } from './http';
 import { optional, type JsonSchema } from './params';
 import { decodeCursor, encodeCursor, intRange, TITLE_FILTER_PARAMS, TITLE_ID_PARAMS, TITLES_PARAMS } from './titles-params';
-import { invalidParamsError, ProblemError } from './problem';
+import { invalidParamsError, ProblemError, type InvalidParam } from './problem';
 
 const TAG = 'catalog data';
 const COLUMNS_SQL = TITLE_COLUMNS.map((c) => `"${c}"`).join(', ');
@@ -38,10 +38,17 @@ type Filters = {
   title_prefix?: string;
 };
 
-function checkYearRange(f: Filters): void {
+/** /titles' and /titles.csv's rule between parameters: a year range's ends in order. */
+function yearRangeRule(f: Filters): InvalidParam[] {
   if (f.year_from !== undefined && f.year_to !== undefined && f.year_from > f.year_to) {
-    throw invalidParamsError([{ name: 'year_to', reason: `${f.year_to} is before year_from (${f.year_from})` }]);
+    return [{ name: 'year_to', reason: `${f.year_to} is before year_from (${f.year_from})` }];
   }
+  return [];
+}
+
+function checkYearRange(f: Filters): void {
+  const invalid = yearRangeRule(f);
+  if (invalid.length > 0) throw invalidParamsError(invalid);
 }
 
 function filterBinds(version: string, f: Filters, after: string | null): unknown[] {
@@ -124,6 +131,7 @@ export const listTitles = defineEndpoint({
   },
   problems: ['noData'],
   cacheControl: CACHE_CONTROL.data,
+  crossRules: (values) => yearRangeRule(values),
   async handle(values, ctx, query) {
     const pointer = requirePointer(ctx);
     const after = values.cursor === undefined ? null : decodeCursor(values.cursor);
@@ -230,6 +238,7 @@ export const exportTitlesCsv = defineEndpoint({
   response: { description: 'The catalog as CSV, with a header row.', schema: { type: 'string' } },
   problems: ['noData'],
   cacheControl: CACHE_CONTROL.data,
+  crossRules: (values) => yearRangeRule(values),
   async handle(values, ctx, query) {
     const { version } = requirePointer(ctx);
     filterBinds(version, values, null); // rejects a bad year range before the stream starts

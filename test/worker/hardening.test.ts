@@ -103,3 +103,22 @@ describe('/titles.csv', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('invalid_params', () => {
+  const names = async (path: string) => {
+    const response = await get(path);
+    expect(response.status, path).toBe(400);
+    return (await response.json<{ invalid_params: { name: string; reason: string }[] }>()).invalid_params;
+  };
+
+  it('lists every problem of a request in one answer, rules between parameters included', async () => {
+    expect((await names('/recommend?user_id=abc')).map((p) => p.name)).toEqual(['user_id', 'movie_id']);
+    const conflict = await names('/recommend?user_id=abc&movie_id=ns1&title=x');
+    expect(conflict.map((p) => p.name)).toEqual(['user_id', 'title']);
+    expect(conflict[1].reason).toBe('give movie_id or title, not both');
+    expect((await names('/titles?year_from=2021&year_to=2020&limit=abc')).map((p) => p.name)).toEqual(['limit', 'year_to']);
+    expect((await names('/titles.csv?year_from=2021&year_to=2020&limit=0')).map((p) => p.name)).toEqual(['limit', 'year_to']);
+    // A bad movie_id is its own problem, not also "missing".
+    expect((await names('/recommend?user_id=1&movie_id=!!')).map((p) => p.name)).toEqual(['movie_id']);
+  });
+});
