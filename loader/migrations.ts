@@ -1,16 +1,17 @@
 // Applies migrations/*.sql the way `wrangler d1 migrations apply` does (same bookkeeping table), so
-// the loader and wrangler agree on what a database already has.
+// the loader and wrangler agree on what a database already has: locally through Miniflare's D1, on an
+// account through the SDK (remoteStores().db), each migration with its bookkeeping row in one batch.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface D1 {
-  prepare(sql: string): { bind(...values: unknown[]): unknown; all(): Promise<{ results: unknown[] }> };
+  prepare(sql: string): { bind(...values: unknown[]): { all(): Promise<{ results: unknown[] }> }; all(): Promise<{ results: unknown[] }> };
   batch(statements: never[]): Promise<unknown>;
 }
 
 const TABLE = 'd1_migrations';
 
-export async function applyMigrations(db: D1, dir: string): Promise<string[]> {
+export async function applyMigrations(db: D1, dir: string, log: (message: string) => void = () => {}): Promise<string[]> {
   await db.batch([
     db.prepare(`CREATE TABLE IF NOT EXISTS ${TABLE}(
       id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE,
@@ -26,7 +27,13 @@ export async function applyMigrations(db: D1, dir: string): Promise<string[]> {
   for (const name of pending) {
     const statements = unstable_splitSqlQuery(readFileSync(join(dir, name), 'utf8')).map((sql) => db.prepare(sql));
     statements.push(db.prepare(`INSERT INTO ${TABLE} (name) VALUES (?1)`).bind(name) as never);
-    await db.batch(statements as never[]);
+    try {
+      await db.batch(statements as never[]);
+    } catch (err) {
+      // Over the REST API, a retried request may have committed on its first attempt: trust the bookkeeping table.
+      if ((await db.prepare(`SELECT 1 FROM ${TABLE} WHERE name = ?1`).bind(name).all()).results.length === 0) throw err;
+    }
+    log(`d1: migration ${name} applied`);
   }
   return pending;
 }

@@ -1,13 +1,14 @@
 // `npm run load -- --target remote`: publishes a built data version to a Cloudflare account through the
-// REST API, with the same content-addressed plan as the local publish (loader/publish.ts). Order: D1
+// official SDK (loader/cloudflare-client.ts), with the same content-addressed plan as the local publish (loader/publish.ts). Order: D1
 // migrations, the blobs the live version does not already have plus the new manifest (bulk,
 // chunked), the catalog into D1 (import API), a read-back check of both, and only then the pointer,
 // as one single-key write, then the history. Everything before the pointer writes keys and rows no
 // reader looks at, so a failure leaves readers on the previous version and a rerun completes.
 import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, manifestKey, TITLE_COLUMNS, type LivePointer, type Manifest, type PublishHistory, type Title } from '../contract';
-import { CloudflareApi } from './cloudflare-api';
-import { applyRemoteMigrations, importSqlFile, queryD1 } from './d1-remote';
-import { KV_BULK_LIMITS, kvValueBytes, readKv, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvValue, type KvWriteStats } from './kv-bulk';
+import { CloudflareClient } from './cloudflare-client';
+import { importSqlFile, queryD1 } from './d1-remote';
+import { applyMigrations } from './migrations';
+import { KV_BULK_LIMITS, kvValueBytes, readKv, readKvTexts, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvValue, type KvWriteStats } from './kv-bulk';
 import { cleanup, historyWithLive, planPublish, readHistory, readPointer, type Bundle } from './publish';
 import { remoteStores } from './remote-stores';
 import { D1_MAX_STATEMENT_BYTES, titlesImportSql } from './titles-sql';
@@ -45,7 +46,7 @@ export interface RemotePublishReport {
   cleanup: { versions: string[]; blobs: number } | null;
 }
 
-export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: RemotePublishOptions): Promise<RemotePublishReport> {
+export async function publishRemote(bundle: Bundle, client: CloudflareClient, opts: RemotePublishOptions): Promise<RemotePublishReport> {
   const log = opts.log ?? (() => {});
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const { kvNamespaceId: ns, d1DatabaseId: db } = opts;
@@ -56,7 +57,7 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
   validateKvEntries(plan.blobs);
   const importSql = titlesImportSql(bundle.version, bundle.titles, opts.maxStatementBytes ?? D1_MAX_STATEMENT_BYTES);
 
-  const live = await readKv(api, ns, CURRENT_KEY);
+  const live = await readKv(client, ns, CURRENT_KEY);
   const liveVersion = live ? safeJson<Partial<LivePointer>>(live)?.version : undefined;
   if (!opts.force && liveVersion === bundle.version) {
     log(`remote already serves version ${bundle.version}: nothing to publish (use --force to publish again)`);
@@ -65,46 +66,46 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
   log(`remote: live version ${liveVersion ?? '(none)'}, publishing ${bundle.version}`);
 
   // Blobs the live version references are known to be there (they were verified when it went live).
-  const liveManifestBytes = typeof liveVersion === 'string' ? await readKv(api, ns, manifestKey(liveVersion)) : null;
+  const liveManifestBytes = typeof liveVersion === 'string' ? await readKv(client, ns, manifestKey(liveVersion)) : null;
   const liveManifest = liveManifestBytes ? safeJson<Partial<Manifest>>(liveManifestBytes) : null;
   const present = new Set(Object.values(liveManifest?.artifacts ?? {}));
   const toWrite = new Map<string, KvValue>([...plan.blobs].filter(([key]) => !present.has(key)));
   toWrite.set(manifestKey(bundle.version), JSON.stringify(plan.manifest));
   log(`this publish writes ${toWrite.size + 2} KV keys (${plan.blobs.size - toWrite.size + 1} values unchanged; the Workers Free plan allows 1,000 KV writes a day)`);
 
-  const migrations = await applyRemoteMigrations(api, db, opts.migrationsDir, log);
+  const migrations = await applyMigrations(remoteStores(client, { kvNamespaceId: ns, d1DatabaseId: db }).db, opts.migrationsDir, log);
 
-  report.kv = await writeKvBulk(api, ns, toWrite, { limits: opts.kvLimits ?? KV_BULK_LIMITS, log });
+  report.kv = await writeKvBulk(client, ns, toWrite, { limits: opts.kvLimits ?? KV_BULK_LIMITS, log });
   report.kvWrites = toWrite.size;
   log(`kv: ${toWrite.size} values in ${report.kv.requests} bulk requests (${(report.kv.bytes / 1e6).toFixed(1)} MB)`);
 
   log(`d1: importing ${bundle.titles.length} titles (${importSql.statements} statements, ${(importSql.bytes / 1e6).toFixed(1)} MB of SQL)`);
-  const imported = await importSqlFile(api, db, importSql.sql, { log, sleep, pollIntervalMs: opts.importPollIntervalMs });
+  const imported = await importSqlFile(client, db, importSql.sql, { log, sleep, pollIntervalMs: opts.importPollIntervalMs });
   report.d1 = { migrations, statements: importSql.statements, sqlBytes: importSql.bytes, rows: bundle.titles.length };
   log(`d1: import complete (${imported.queries} queries${imported.rowsWritten !== null ? `, ${imported.rowsWritten} rows written` : ''})`);
 
   const mustCheck = [manifestKey(bundle.version), plan.manifest.artifacts[ARTIFACT.health]].filter((k) => k && toWrite.has(k));
-  const kvKeys = await verifyKv(api, ns, toWrite, mustCheck, opts.verifyKeys ?? 8, opts.consistencyDelaysMs ?? [500, 1000, 2000, 4000, 8000], sleep);
-  const d1Rows = await verifyD1(api, db, bundle, opts.verifyRows ?? 40);
+  const kvKeys = await verifyKv(client, ns, toWrite, mustCheck, opts.verifyKeys ?? 8, opts.consistencyDelaysMs ?? [500, 1000, 2000, 4000, 8000], sleep);
+  const d1Rows = await verifyD1(client, db, bundle, opts.verifyRows ?? 40);
   report.verified = { kvKeys, d1Rows };
   log(`verified: ${kvKeys} KV values read back byte for byte, ${bundle.titles.length} D1 rows counted, ${d1Rows} compared column by column`);
 
   const pointer: LivePointer = { version: bundle.version, published_at: new Date().toISOString() };
-  await writeKvBulk(api, ns, new Map([[CURRENT_KEY, JSON.stringify(pointer)]]));
+  await writeKvBulk(client, ns, new Map([[CURRENT_KEY, JSON.stringify(pointer)]]));
   report.kvWrites++;
   report.published = true;
   log(`pointer: ${CURRENT_KEY} -> ${bundle.version} (was ${liveVersion ?? 'unset'})`);
 
-  const historyBytes = await readKv(api, ns, HISTORY_KEY);
+  const historyBytes = await readKv(client, ns, HISTORY_KEY);
   const history = (historyBytes && safeJson<PublishHistory>(historyBytes)) || { versions: [] };
-  await writeKvBulk(api, ns, new Map([[HISTORY_KEY, JSON.stringify(historyWithLive(history, pointer))]]));
+  await writeKvBulk(client, ns, new Map([[HISTORY_KEY, JSON.stringify(historyWithLive(history, pointer))]]));
   report.kvWrites++;
 
   // The new version is live whatever happens here: a failed cleanup is left for the next publish.
   // KV reads may lag writes; a cleanup that read the old pointer would delete the new version's
   // blobs, so it runs only once the pointer and the history read back as just written.
   try {
-    const stores = remoteStores(api, { kvNamespaceId: ns, d1DatabaseId: db, maxDeleteKeys: opts.maxDeleteKeys });
+    const stores = remoteStores(client, { kvNamespaceId: ns, d1DatabaseId: db, maxDeleteKeys: opts.maxDeleteKeys });
     const [seen, seenHistory] = [await readPointer(stores.kv), await readHistory(stores.kv)];
     if (seen?.published_at !== pointer.published_at || seenHistory.versions[0]?.published_at !== pointer.published_at) {
       log(`cleanup skipped: KV does not read back the new pointer and history yet; the next publish cleans up`);
@@ -115,7 +116,7 @@ export async function publishRemote(bundle: Bundle, api: CloudflareApi, opts: Re
       ? `cleanup: dropped versions ${report.cleanup.versions.join(', ')} (${report.cleanup.blobs} values no kept version uses)`
       : `cleanup: nothing to drop (${report.cleanup.blobs} unused values)`);
   } catch (err) {
-    log(`cleanup failed, the publish stands; the next publish retries it: ${api.redact(err instanceof Error ? err.message : String(err))}`);
+    log(`cleanup failed, the publish stands; the next publish retries it: ${client.redact(err instanceof Error ? err.message : String(err))}`);
   }
   return report;
 }
@@ -128,36 +129,50 @@ function safeJson<T>(bytes: Uint8Array): T | null {
   }
 }
 
+/**
+ * Reads a sample of what was written back and compares it byte for byte: text values in one bulk read,
+ * binary ones (which the bulk read cannot return) one by one. KV is eventually consistent, so a value
+ * not yet visible is read again after each of `delays`.
+ */
 async function verifyKv(
-  api: CloudflareApi, ns: string, written: Map<string, KvValue>, mustCheck: string[], count: number, delays: number[], sleep: (ms: number) => Promise<void>,
+  client: CloudflareClient, ns: string, written: Map<string, KvValue>, mustCheck: string[], count: number, delays: number[], sleep: (ms: number) => Promise<void>,
 ): Promise<number> {
   const keys = [...written.keys()];
   const sample = new Set<string>(mustCheck);
   for (let i = 0; sample.size < Math.min(count, keys.length); i++) sample.add(keys[Math.floor((i * keys.length) / count) % keys.length]);
-  for (const key of sample) {
-    const expected = kvValueBytes(written.get(key)!);
-    for (let attempt = 0; ; attempt++) {
-      const actual = await readKv(api, ns, key);
-      if (actual && Buffer.from(actual).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))) break;
-      if (attempt >= delays.length) {
-        throw new Error(`KV read-back of ${key}: ${actual ? `${actual.byteLength} bytes differ from the ${expected.byteLength} written` : 'not found'}; the pointer was not changed`);
-      }
-      await sleep(delays[attempt]);
+  let pending = [...sample];
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const texts = await readKvTexts(client, ns, pending.filter((key) => typeof written.get(key) === 'string'));
+    const seen = new Map<string, Buffer | null>([...texts].map(([key, text]) => [key, text === null ? null : Buffer.from(text, 'utf8')]));
+    for (const key of pending.filter((k) => !seen.has(k))) {
+      const bytes = await readKv(client, ns, key);
+      seen.set(key, bytes && Buffer.from(bytes));
     }
+    const bad = pending.filter((key) => {
+      const expected = kvValueBytes(written.get(key)!);
+      return !seen.get(key)?.equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength));
+    });
+    if (bad.length > 0 && attempt >= delays.length) {
+      const actual = seen.get(bad[0]);
+      const expectedBytes = kvValueBytes(written.get(bad[0])!).byteLength;
+      throw new Error(`KV read-back of ${bad[0]}: ${actual ? `${actual.byteLength} bytes differ from the ${expectedBytes} written` : 'not found'}; the pointer was not changed`);
+    }
+    pending = bad;
+    if (pending.length > 0) await sleep(delays[attempt]);
   }
   return sample.size;
 }
 
-async function verifyD1(api: CloudflareApi, db: string, bundle: Bundle, count: number): Promise<number> {
-  const [{ results }] = await queryD1<{ n: number }>(api, db, 'SELECT COUNT(*) AS n FROM titles WHERE version = ?1', [bundle.version]);
+async function verifyD1(client: CloudflareClient, db: string, bundle: Bundle, count: number): Promise<number> {
+  const { results } = await queryD1<{ n: number }>(client, db, 'SELECT COUNT(*) AS n FROM titles WHERE version = ?1', [bundle.version]);
   if (results[0]?.n !== bundle.titles.length) {
     throw new Error(`D1 holds ${results[0]?.n} titles for version ${bundle.version}, expected ${bundle.titles.length}; the pointer was not changed`);
   }
   const sample = sampleTitles(bundle.titles, Math.min(count, 99)); // D1 binds at most 100 parameters
   if (sample.length === 0) return 0;
   const placeholders = sample.map((_, i) => `?${i + 2}`).join(', ');
-  const [{ results: rows }] = await queryD1<Record<string, unknown>>(
-    api, db, `SELECT * FROM titles WHERE version = ?1 AND id IN (${placeholders})`, [bundle.version, ...sample.map((t) => t.id)],
+  const { results: rows } = await queryD1<Record<string, unknown>>(
+    client, db, `SELECT * FROM titles WHERE version = ?1 AND id IN (${placeholders})`, [bundle.version, ...sample.map((t) => t.id)],
   );
   const byId = new Map(rows.map((r) => [r.id as string, r]));
   for (const title of sample) {
@@ -255,10 +270,10 @@ export async function publishRemoteFromEnv(
   options: { wranglerConfig: string; migrationsDir: string; force?: boolean; log: (m: string) => void; env?: Record<string, string | undefined>; target?: RemoteTarget },
 ): Promise<RemotePublishReport> {
   const target = options.target ?? (await resolveRemoteTarget(options.wranglerConfig, options.env));
-  const api = new CloudflareApi({ accountId: target.accountId, apiToken: target.apiToken, baseUrl: target.baseUrl, log: options.log });
+  const client = new CloudflareClient({ accountId: target.accountId, apiToken: target.apiToken, baseUrl: target.baseUrl, log: options.log });
   options.log(`remote: account ${target.accountId}, KV namespace ${target.kvNamespaceId} (from ${target.sources.kvNamespaceId}), D1 database ${target.d1DatabaseId} (from ${target.sources.d1DatabaseId})`);
   try {
-    return await publishRemote(bundle, api, {
+    return await publishRemote(bundle, client, {
       kvNamespaceId: target.kvNamespaceId,
       d1DatabaseId: target.d1DatabaseId,
       migrationsDir: options.migrationsDir,
@@ -267,7 +282,7 @@ export async function publishRemoteFromEnv(
     });
   } catch (err) {
     // Belt and braces: nothing this module throws should carry the token, whatever a server echoed.
-    if (err instanceof Error) err.message = api.redact(err.message);
+    if (err instanceof Error) err.message = client.redact(err.message);
     throw err;
   }
 }

@@ -31,7 +31,7 @@ if (values.target === 'remote') {
   try {
     const remote = await openRemoteStores(config.wranglerConfig, (m) => log(`  ${m}`));
     ({ stores } = remote);
-    redact = (text) => remote.api.redact(text);
+    redact = (text) => remote.client.redact(text);
     log(`remote: account ${remote.target.accountId}, KV namespace ${remote.target.kvNamespaceId}, D1 database ${remote.target.d1DatabaseId}`);
   } catch (err) {
     log(`rollback failed, nothing changed: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,12 +1,21 @@
 // A local stand-in for the parts of Cloudflare's REST API the remote publish uses, built from the
-// documented contract and enforcing its documented limits:
-//   PUT  /accounts/:a/storage/kv/namespaces/:ns/bulk       <= 10,000 pairs, <= 100 MB body, keys <= 512 B, values <= 25 MiB
-//   GET  /accounts/:a/storage/kv/namespaces/:ns/values/:k  raw bytes, 404 when absent
-//   GET  /accounts/:a/storage/kv/namespaces/:ns/keys       ?prefix&cursor&limit; result [{name}] in key order,
-//                                                          result_info {cursor ('' on the last page), count}
+// documented contract (developers.cloudflare.com/api), which the official SDK talks to through its
+// base URL. It refuses any request whose shape the documentation does not allow (method, path, query
+// parameters, content type, body fields and types), so a wrong call fails a test instead of passing
+// against a fake that shares the client's misreading. Operations and their documented limits:
+//   PUT  /accounts/:a/storage/kv/namespaces/:ns/bulk        JSON array of {key, value, base64?, expiration?,
+//                                                           expiration_ttl?, metadata?}: <= 10,000 pairs,
+//                                                           <= 100 MB body, keys <= 512 B, values <= 25 MiB
+//   POST /accounts/:a/storage/kv/namespaces/:ns/bulk/get    {keys: <= 100 names, type?: text|json, withMetadata?}
 //   POST /accounts/:a/storage/kv/namespaces/:ns/bulk/delete JSON array of <= 10,000 key names
-//   POST /accounts/:a/d1/database/:db/query                {sql, params?: string[]}, statements <= 100,000 B
-//   POST /accounts/:a/d1/database/:db/import               init -> (PUT presigned upload) -> ingest -> poll
+//   GET  /accounts/:a/storage/kv/namespaces/:ns/values/:k   raw bytes, 404 when absent
+//   GET  /accounts/:a/storage/kv/namespaces/:ns/keys        ?prefix&cursor&limit; result [{name}] in key order,
+//                                                           result_info {cursor ('' on the last page), count}
+//   POST /accounts/:a/d1/database/:db/query                 {sql, params?: string[]} or {batch: [{sql, params?}]},
+//                                                           statements <= 100,000 B
+//   POST /accounts/:a/d1/database/:db/import                init -> (PUT presigned upload) -> ingest -> poll
+//   PUT  <presigned upload URL>                             signed by its query; an Authorization header is refused
+//                                                           (S3: "only one auth mechanism allowed")
 // Every response uses the {success, errors, messages, result} envelope; bearer auth is checked; a
 // configurable rate limit answers 429 with Retry-After; failures can be injected per route. SQL runs
 // on a real SQLite through Miniflare's D1, so escaping and types are tested for real. Error codes are
@@ -16,12 +25,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Miniflare } from 'miniflare';
 
-export type Route = 'kv-bulk' | 'kv-get' | 'kv-list' | 'kv-bulk-delete' | 'd1-query' | 'd1-import' | 'upload' | 'unknown';
+export type Route = 'kv-bulk' | 'kv-bulk-get' | 'kv-get' | 'kv-list' | 'kv-bulk-delete' | 'd1-query' | 'd1-import' | 'upload' | 'unknown';
 
 export interface FakeLimits {
   maxBulkPairs: number;
   maxBulkBytes: number;
   maxBulkDeleteKeys: number;
+  maxBulkGetKeys: number;
   /** Keys per list page (documented: `limit` up to 1,000, the default); tests lower it to exercise the cursor. */
   maxListKeys: number;
   maxKeyBytes: number;
@@ -32,6 +42,7 @@ export const DOCUMENTED_LIMITS: FakeLimits = {
   maxBulkPairs: 10_000,
   maxBulkBytes: 100_000_000,
   maxBulkDeleteKeys: 10_000,
+  maxBulkGetKeys: 100,
   maxListKeys: 1000,
   maxKeyBytes: 512,
   maxValueBytes: 25 * 1024 * 1024,
@@ -60,7 +71,7 @@ export interface RecordedRequest {
   status: number;
   bodyBytes: number;
   hadAuthorization: boolean;
-  /** kv-bulk, kv-bulk-delete: the keys of the request, in order. */
+  /** kv-bulk, kv-bulk-get, kv-bulk-delete: the keys of the request, in order. */
   keys?: string[];
   /** d1-import: the action. */
   action?: string;
@@ -200,25 +211,26 @@ export class FakeCloudflare {
     if (upload && method === 'PUT') {
       record.route = 'upload';
       this.#failIfInjected('upload');
+      if (req.headers.authorization !== undefined) throw new HttpError(400, 400, 'InvalidArgument: Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
       const entry = this.#uploads.get(decodeURIComponent(upload[1]));
       if (!entry || url.searchParams.get('X-Amz-Signature') !== entry.signature) throw new HttpError(403, 403, 'SignatureDoesNotMatch');
       entry.sql = body.toString('utf8');
       return { headers: { etag: `"${createHash('md5').update(body).digest('hex')}"` }, raw: new Uint8Array() };
     }
 
+    if (upload) throw new HttpError(405, 405, 'MethodNotAllowed');
+    if (!path.startsWith('/client/v4/')) throw new HttpError(404, 7000, `No route for that URI: ${path}`);
+
     const prefix = `/client/v4/accounts/${this.options.accountId}`;
     const kvPrefix = `${prefix}/storage/kv/namespaces/${this.options.kvNamespaceId}`;
     const d1Prefix = `${prefix}/d1/database/${this.options.d1DatabaseId}`;
-    if (method === 'PUT' && path === `${kvPrefix}/bulk`) record.route = 'kv-bulk';
-    else if (method === 'GET' && path.startsWith(`${kvPrefix}/values/`)) record.route = 'kv-get';
-    else if (method === 'GET' && path === `${kvPrefix}/keys`) record.route = 'kv-list';
-    else if (method === 'POST' && path === `${kvPrefix}/bulk/delete`) record.route = 'kv-bulk-delete';
-    else if (method === 'POST' && path === `${d1Prefix}/query`) record.route = 'd1-query';
-    else if (method === 'POST' && path === `${d1Prefix}/import`) record.route = 'd1-import';
+    const shape = ROUTES.find((r) => r.method === method && (typeof r.path === 'string' ? path === r.path.replace('{kv}', kvPrefix).replace('{d1}', d1Prefix) : r.path(path, kvPrefix)));
+    record.route = shape?.route ?? 'unknown';
 
     if (req.headers.authorization !== `Bearer ${this.options.apiToken}`) throw new HttpError(403, 10000, 'Authentication error');
     this.#rateLimit();
-    if (record.route === 'unknown') throw new HttpError(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`);
+    if (!shape) throw new HttpError(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`);
+    checkShape(shape, req, url, body);
 
     if (record.route === 'kv-bulk') {
       const pairs = this.#parseBulk(body);
@@ -246,9 +258,26 @@ export class FakeCloudflare {
       this.#failIfInjected('kv-list');
       return this.#list(url.searchParams);
     }
+    const json = parseJson(body);
+    if (record.route === 'kv-bulk-get') {
+      const { keys, type = 'text' } = json as { keys: string[]; type?: string };
+      if (keys.length > this.limits.maxBulkGetKeys) throw new HttpError(400, 10026, `bulk get of ${keys.length} keys; at most ${this.limits.maxBulkGetKeys} per request`);
+      record.keys = keys;
+      this.#failIfInjected('kv-bulk-get', keys);
+      const values: Record<string, unknown> = {};
+      for (const key of keys) {
+        const value = this.kv.get(key);
+        if (value === undefined) {
+          values[key] = null;
+          continue;
+        }
+        const text = new TextDecoder('utf-8', { fatal: true }).decode(value);
+        values[key] = type === 'json' ? JSON.parse(text) : text;
+      }
+      return { result: { values } };
+    }
     if (record.route === 'kv-bulk-delete') {
-      const keys = parseJson(body);
-      if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw new HttpError(400, 10026, 'bulk delete body must be a JSON array of key names');
+      const keys = json as string[];
       if (keys.length > this.limits.maxBulkDeleteKeys) {
         throw new HttpError(400, 10026, `bulk delete of ${keys.length} keys; at most ${this.limits.maxBulkDeleteKeys} per request`);
       }
@@ -257,7 +286,6 @@ export class FakeCloudflare {
       for (const key of keys) this.kv.delete(key);
       return { result: { successful_key_count: keys.length, unsuccessful_keys: [] } };
     }
-    const json = parseJson(body);
     if (record.route === 'd1-query') {
       this.#failIfInjected('d1-query');
       return { result: await this.#query(json) };
@@ -319,6 +347,9 @@ export class FakeCloudflare {
     }
     return items.map((item: { key?: unknown; value?: unknown; base64?: unknown }) => {
       if (typeof item?.key !== 'string' || typeof item.value !== 'string') throw new HttpError(400, 10026, 'each pair needs a string key and value');
+      const unknownField = Object.keys(item).find((f) => !BULK_PAIR_FIELDS.has(f));
+      if (unknownField) throw new HttpError(400, 10026, `unknown field ${unknownField} in a bulk pair`);
+      if (item.base64 !== undefined && typeof item.base64 !== 'boolean') throw new HttpError(400, 10026, 'base64 must be a boolean');
       const keyBytes = Buffer.byteLength(item.key);
       if (keyBytes === 0 || keyBytes > this.limits.maxKeyBytes || item.key === '.' || item.key === '..') {
         throw new HttpError(400, 10019, `invalid key name (${keyBytes} bytes)`);
@@ -335,17 +366,18 @@ export class FakeCloudflare {
     });
   }
 
+  /** {sql, params} runs one statement; {batch} runs its statements in order, all or nothing. */
   async #query(json: Record<string, unknown>): Promise<unknown[]> {
     const db = await this.d1();
-    const sql = json.sql;
-    const params = json.params ?? [];
-    if (typeof sql !== 'string') throw new HttpError(400, 7400, 'sql must be a string');
-    if (!Array.isArray(params) || params.some((p) => typeof p !== 'string')) throw new HttpError(400, 7400, 'params must be an array of strings');
-    const statements = this.#split(sql);
+    const items = (Array.isArray(json.batch) ? json.batch : [json]) as { sql: string; params?: string[] }[];
+    const statements = items.map(({ sql, params = [] }) => {
+      const split = this.#split(sql);
+      if (split.length > 1 && params.length > 0) throw new HttpError(400, 7400, 'params cannot be bound to several statements');
+      return split.map((s, i) => ({ sql: s, params: i === 0 ? params : [] }));
+    }).flat();
     try {
-      if (statements.length === 1) return [await db.prepare(statements[0]).bind(...params).all()];
-      if (params.length > 0) throw new HttpError(400, 7400, 'params cannot be bound to several statements');
-      return await db.batch(statements.map((s) => db.prepare(s)));
+      const prepared = statements.map(({ sql, params }) => db.prepare(sql).bind(...params));
+      return prepared.length === 1 ? [await prepared[0].all()] : await db.batch(prepared);
     } catch (err) {
       if (err instanceof HttpError) throw err;
       throw new HttpError(400, 7500, `${(err as Error).message}: SQLITE_ERROR`);
@@ -456,4 +488,76 @@ function parseJson(body: Buffer): any {
   } catch {
     throw new HttpError(400, 10026, 'request body is not valid JSON');
   }
+}
+
+// ---- the documented shape of each operation ------------------------------------------------------
+
+interface RouteShape {
+  route: Route;
+  method: string;
+  /** An exact path ({kv} and {d1} stand for the namespace and database prefixes), or a matcher. */
+  path: string | ((path: string, kvPrefix: string) => boolean);
+  /** Query parameters the operation documents; any other is refused. */
+  query: string[];
+  /** 'json': the body must be JSON sent as application/json; 'none': no body at all. */
+  body: 'json' | 'none';
+  /** Checks the parsed JSON body; returns what is wrong with it, or null. */
+  validate?: (body: any) => string | null;
+}
+
+const BULK_PAIR_FIELDS = new Set(['key', 'value', 'base64', 'expiration', 'expiration_ttl', 'metadata']);
+const isStringArray = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === 'string');
+const onlyFields = (body: any, allowed: string[]) => {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object';
+  const extra = Object.keys(body).find((k) => !allowed.includes(k));
+  return extra ? `unknown field ${extra}` : null;
+};
+const d1Statement = (s: any, where: string) =>
+  onlyFields(s, ['sql', 'params']) ??
+  (typeof s.sql !== 'string' ? `${where}sql must be a string` : s.params !== undefined && !isStringArray(s.params) ? `${where}params must be an array of strings` : null);
+
+const ROUTES: RouteShape[] = [
+  { route: 'kv-bulk', method: 'PUT', path: '{kv}/bulk', query: [], body: 'json', validate: (b) => (Array.isArray(b) ? null : 'bulk write body must be a JSON array') },
+  {
+    route: 'kv-bulk-get', method: 'POST', path: '{kv}/bulk/get', query: [], body: 'json',
+    validate: (b) => onlyFields(b, ['keys', 'type', 'withMetadata']) ??
+      (!isStringArray(b.keys) || b.keys.length === 0 ? 'keys must be a non-empty array of key names'
+        : b.type !== undefined && b.type !== 'text' && b.type !== 'json' ? 'type must be text or json'
+        : b.withMetadata !== undefined && typeof b.withMetadata !== 'boolean' ? 'withMetadata must be a boolean' : null),
+  },
+  { route: 'kv-bulk-delete', method: 'POST', path: '{kv}/bulk/delete', query: [], body: 'json', validate: (b) => (isStringArray(b) ? null : 'bulk delete body must be a JSON array of key names') },
+  { route: 'kv-get', method: 'GET', path: (p, kv) => p.startsWith(`${kv}/values/`) && p.length > `${kv}/values/`.length, query: [], body: 'none' },
+  { route: 'kv-list', method: 'GET', path: '{kv}/keys', query: ['prefix', 'cursor', 'limit'], body: 'none' },
+  {
+    route: 'd1-query', method: 'POST', path: '{d1}/query', query: [], body: 'json',
+    validate: (b) => {
+      if (b && typeof b === 'object' && 'batch' in b) {
+        const wrong = onlyFields(b, ['batch']) ?? (Array.isArray(b.batch) && b.batch.length > 0 ? null : 'batch must be a non-empty array');
+        return wrong ?? b.batch.map((s: unknown, i: number) => d1Statement(s, `batch[${i}].`)).find((e: string | null) => e) ?? null;
+      }
+      return d1Statement(b, '');
+    },
+  },
+  {
+    route: 'd1-import', method: 'POST', path: '{d1}/import', query: [], body: 'json',
+    validate: (b) => {
+      const fields: Record<string, string[]> = { init: ['action', 'etag'], ingest: ['action', 'etag', 'filename'], poll: ['action', 'current_bookmark'] };
+      const allowed = fields[b?.action];
+      if (!allowed) return `action must be one of ${Object.keys(fields).join(', ')}`;
+      return onlyFields(b, allowed) ?? allowed.filter((f) => typeof b[f] !== 'string').map((f) => `${f} must be a string`)[0] ?? null;
+    },
+  },
+];
+
+function checkShape(shape: RouteShape, req: IncomingMessage, url: URL, body: Buffer): void {
+  const extra = [...url.searchParams.keys()].find((k) => !shape.query.includes(k));
+  if (extra) throw new HttpError(400, 10026, `unknown query parameter ${extra} for ${shape.method} ${shape.route}`);
+  const contentType = req.headers['content-type']?.split(';')[0].trim().toLowerCase();
+  if (shape.body === 'none') {
+    if (body.byteLength > 0) throw new HttpError(400, 10026, `${shape.method} ${shape.route} takes no body`);
+    return;
+  }
+  if (contentType !== 'application/json') throw new HttpError(415, 10026, `content-type must be application/json, not ${contentType ?? '(none)'}`);
+  const wrong = shape.validate?.(parseJson(body));
+  if (wrong) throw new HttpError(400, 10026, wrong);
 }

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT, BLOB_PREFIX, CURRENT_KEY, HISTORY_KEY, MANIFEST_PREFIX, manifestKey, type DataHealth, type Manifest, type Title } from '../../contract';
 import { readCatalog, TITLES_DIR } from '../../loader/catalog';
-import { CloudflareApi } from '../../loader/cloudflare-api';
+import { CloudflareClient } from '../../loader/cloudflare-client';
 import { config, ROOT } from '../../loader/config';
 import { KEEP_PREVIOUS_VERSIONS, readHistory, rollback, type Bundle } from '../../loader/publish';
 import { publishRemote, type RemotePublishOptions } from '../../loader/remote-publish';
@@ -40,8 +40,8 @@ async function startFake(extra: Partial<FakeCloudflareOptions> = {}): Promise<Fa
   return fake;
 }
 
-function client(f: FakeCloudflare, extra: Partial<ConstructorParameters<typeof CloudflareApi>[0]> = {}): CloudflareApi {
-  return new CloudflareApi({ accountId: ACCOUNT, apiToken: TOKEN, baseUrl: f.url, baseDelayMs: 5, maxDelayMs: 40, log: (m) => logs.push(m), ...extra });
+function client(f: FakeCloudflare, extra: Partial<ConstructorParameters<typeof CloudflareClient>[0]> = {}): CloudflareClient {
+  return new CloudflareClient({ accountId: ACCOUNT, apiToken: TOKEN, baseUrl: f.url, log: (m) => logs.push(m), ...extra });
 }
 
 function options(extra: Partial<RemotePublishOptions> = {}): RemotePublishOptions {
@@ -117,7 +117,7 @@ describe('cleanup after a remote publish', () => {
     const f = await startFake();
     const base = `${f.url}/accounts/${ACCOUNT}/storage/kv/namespaces/${KV_NS}`;
     const auth = { authorization: `Bearer ${TOKEN}` };
-    const over = await fetch(`${base}/bulk/delete`, { method: 'POST', headers: auth, body: JSON.stringify(['a', 'b', 'c', 'd', 'e']) });
+    const over = await fetch(`${base}/bulk/delete`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(['a', 'b', 'c', 'd', 'e']) });
     expect(over.status).toBe(400);
     expect(await over.json()).toMatchObject({ success: false, errors: [{ message: expect.stringContaining(`at most ${DELETE_CHUNK}`) }] });
 
@@ -144,7 +144,7 @@ describe('cleanup after a remote publish', () => {
   it('a failing cleanup leaves the publish standing', async () => {
     const f = await startFake();
     f.inject({ route: 'kv-list', status: 503, times: 1000 });
-    const report = await publishRemote(bundleOf(1), client(f, { maxAttempts: 2 }), options());
+    const report = await publishRemote(bundleOf(1), client(f, { maxRetries: 1 }), options());
     expect(report.published).toBe(true);
     expect(report.cleanup).toBeNull();
     expect(logs.some((l) => /^cleanup failed, the publish stands.*HTTP 503/.test(l))).toBe(true);

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, TITLE_COLUMNS, type DataHealth, type Title } from '../../contract';
 import { attachScores, readCatalog, TITLES_DIR } from '../../loader/catalog';
-import { CloudflareApi, parseRetryAfter } from '../../loader/cloudflare-api';
+import { CloudflareClient, parseRetryAfter } from '../../loader/cloudflare-client';
 import { chunkKvPairs, KV_BULK_LIMITS } from '../../loader/kv-bulk';
 import { planPublish, type Bundle } from '../../loader/publish';
 import { buildQueryIndex } from '../../loader/query-index';
@@ -59,8 +59,8 @@ async function startFake(extra: Partial<FakeCloudflareOptions> = {}): Promise<Fa
   return fake;
 }
 
-function client(f: FakeCloudflare, token = TOKEN, extra: Partial<ConstructorParameters<typeof CloudflareApi>[0]> = {}): CloudflareApi {
-  return new CloudflareApi({ accountId: ACCOUNT, apiToken: token, baseUrl: f.url, baseDelayMs: 5, maxDelayMs: 40, log: (m) => logs.push(m), ...extra });
+function client(f: FakeCloudflare, token = TOKEN, extra: Partial<ConstructorParameters<typeof CloudflareClient>[0]> = {}): CloudflareClient {
+  return new CloudflareClient({ accountId: ACCOUNT, apiToken: token, baseUrl: f.url, log: (m) => logs.push(m), ...extra });
 }
 
 function options(extra: Partial<RemotePublishOptions> = {}): RemotePublishOptions {
@@ -136,7 +136,8 @@ describe('publishRemote through the fake API', () => {
     expect(f.requests.slice(f.requests.indexOf(pointerWrites[0]) + 1).filter((r) => r.route === 'kv-bulk').map((r) => r.keys)).toEqual([[HISTORY_KEY]]);
     const last = pointerWrites[0];
     const importDone = f.requests.findLastIndex((r) => r.route === 'd1-import');
-    const reads = f.requests.filter((r) => r.route === 'kv-get').length;
+    // Keys read: the live-pointer check one by one, the read-backs in bulk (text) or one by one (binary).
+    const reads = f.requests.filter((r) => r.route === 'kv-get').length + f.requests.filter((r) => r.route === 'kv-bulk-get').reduce((n, r) => n + r.keys!.length, 0);
     expect(importDone).toBeLessThan(f.requests.indexOf(last));
     expect(reads).toBeGreaterThanOrEqual(8); // the live-pointer check plus the read-backs
     expect(pointerVersion(f)).toBe(realBundle.version);
@@ -160,7 +161,7 @@ describe('publishRemote through the fake API', () => {
 
     // And the fake does refuse what is over the limits.
     const over = JSON.stringify(Array.from({ length: 10_001 }, (_, i) => ({ key: `x${i}`, value: 'v' })));
-    const res = await fetch(`${f.url}/accounts/${ACCOUNT}/storage/kv/namespaces/${KV_NS}/bulk`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: over });
+    const res = await fetch(`${f.url}/accounts/${ACCOUNT}/storage/kv/namespaces/${KV_NS}/bulk`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: over });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ success: false, errors: [{ message: expect.stringContaining('at most 10000') }] });
   });
@@ -169,11 +170,10 @@ describe('publishRemote through the fake API', () => {
     const big = 'x'.repeat(24 * 1024 * 1024);
     const entries: [string, string][] = Array.from({ length: 6 }, (_, i) => [`big/${i}`, big]);
     const chunks = chunkKvPairs(entries, KV_BULK_LIMITS);
-    expect(chunks.map((c) => c.keys.length)).toEqual([3, 3]); // four would be 100.7 MB
+    expect(chunks.map((c) => c.pairs.length)).toEqual([3, 3]); // four would be 100.7 MB
     for (const c of chunks) {
-      expect(Buffer.byteLength(c.body)).toBe(c.bytes);
+      expect(Buffer.byteLength(JSON.stringify(c.pairs))).toBe(c.bytes); // exactly the body the SDK sends
       expect(c.bytes).toBeLessThanOrEqual(100_000_000);
-      expect(JSON.parse(c.body).length).toBe(c.keys.length);
     }
   });
 
@@ -197,7 +197,7 @@ describe('publishRemote through the fake API', () => {
       expect(Number(api[i].retryAfter)).toBeGreaterThanOrEqual(1);
       expect(api[i + 1].at - api[i].at).toBeGreaterThanOrEqual(Number(api[i].retryAfter) * 1000 - 20);
     }
-    expect(logs.some((l) => l.includes('(Retry-After)'))).toBe(true);
+    expect(logs.some((l) => /HTTP 429 on attempt 1 of 6 \(Retry-After 1\.00s\)/.test(l))).toBe(true);
     expect(pointerVersion(f)).toBe('v-retry');
   });
 
@@ -236,7 +236,7 @@ describe('publishRemote through the fake API', () => {
       const f = await startFake();
       f.kv.set(CURRENT_KEY, new TextEncoder().encode(previous));
       f.inject({ route, status: 503, times: 1000 });
-      await expect(publishRemote(bundle(), client(f, TOKEN, { maxAttempts: 3 }), options())).rejects.toThrow(/HTTP 503.*after 3 attempts/);
+      await expect(publishRemote(bundle(), client(f, TOKEN, { maxRetries: 2 }), options())).rejects.toThrow(/HTTP 503.*after 3 attempts/);
       expect(f.kvText(CURRENT_KEY)).toBe(previous);
       expect(f.requests.some((r) => r.route === 'kv-bulk' && r.keys!.includes(CURRENT_KEY))).toBe(false);
     });
@@ -245,7 +245,7 @@ describe('publishRemote through the fake API', () => {
       const f = await startFake();
       f.kv.set(CURRENT_KEY, new TextEncoder().encode(previous));
       f.inject({ route: 'kv-bulk', status: 500, times: 1000, key: CURRENT_KEY });
-      await expect(publishRemote(bundle(), client(f, TOKEN, { maxAttempts: 2 }), options())).rejects.toThrow(/HTTP 500/);
+      await expect(publishRemote(bundle(), client(f, TOKEN, { maxRetries: 1 }), options())).rejects.toThrow(/HTTP 500/);
       expect(f.kvText(CURRENT_KEY)).toBe(previous);
     });
 
@@ -297,7 +297,7 @@ describe('the token stays secret', () => {
   it('is redacted from errors and logs even when the server echoes it', async () => {
     const f = await startFake({ echoAuthorizationInErrors: true });
     f.inject({ route: 'd1-query', status: 500, times: 1000 });
-    const error = await publishRemote(bundleOf('v-secret', titles.slice(0, 5)), client(f, TOKEN, { maxAttempts: 2 }), options()).catch((e: Error) => e);
+    const error = await publishRemote(bundleOf('v-secret', titles.slice(0, 5)), client(f, TOKEN, { maxRetries: 1 }), options()).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain('<redacted>');
     expect((error as Error).message).not.toContain(TOKEN);
@@ -363,8 +363,10 @@ describe('SQL literals', () => {
     const { sql } = titlesImportSql('v-sql', rows);
     const db = await f.d1();
     const api = client(f);
-    const { applyRemoteMigrations, importSqlFile } = await import('../../loader/d1-remote');
-    await applyRemoteMigrations(api, D1_DB, config.migrationsDir);
+    const { importSqlFile } = await import('../../loader/d1-remote');
+    const { applyMigrations } = await import('../../loader/migrations');
+    const { remoteStores } = await import('../../loader/remote-stores');
+    await applyMigrations(remoteStores(api, { kvNamespaceId: KV_NS, d1DatabaseId: D1_DB }).db, config.migrationsDir);
     await importSqlFile(api, D1_DB, sql, { pollIntervalMs: 1 });
     const { results } = await db.prepare(`SELECT id, title, description, "cast", score FROM titles WHERE version = 'v-sql' ORDER BY id`).all<Record<string, unknown>>();
     expect(results.map((r) => [r.title, r.description, r.cast, r.score])).toEqual(rows.map((t) => [t.title, t.description, null, t.score]));
@@ -389,10 +391,11 @@ describe('SQL literals', () => {
 
 describe('Retry-After parsing', () => {
   it('reads delay-seconds and HTTP dates', () => {
-    expect(parseRetryAfter('3')).toBe(3000);
-    expect(parseRetryAfter(null)).toBeNull();
-    expect(parseRetryAfter('soon')).toBeNull();
+    expect(parseRetryAfter(null, '3')).toBe(3000);
+    expect(parseRetryAfter('250', '3')).toBe(250); // retry-after-ms wins, as in the SDK
+    expect(parseRetryAfter(null, null)).toBeNull();
+    expect(parseRetryAfter(null, 'soon')).toBeNull();
     const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter(null, 'Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
   });
 });
