@@ -18,7 +18,7 @@ import {
   type ColumnOrder,
   type ParseContext,
   type Reason,
-} from './ratings-format';
+} from '../contract/ratings';
 import type { IdTable } from './ratings-id-table';
 
 const READ_BYTES = 1 << 20;

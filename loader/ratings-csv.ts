@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parse, type CsvError } from 'csv-parse';
 import { FileAccumulator, type FileResult } from './ratings-file-result';
-import { RatingsFileError, headerColumns, judgeFields, type ColumnOrder, type ParseContext } from './ratings-format';
+import { RatingsFileError, headerColumns, judgeFields, type ColumnOrder, type ParseContext } from '../contract/ratings';
 import type { ProgressFn } from './ratings-bytes';
 
 const LF = 10;

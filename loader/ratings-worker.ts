@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { parseFileBytes } from './ratings-bytes';
 import { parseFileCsv } from './ratings-csv';
 import { transferables } from './ratings-file-result';
-import { RatingsFileError, makeContext } from './ratings-format';
+import { RatingsFileError, makeContext } from '../contract/ratings';
 import { IdTable } from './ratings-id-table';
 
 export type ParserName = 'bytes' | 'csv-parse';

@@ -2,17 +2,17 @@
  * Ingest of the rating files (spec sections 2 and 7): files are parsed in parallel on worker threads, results
  * are joined in file order into columns (RatingRows) with per-title counts, sums and half-star counts.
  * Bad rows are counted by reason and skipped; above maxRejectRatio rejected rows the ingest throws
- * RejectThresholdError and the caller publishes nothing. Format and reasons: ratings-format.ts.
+ * RejectThresholdError and the caller publishes nothing. Format and reasons: contract/ratings.ts.
  */
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { allocRatingRows, type RatingRows } from './rating-rows';
 import { emptyReasonCounts, type FileResult, type RejectExample } from './ratings-file-result';
-import { EXAMPLES_PER_REASON, REASONS, RatingsFileError, defaultMaxTimestamp, type Reason } from './ratings-format';
+import { EXAMPLES_PER_REASON, REASONS, RatingsFileError, defaultMaxTimestamp, type Reason } from '../contract/ratings';
 import type { FromWorker, ParserName, ToWorker, WorkerSetup } from './ratings-worker';
 import type { TitleSummary } from './summary';
 
-export { RatingsFileError, REASONS, type Reason } from './ratings-format';
+export { RatingsFileError, REASONS, type Reason } from '../contract/ratings';
 export type { RejectExample } from './ratings-file-result';
 export type { ParserName } from './ratings-worker';
 export { compareWithSummary, type SummaryCheck } from './ratings-summary-check';

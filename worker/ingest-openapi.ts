@@ -2,7 +2,7 @@
 // constants the handler enforces; problem responses refer to the document's shared components.
 import { MAX_BODY_BYTES, MAX_RATINGS_PER_BATCH } from './ingest-validate';
 import { MAX_USER_ID, MIN_USER_ID } from '../contract';
-import { MIN_TIMESTAMP } from '../loader/ratings-format';
+import { MIN_TIMESTAMP } from '../contract/ratings';
 
 const RATING = {
   type: 'object',

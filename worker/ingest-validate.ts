@@ -1,7 +1,7 @@
 // Validation of a POST /ratings body, row by row with the loader's own field rules
-// (loader/ratings-format.ts): a posted rating is accepted exactly when the same values in a rating
+// (contract/ratings.ts): a posted rating is accepted exactly when the same values in a rating
 // file would be. Pure: the catalog check takes the set of known ids.
-import { defaultMaxTimestamp, parseHalfStars, parseTimestamp, parseUserId, MAX_USER_ID, MIN_TIMESTAMP } from '../loader/ratings-format';
+import { defaultMaxTimestamp, parseHalfStars, parseTimestamp, parseUserId, MAX_USER_ID, MIN_TIMESTAMP } from '../contract/ratings';
 import { quote } from './params';
 import type { InvalidParam } from './problem';
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFileBytes } from '../../loader/ratings-bytes';
 import { parseFileCsv } from '../../loader/ratings-csv';
-import { makeContext } from '../../loader/ratings-format';
+import { makeContext } from '../../contract/ratings';
 import { IdTable } from '../../loader/ratings-id-table';
 import { RatingsFileError, RejectThresholdError, compareWithSummary, ingestRatings, type IngestOptions, type IngestResult } from '../../loader/ratings';
 import { readSummary } from '../../loader/summary';

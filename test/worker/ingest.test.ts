@@ -2,7 +2,7 @@
 // limits, and exactly what lands in D1.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { MIN_TIMESTAMP } from '../../loader/ratings-format';
+import { MIN_TIMESTAMP } from '../../contract/ratings';
 import { bearerMatches, type IngestReceipt } from '../../worker/ingest';
 import { MAX_BODY_BYTES, MAX_RATINGS_PER_BATCH } from '../../worker/ingest-validate';
 import { handleRequest } from '../../worker/router';

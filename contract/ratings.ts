@@ -1,6 +1,7 @@
 /**
  * The rating files' format and validation rules (spec sections 2 and 7), shared by the byte-level parser
- * (ratings-bytes.ts) and the csv-parse reference (ratings-csv.ts) so both judge every row the same way.
+ * (loader/ratings-bytes.ts), the csv-parse reference (loader/ratings-csv.ts) and POST /ratings
+ * (worker/ingest-validate.ts) so all three judge every row the same way.
  *
  * Format: CSV (RFC 4180 quoting, read the way csv-parse reads it with relax_quotes), LF and CRLF line ends
  * (mixed too), blank lines skipped. The first non-blank record is the header; it must name exactly the four
@@ -25,8 +26,8 @@ export type Reason = (typeof REASONS)[number];
 
 /** 1990-01-01T00:00:00Z: the earliest plausible rating (MovieLens started in 1995). */
 export const MIN_TIMESTAMP = 631_152_000;
-export { MAX_USER_ID, MIN_USER_ID } from '../contract/model';
-import { MAX_USER_ID, MIN_USER_ID } from '../contract/model';
+export { MAX_USER_ID, MIN_USER_ID } from './model';
+import { MAX_USER_ID, MIN_USER_ID } from './model';
 /** A longer record is garbage, not a rating row; the cap keeps memory bounded on files without line ends. */
 export const MAX_RECORD_BYTES = 64 * 1024;
 export const EXAMPLES_PER_REASON = 5;
