@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/node/**/*.test.ts'],
+          include: ['test/node/**/*.test.ts', 'bench/**/*.test.ts'],
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 300_000,

@@ -18,7 +18,7 @@ import type { IsolateProfile } from './results';
 import { loadTest, meanRun, type LoadResult } from './load-test';
 import { BENCH_DIR, PROFILE_DIR, ratingsDir, scaleDir } from './paths';
 import { peakRssMiB, rssMiB } from './proc-memory';
-import { HELLO_CONFIG, MAIN_CONFIG, startDev, type DevOptions, type DevServer } from './wrangler-dev';
+import { HELLO_CONFIG, MAIN_CONFIG, startBenchDev, type DevOptions, type BenchServer } from './dev-server';
 
 export interface ApiSettings {
   connections: number;
@@ -171,9 +171,9 @@ async function measureFresh(
   settings: ApiSettings,
   log: (line: string) => void,
   profileOut?: string,
-  inspect?: (server: DevServer) => Promise<void>,
+  inspect?: (server: BenchServer) => Promise<void>,
 ): Promise<LoadResult> {
-  const server = await startDev(options);
+  const server = await startBenchDev(options);
   try {
     if (settings.warmS > 0) await loadTest(server.url, paths, settings.connections, settings.warmS);
     const stopProfile = profileOut ? await startIsolateProfile(server.inspectorPort, profileOut) : null;
@@ -190,7 +190,7 @@ async function measureFresh(
 
 /** The isolate's memory once it has served every endpoint's mix (what one isolate may come to hold). */
 async function isolateAfterEveryEndpoint(scale: number, mixes: Record<EndpointName, string[]>, settings: ApiSettings, maxTotalMiB: number): Promise<IsolateMemory> {
-  const server = await startDev(mainServer(scale));
+  const server = await startBenchDev(mainServer(scale));
   try {
     for (const endpoint of ENDPOINT_ORDER) {
       await loadTest(server.url, mixes[endpoint], settings.connections, Math.max(1, settings.warmS));
@@ -202,7 +202,7 @@ async function isolateAfterEveryEndpoint(scale: number, mixes: Record<EndpointNa
   }
 }
 
-async function isolateMemory(server: DevServer, maxTotalMiB: number, gc: boolean): Promise<IsolateMemory> {
+async function isolateMemory(server: BenchServer, maxTotalMiB: number, gc: boolean): Promise<IsolateMemory> {
   const heap = await isolateHeap(server.inspectorPort, gc);
   const total = (heap.usedSize + (heap.embedderHeapUsedSize ?? 0) + (heap.backingStorageSize ?? 0)) / MIB;
   const pid = server.workerPid();
@@ -240,7 +240,7 @@ const OPS_WARM_MAX = 1000;
  * per isolate, whatever the traffic) is counted apart, not in a request's reads.
  */
 async function countOps(persistTo: string, mixes: Record<EndpointName, string[]>, requests: number, logFile: string, log: (line: string) => void): Promise<Partial<Record<EndpointName, OpsPerRequest>>> {
-  const server = await startDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/health' });
+  const server = await startBenchDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/health' });
   const result: Partial<Record<EndpointName, OpsPerRequest>> = {};
   try {
     for (const endpoint of ENDPOINT_ORDER) {

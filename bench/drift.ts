@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadTest } from './load-test';
 import { BENCH_DIR, scaleDir } from './paths';
 import { rssMiB } from './proc-memory';
-import { HELLO_CONFIG, MAIN_CONFIG, startDev, type DevOptions } from './wrangler-dev';
+import { HELLO_CONFIG, MAIN_CONFIG, startBenchDev, type DevOptions } from './dev-server';
 
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: '1' }, windows: { type: 'string', default: '8' }, seconds: { type: 'string', default: '5' } },
@@ -24,7 +24,7 @@ const workers: [string, DevOptions, string[]][] = [
 ];
 
 for (const [name, options, paths] of workers) {
-  const server = await startDev(options);
+  const server = await startBenchDev(options);
   try {
     await loadTest(server.url, paths, 8, 1);
     let served = 0;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadTest } from './load-test';
 import { startIsolateProfile } from './inspector';
 import { PROFILE_DIR } from './paths';
-import { MAIN_CONFIG, startDev, type DevOptions } from './wrangler-dev';
+import { MAIN_CONFIG, startBenchDev, type DevOptions } from './dev-server';
 
 /** What the isolate spent per request, µs, by category (self time of the sampled functions). */
 export interface IsolateCpu {
@@ -84,7 +84,7 @@ export function categorise(path: string, requests: number): IsolateCpu {
 
 /** Profiles one server answering `paths` (closed loop, `connections`, `seconds`) after a short warm-up. */
 export async function profileIsolate(options: DevOptions, label: string, paths: string[], seconds: number, connections = 8): Promise<IsolateCpu> {
-  const server = await startDev(options);
+  const server = await startBenchDev(options);
   try {
     await loadTest(server.url, paths, connections, 1);
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -115,7 +115,7 @@ export interface ColdStart {
 export async function coldStarts(persistTo: string, firstPaths: [string, string][], logFile: string): Promise<Record<string, ColdStart>> {
   const result: Record<string, ColdStart> = {};
   for (const [name, path] of firstPaths) {
-    const server = await startDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/openapi.json' });
+    const server = await startBenchDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/openapi.json' });
     try {
       const t0 = performance.now();
       const response = await fetch(server.url + path);

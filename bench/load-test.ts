@@ -1,31 +1,5 @@
-// One bounded, closed-loop load run with autocannon: `connections` clients, each sending its next request
-// as soon as the previous answer arrives, for `durationS` seconds. The request paths are handed out
-// from one shared cursor, so concurrent clients spread over the whole mix instead of marching in step.
-import { createRequire } from 'node:module';
-
-interface AutocannonResult {
-  duration: number;
-  requests: { total: number; average: number };
-  latency: { p50: number; p99: number; average: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  '2xx': number;
-  statusCodeStats: Record<string, { count: number }>;
-}
-interface AutocannonRequest {
-  method: 'GET';
-  setupRequest(request: { path: string }): { path: string };
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  timeout: number;
-  requests: AutocannonRequest[];
-}) => Promise<AutocannonResult>;
-
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+// One bounded, closed-loop load run (scripts/http-load.ts), summarised for the bench's tables.
+import { countsByStatus, runPaths } from '../scripts/http-load';
 
 export interface LoadResult {
   requests: number;
@@ -43,16 +17,7 @@ export interface LoadResult {
 }
 
 export async function loadTest(baseUrl: string, paths: string[], connections: number, durationS: number): Promise<LoadResult> {
-  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(baseUrl)) throw new Error(`load tests run only against 127.0.0.1, not ${baseUrl}`);
-  if (paths.length === 0) throw new Error('loadTest needs at least one path');
-  let next = 0;
-  const result = await autocannon({
-    url: baseUrl,
-    connections,
-    duration: durationS,
-    timeout: 10,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }) }],
-  });
+  const result = await runPaths(baseUrl, paths, { connections, seconds: durationS });
   const done = result['2xx'] + result.non2xx;
   return {
     requests: done,
@@ -63,7 +28,7 @@ export async function loadTest(baseUrl: string, paths: string[], connections: nu
     meanMs: Math.round(result.latency.average * 100) / 100,
     maxMs: result.latency.max,
     non2xx: result.non2xx,
-    serverErrors: Object.entries(result.statusCodeStats).reduce((n, [code, s]) => n + (Number(code) >= 500 ? s.count : 0), 0),
+    serverErrors: Object.entries(countsByStatus(result)).reduce((n, [code, count]) => n + (Number(code) >= 500 ? count : 0), 0),
     errors: result.errors,
     timeouts: result.timeouts,
   };

@@ -7,7 +7,7 @@ export const BENCH_DIR = join(ROOT, '.cache/bench');
 /** Where a run's results.json, RESULTS.md and growth.svg go by default (committed). */
 export const RESULTS_DIR = join(ROOT, 'bench');
 export const PROFILE_DIR = join(BENCH_DIR, 'profiles');
-export const WRANGLER_BIN = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
+export { WRANGLER_BIN } from '../scripts/wrangler-dev';
 export const TSX_CLI = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 /** Stand-in rating files of one scale (kept between runs; regenerated when a run measures generation). */

@@ -21,7 +21,7 @@ import { BENCH_DIR, benchConfig, PROFILE_DIR, RESULTS_DIR, ratingsDir, scaleDir,
 import { renderMarkdown } from './report';
 import type { BenchResults, BundleSize, LoaderHotSpots, Measured, RawToServing, RouterCost } from './results';
 import { evaluateGrowth, evaluateTargets } from './targets';
-import { DEV_ENV, MAIN_CONFIG, startDev } from './wrangler-dev';
+import { DEV_ENV, MAIN_CONFIG, startBenchDev } from './dev-server';
 
 const SECTIONS = ['bundle', 'router', 'loader', 'e2e', 'cpu', 'api'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -141,7 +141,7 @@ async function rawToServing(): Promise<RawToServing> {
   const child = await runScript(join(ROOT, 'bench/load-fresh.ts'), ['--dir', dir, '--ratings', ratingsDir(1)], { profileDir });
   const load = JSON.parse(child.stdout.trim().split('\n').pop()!) as { version: string; seconds: number; peakRssMiB: number };
   const t1 = performance.now();
-  const server = await startDev({ config: MAIN_CONFIG, persistTo: join(dir, 'state'), logFile: join(BENCH_DIR, 'logs/e2e.log'), readyPath: '/health' });
+  const server = await startBenchDev({ config: MAIN_CONFIG, persistTo: join(dir, 'state'), logFile: join(BENCH_DIR, 'logs/e2e.log'), readyPath: '/health' });
   const t2 = performance.now();
   try {
     const health = (await (await fetch(`${server.url}/health`)).json()) as { version: string; counts: { ratings_rows: number } };

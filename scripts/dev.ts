@@ -5,8 +5,8 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { defineCommand, isMainModule, parseCommand, usageError, type Command } from '../loader/cli';
+import { DEV_ENV, WRANGLER_BIN } from './wrangler-dev';
 
-export const DEV_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 export const DEFAULT_PORT = 8787;
 
 /** The --port option of `npm start` and `npm run dev` (PORT in the environment otherwise). */
@@ -55,9 +55,8 @@ export function startDev(port: number): Promise<number> {
   }
   const url = `http://localhost:${port}`;
   process.stderr.write(`serving ${url} (UI ${url}/, API docs ${url}/docs); fire the cron with: curl '${url}/__scheduled'\n`);
-  const wrangler = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));
   // --test-scheduled: GET /__scheduled runs the scheduled handler (the fold) on demand.
-  const child = spawn(process.execPath, [wrangler, 'dev', '--port', String(port), '--test-scheduled'], { cwd: root, env: DEV_ENV, stdio: 'inherit' });
+  const child = spawn(process.execPath, [WRANGLER_BIN, 'dev', '--port', String(port), '--test-scheduled'], { cwd: root, env: DEV_ENV, stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
 }

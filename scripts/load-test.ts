@@ -1,11 +1,10 @@
-/// <reference path="./autocannon.d.ts" />
 // `npx tsx scripts/load-test.ts [--url http://127.0.0.1:8787] [--seconds 5] [--connections 16]`
 // A bounded load test of a worker served on this machine (`npm run dev`): every endpoint the server
 // documents in /openapi.json, called with its documented examples, plus deliberate 400s and 404s.
 // Each request's status at idle is its expected status; under load any other status, any connection
 // error or timeout counts against the run. Loopback addresses only: it never loads anything else.
 import { isMainModule } from '../loader/cli';
-import autocannon from 'autocannon';
+import { checkLoopback, countsByStatus, runPaths } from './http-load';
 import { parseArgs } from 'node:util';
 
 export interface MixEntry {
@@ -45,15 +44,6 @@ const ERROR_REQUESTS = [
   '/titles/zz0',
   '/no-such-endpoint',
 ];
-
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
-
-/** Refuses any target that is not this machine. */
-export function checkLoopback(url: string): URL {
-  const parsed = new URL(url);
-  if (!LOOPBACK.test(parsed.hostname)) throw new Error(`load tests only target this machine (127.0.0.0/8, localhost, [::1]), not ${parsed.hostname}`);
-  return parsed;
-}
 
 interface OpenApiParameter {
   name: string;
@@ -113,36 +103,18 @@ export async function discoverMix(baseUrl: string): Promise<{ mix: MixEntry[]; s
  * one shared cursor, so every request is sent about equally often however slow some of them are.
  */
 export async function runLoad(baseUrl: string, mix: MixEntry[], options: LoadOptions): Promise<LoadReport> {
-  checkLoopback(baseUrl);
-  if (!(options.seconds > 0 && options.seconds <= 60)) throw new Error('seconds must be in (0, 60]');
-  if (!(options.connections >= 1 && options.connections <= 256)) throw new Error('connections must be in 1..256');
   let unexpected = 0;
   const unexpectedExamples: LoadReport['unexpectedExamples'] = [];
-  if (mix.length === 0) throw new Error('the mix is empty');
   const answers = new Array<number>(mix.length).fill(0);
-  let cursor = 0;
-  const result = await autocannon({
-    url: baseUrl,
-    connections: options.connections,
-    duration: options.seconds,
-    timeout: 10,
-    requests: [
-      {
-        method: 'GET',
-        setupRequest: (request, context) => {
-          // A connection has one request in flight at a time, so its context names the one answered next.
-          context.entry = cursor++ % mix.length;
-          return { ...request, path: mix[context.entry as number].path };
-        },
-        onResponse: (status, _body, context) => {
-          const { path, expected } = mix[context.entry as number];
-          answers[context.entry as number]++;
-          if (status === expected) return;
-          unexpected++;
-          if (unexpectedExamples.length < 10) unexpectedExamples.push({ path, status, expected });
-        },
-      },
-    ],
+  const result = await runPaths(baseUrl, mix.map((m) => m.path), {
+    ...options,
+    onAnswer: (index, status) => {
+      answers[index]++;
+      const { path, expected } = mix[index];
+      if (status === expected) return;
+      unexpected++;
+      if (unexpectedExamples.length < 10) unexpectedExamples.push({ path, status, expected });
+    },
   });
   return {
     url: baseUrl,
@@ -153,7 +125,7 @@ export async function runLoad(baseUrl: string, mix: MixEntry[], options: LoadOpt
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
     errors: result.errors,
     timeouts: result.timeouts,
-    byStatus: Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count])),
+    byStatus: countsByStatus(result),
     unexpected,
     unexpectedExamples,
     neverAnswered: mix.filter((_, i) => answers[i] === 0).map((m) => m.path),

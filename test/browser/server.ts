@@ -10,7 +10,7 @@ import { openLocalStores } from '../../loader/local-store';
 import { buildBundle, ratingFiles } from '../../loader/pipeline';
 import { publishBundle } from '../../loader/publish';
 import { generateStandIn } from '../../loader/standin';
-import { MAIN_CONFIG, startDev } from '../../bench/wrangler-dev';
+import { MAIN_CONFIG, startDev } from '../../scripts/wrangler-dev';
 
 /** ~110k rating rows: enough users and titles for real answers, built in seconds. */
 const STAND_IN_SCALE = 0.01;

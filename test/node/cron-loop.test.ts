@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAIN_CONFIG, startDev, type DevServer } from '../../bench/wrangler-dev';
+import { MAIN_CONFIG, startDev, type DevServer } from '../../scripts/wrangler-dev';
 import { publishTestData } from '../browser/server';
 
 const TOKEN = 'cron-loop-test-token';

@@ -6,17 +6,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ApiResult, ApiScaleResult } from '../../bench/api-bench';
-import { hotSpots } from '../../bench/cpu-profile';
-import { processGroupCpuSeconds } from '../../bench/machine';
-import { endpointMixes, endpointPath, ENDPOINT_ORDER } from '../../bench/endpoint-mixes';
-import { growthSvg } from '../../bench/growth-plot';
-import type { LoaderRun } from '../../bench/loader-stages';
-import { loadTest, meanRun, type LoadResult } from '../../bench/load-test';
-import type { BenchResults } from '../../bench/results';
-import { StageRecorder } from '../../bench/stage-recorder';
-import { evaluateGrowth, evaluateTargets } from '../../bench/targets';
-import type { Title } from '../../contract';
+import type { ApiResult, ApiScaleResult } from './api-bench';
+import { hotSpots } from './cpu-profile';
+import { processGroupCpuSeconds } from './machine';
+import { endpointMixes, endpointPath, ENDPOINT_ORDER } from './endpoint-mixes';
+import { growthSvg } from './growth-plot';
+import type { LoaderRun } from './loader-stages';
+import { loadTest, meanRun, type LoadResult } from './load-test';
+import type { BenchResults } from './results';
+import { StageRecorder } from './stage-recorder';
+import { evaluateGrowth, evaluateTargets } from './targets';
+import type { Title } from '../contract';
 
 describe('StageRecorder.logHook', () => {
   it('turns stage log lines into stages, names the known gaps and drops other short gaps', async () => {
@@ -231,7 +231,7 @@ describe('processGroupCpuSeconds', () => {
 
 describe('loadTest', () => {
   it('only loads 127.0.0.1', async () => {
-    await expect(loadTest('http://example.com:80', ['/'], 1, 1)).rejects.toThrow(/only against 127.0.0.1/);
+    await expect(loadTest('http://example.com:80', ['/'], 1, 1)).rejects.toThrow(/only target this machine/);
   });
 });
 

@@ -1,21 +1,20 @@
-// Starts and stops `wrangler dev` for the bench: 127.0.0.1 only, explicit ports and persist directory,
-// no telemetry, no interactive session. Each server runs in its own process group so that stopping it
-// ends exactly the processes this bench started (wrangler and its workerd children).
+// Starts and stops `wrangler dev` for tests and the bench: 127.0.0.1 only, explicit ports and persist
+// directory, no telemetry, no interactive session. Each server runs in its own process group so that
+// stopping it ends exactly the processes this run started (wrangler and its workerd children).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ROOT } from '../loader/config';
-import { WRANGLER_BIN } from './paths';
-import { addUnreapedChildCpu, processGroupCpuSeconds, reapedChildrenCpuSeconds } from './machine';
-import { commandLine, parentPid } from './proc-memory';
+
+export const WRANGLER_BIN = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
+export const MAIN_CONFIG = join(ROOT, 'wrangler.toml');
 
 export interface DevServer {
   url: string;
   inspectorPort: number;
+  /** wrangler's pid, which is also its process group's id. */
   pid: number;
-  /** The workerd process running the worker itself (not wrangler's proxy in front of it). */
-  workerPid(): number | null;
   stop(): Promise<void>;
 }
 
@@ -32,9 +31,12 @@ export interface DevOptions {
   /** URL path that must answer 200 before the server counts as ready. */
   readyPath?: string;
   timeoutMs?: number;
+  /** Called just before the group is signalled; what it returns is called once the group has exited. */
+  onStop?: (pid: number) => (() => void) | void;
 }
 
-export const DEV_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
+/** wrangler offline: no telemetry, no fetch of Request.cf (it cannot reach Cloudflare from here). */
+export const DEV_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,18 +52,24 @@ export async function freePort(): Promise<number> {
 
 /** Process groups of servers still running: ended when this process exits, however it exits. */
 const running = new Set<number>();
-process.on('exit', () => {
-  for (const group of running) {
-    try {
-      process.kill(-group, 'SIGTERM');
-    } catch {
-      // already gone
+let cleanupInstalled = false;
+function endGroupsOnExit(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', () => {
+    for (const group of running) {
+      try {
+        process.kill(-group, 'SIGTERM');
+      } catch {
+        // already gone
+      }
     }
-  }
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+}
 
 export async function startDev(options: DevOptions): Promise<DevServer> {
+  endGroupsOnExit();
   const port = await freePort();
   const inspectorPort = await freePort();
   mkdirSync(dirname(options.logFile), { recursive: true });
@@ -75,7 +83,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     '--show-interactive-dev-session=false', '--log-level', 'warn',
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: DEV_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...DEV_ENV, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child.pid!);
   child.once('exit', () => running.delete(child.pid!));
   child.stdout!.pipe(log);
@@ -85,8 +93,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     url,
     inspectorPort,
     pid: child.pid!,
-    workerPid: () => findWorkerd(child.pid!),
-    stop: () => stopGroup(child),
+    stop: () => stopGroup(child, options.onStop),
   };
   try {
     await waitForAnswer(`${url}${options.readyPath ?? '/'}`, child, options.timeoutMs ?? 60_000, options.logFile, !!options.readyPath);
@@ -114,13 +121,10 @@ export async function waitForAnswer(url: string, child: ChildProcess, timeoutMs:
   }
 }
 
-async function stopGroup(child: ChildProcess): Promise<void> {
+async function stopGroup(child: ChildProcess, onStop: DevOptions['onStop']): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // The server's CPU, so that the bench's "other work" figure does not count it: what the group used,
-  // less what comes back to this process by reaping (workerd is often reaped by init instead).
-  const groupCpuS = processGroupCpuSeconds(child.pid!);
-  const reapedBefore = reapedChildrenCpuSeconds();
+  const afterExit = onStop?.(child.pid!);
   try {
     process.kill(-child.pid!, 'SIGTERM');
   } catch {
@@ -135,20 +139,5 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   }, 5000);
   await exited;
   clearTimeout(timer);
-  addUnreapedChildCpu(groupCpuS - (reapedChildrenCpuSeconds() - reapedBefore));
+  afterExit?.();
 }
-
-/** The workerd descendant of `root` that has the inspector attached: the one running the user worker. */
-function findWorkerd(root: number): number | null {
-  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
-  const isDescendant = (pid: number): boolean => {
-    for (let p: number | null = pid, hops = 0; p !== null && p > 1 && hops < 10; p = parentPid(p), hops++) {
-      if (p === root) return true;
-    }
-    return false;
-  };
-  return pids.find((pid) => /workerd serve .*--inspector-addr/.test(commandLine(pid)) && isDescendant(pid)) ?? null;
-}
-
-export const MAIN_CONFIG = join(ROOT, 'wrangler.toml');
-export const HELLO_CONFIG = join(ROOT, 'bench/hello/wrangler.toml');
