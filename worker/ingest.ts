@@ -160,6 +160,9 @@ export async function bearerMatches(header: string | null, secret: string): Prom
   return crypto.subtle.timingSafeEqual(a, b) && match !== null;
 }
 
+/** Cloudflare's own cap on a request body (Free and Pro plans): past it, draining is not worth it. */
+const DRAIN_LIMIT_BYTES = 100 * 1024 * 1024;
+
 async function readBody(request: Request): Promise<Uint8Array> {
   const declared = Number(request.headers.get('Content-Length'));
   if (declared > MAX_BODY_BYTES) throw tooLarge();
@@ -172,7 +175,7 @@ async function readBody(request: Request): Promise<Uint8Array> {
     if (done) break;
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
+      await drain(reader, size);
       throw tooLarge();
     }
     chunks.push(value);
@@ -184,6 +187,21 @@ async function readBody(request: Request): Promise<Uint8Array> {
     at += chunk.byteLength;
   }
   return bytes;
+}
+
+/**
+ * Reads and drops the rest of an oversize body before answering 413. Cancelling it while the client is
+ * still sending makes the proxy in front of the worker (wrangler dev's) answer 503 "worker restarted
+ * mid-request" instead of our 413; nothing is kept, so draining costs time but no memory.
+ */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number): Promise<void> {
+  let size = alreadyRead;
+  while (size <= DRAIN_LIMIT_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.byteLength;
+  }
+  await reader.cancel();
 }
 
 async function knownMovieIds(db: D1Database, version: string, items: readonly unknown[]): Promise<Set<string>> {

@@ -1,6 +1,8 @@
 // The write path end to end through the server `npm start` runs: `wrangler dev --test-scheduled` over
 // a data version the real loader published. A new user's ratings are posted, the cron is fired the
-// way the README says (GET /__scheduled), and the next data version knows the user.
+// way the README says (GET /__scheduled), and the next data version knows the user. The same server
+// shows that an oversize body sent in chunks is refused with a 413, whatever wrangler's proxy does.
+import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,5 +72,42 @@ describe('the cron through wrangler dev', () => {
     const known = await json<{ user_known: boolean; already_rated: boolean }>(`/recommend?user_id=${NEW_USER}&movie_id=${movies[0]}`);
     expect(known.user_known).toBe(true);
     expect(known.already_rated).toBe(true);
+  });
+});
+
+/** POSTs `megabytes` of JSON-looking bytes with Transfer-Encoding: chunked (no Content-Length). */
+function postChunked(url: string, megabytes: number): Promise<{ status: number; contentType: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/ratings`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Idempotency-Key': `oversize-${Math.random()}` },
+    }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body }));
+    });
+    req.on('error', reject);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    req.write('[');
+    let sent = 0;
+    const pump = () => {
+      while (sent < megabytes * 1024 * 1024) {
+        sent += chunk.byteLength;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end(']');
+    };
+    pump();
+  });
+}
+
+describe('an oversize POST /ratings through wrangler dev', () => {
+  it('is a 413 problem+json every time when the 10 MB body comes in chunks', async () => {
+    for (let i = 0; i < 4; i++) {
+      const answer = await postChunked(server.url, 10);
+      expect(answer.status, answer.body.slice(0, 200)).toBe(413);
+      expect(answer.contentType).toContain('application/problem+json');
+    }
   });
 });

@@ -257,6 +257,21 @@ describe('POST /ratings: limits and methods', () => {
     expect(response.status).toBe(413);
   });
 
+  it('413 problem+json for a streamed body past even the 100 MB drain limit, read no further than that', async () => {
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await postRatings(null, { raw: endless });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('Content-Type')).toContain('application/problem+json');
+    expect(pulled).toBeLessThan(110); // drained to the limit, then cancelled
+  });
+
   it('415 unless the body is declared JSON', async () => {
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', '']) {
       const response = await postRatings([{ userId: 1, movieId: A, rating: 4 }], { contentType });
