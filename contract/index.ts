@@ -4,3 +4,4 @@ export * from './keys';
 export * from './indexes';
 export * from './model';
 export * from './catalog-index';
+export * from './publish';

@@ -5,7 +5,7 @@
 import type { D1Database, KVNamespace } from '@cloudflare/workers-types/experimental';
 import type { LoaderConfig } from './config';
 import { applyMigrations } from './migrations';
-import type { D1Writer, KVWriter } from './publish';
+import type { D1Writer, KVWriter } from '../contract';
 
 export interface LocalStores {
   kv: KVWriter & { list(opts?: { prefix?: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>; delete(key: string): Promise<void> };

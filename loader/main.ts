@@ -9,7 +9,8 @@ import { config as baseConfig, type LoaderConfig } from './config';
 import { openLocalStores } from './local-store';
 import { buildBundle, resolveInputs } from './pipeline';
 import { consoleLog as log } from './progress';
-import { publishBundle, readPointer } from './publish';
+import { writersLive } from '../contract';
+import { publishBundle } from './publish';
 
 export interface LoadOptions {
   config?: LoaderConfig;
@@ -50,7 +51,7 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   const stores = await openLocalStores(cfg);
   try {
     // A pointer that cannot be resolved (a damaged store) does not stop the load: publishing repairs it.
-    const live = await readPointer(stores.kv).catch(() => null);
+    const live = await writersLive(stores).catch(() => null);
     if (!options.force && live?.version === bundle.version) {
       log(`> local stores already serve version ${bundle.version}`);
       return { version: bundle.version, published: false };

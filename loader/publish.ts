@@ -8,43 +8,25 @@
 import {
   BLOB_PREFIX,
   contentKey,
-  CURRENT_KEY,
+  goLive,
   HISTORY_KEY,
+  KEEP_PREVIOUS_VERSIONS,
+  keptVersions,
+  kvPutValue,
   manifestKey,
   MANIFEST_PREFIX,
+  PointerConflictError,
+  readHistory,
   TITLE_COLUMNS,
-  parseLivePointer,
-  resolvePointer,
+  titlesChecksum,
+  writersLive,
   type DataHealth,
   type DataPointer,
-  type LivePointer,
+  type KVWriter,
   type Manifest,
-  type PublishHistory,
+  type Stores,
   type Title,
 } from '../contract';
-
-/** The subset of KVNamespace the publisher uses. */
-export interface KVWriter {
-  put(key: string, value: string | ArrayBuffer): Promise<void>;
-  get(key: string, type: 'text'): Promise<string | null>;
-  get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
-  list(options: { prefix: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
-  delete(key: string): Promise<void>;
-  /** Many deletes in few requests, where the store has a bulk delete (the REST API); cleanup prefers it. */
-  deleteMany?(keys: string[]): Promise<void>;
-}
-/** The subset of D1Database the publisher uses. */
-export interface D1Writer {
-  prepare(sql: string): {
-    bind(...values: unknown[]): { all<T = Record<string, unknown>>(): Promise<{ results: T[] }> };
-    all<T = Record<string, unknown>>(): Promise<{ results: T[] }>;
-  };
-  batch(statements: never[]): Promise<unknown[]>;
-}
-export interface Stores {
-  kv: KVWriter;
-  db: D1Writer;
-}
 
 export interface Bundle {
   version: string;
@@ -58,9 +40,6 @@ export interface PublishPlan {
   manifest: Manifest;
   blobs: Map<string, Uint8Array | string>;
 }
-
-/** Versions kept besides the live one: rollback targets, and readers' grace for KV's consistency window. */
-export const KEEP_PREVIOUS_VERSIONS = 2;
 
 export async function planPublish(bundle: Bundle, parent: string | null = null): Promise<PublishPlan> {
   const blobs = new Map<string, Uint8Array | string>();
@@ -80,12 +59,6 @@ export async function planPublish(bundle: Bundle, parent: string | null = null):
     },
     blobs,
   };
-}
-
-/** Hash of the catalog rows in id order: the loader's rows and D1's rows must hash the same. */
-export async function titlesChecksum(rows: unknown[][]): Promise<string> {
-  const sorted = [...rows].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : 0));
-  return (await contentKey(JSON.stringify(sorted))).slice(BLOB_PREFIX.length, BLOB_PREFIX.length + 32);
 }
 
 function titleRow(t: Title): unknown[] {
@@ -123,6 +96,7 @@ async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T
 export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: (message: string) => void = () => {}): Promise<PublishPlan> {
   const plan = await planPublish(bundle);
   const { kv, db } = stores;
+  const liveAtStart = (await writersLive(stores))?.version ?? null;
 
   const existing = await listKeys(kv, BLOB_PREFIX);
   const missing = [...plan.blobs].filter(([key]) => !existing.has(key));
@@ -148,12 +122,30 @@ export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: 
   onProgress('verified: new values read back, D1 rows counted and checksummed');
 
   await kv.put(manifestKey(plan.manifest.version), JSON.stringify(plan.manifest));
-  await goLive(kv, plan.manifest);
+  await goLiveOverAnyFold(stores, plan.manifest, liveAtStart, onProgress);
   onProgress(`pointer: ${plan.manifest.version}`);
 
   const removed = await cleanup(stores);
   if (removed.versions.length) onProgress(`cleanup: dropped versions ${removed.versions.join(', ')} (${removed.blobs} values)`);
   return plan;
+}
+
+/**
+ * A load is built from the rating files, not on the live version, so when another writer went live
+ * meanwhile (a cron fold, most likely) the load still goes live, claiming over the version it now
+ * sees: the fold's ratings are not lost, the next fold applies every posted rating again on top of the
+ * load. Each claim is still a compare-and-set, so a third writer racing in between is seen too.
+ */
+export async function goLiveOverAnyFold(stores: Stores, manifest: Manifest, expected: string | null, onProgress: (message: string) => void): Promise<DataPointer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await goLive(stores, manifest, expected);
+    } catch (error) {
+      if (!(error instanceof PointerConflictError) || attempt >= 3) throw error;
+      onProgress(`pointer: ${error.live} went live while this load ran (expected ${expected ?? 'none'}); claiming over it`);
+      expected = error.live;
+    }
+  }
 }
 
 /** Reads back what a publish wrote; throws (so the pointer never moves) on any difference. */
@@ -174,37 +166,6 @@ export async function verify(plan: PublishPlan, { kv, db }: Stores, keysToReadBa
   }
 }
 
-/** The history with the pointer's version as its newest entry (an earlier entry of that version dropped). */
-export function historyWithLive(history: PublishHistory, pointer: LivePointer): PublishHistory {
-  return { versions: [{ version: pointer.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== pointer.version)] };
-}
-
-/** The versions retention keeps: the live one and the `keep` + 1 newest of the history (newest is normally the live one). */
-export function keptVersions(live: string | undefined, history: PublishHistory, keep: number): Set<string> {
-  return new Set([live, ...history.versions.slice(0, keep + 1).map((v) => v.version)].filter((v): v is string => !!v));
-}
-
-/** Flips the pointer to a manifest and records it in the history. */
-export async function goLive(kv: KVWriter, manifest: Manifest): Promise<DataPointer> {
-  const pointer: LivePointer = { version: manifest.version, published_at: new Date().toISOString() };
-  await kv.put(CURRENT_KEY, JSON.stringify(pointer));
-  await kv.put(HISTORY_KEY, JSON.stringify(historyWithLive(await readHistory(kv), pointer)));
-  return { ...manifest, published_at: pointer.published_at };
-}
-
-export async function readHistory(kv: KVWriter): Promise<PublishHistory> {
-  const text = await kv.get(HISTORY_KEY, 'text');
-  return text ? (JSON.parse(text) as PublishHistory) : { versions: [] };
-}
-
-/** The live version, resolved through its manifest; null when nothing was ever published. */
-export async function readPointer(kv: KVWriter): Promise<DataPointer | null> {
-  const text = await kv.get(CURRENT_KEY, 'text');
-  if (!text) return null;
-  const pointer = parseLivePointer(text);
-  return resolvePointer(pointer, await kv.get(manifestKey(pointer.version), 'text'));
-}
-
 /**
  * Puts a previously published version back live (default: the one before the live one). Its
  * manifest, blobs and D1 rows are kept for KEEP_PREVIOUS_VERSIONS versions, and checked first: every
@@ -214,7 +175,7 @@ export async function readPointer(kv: KVWriter): Promise<DataPointer | null> {
  */
 export async function rollback(stores: Stores, toVersion?: string): Promise<DataPointer> {
   const { kv } = stores;
-  const live = await readPointer(kv);
+  const live = await writersLive(stores);
   const history = await readHistory(kv);
   const target = toVersion ?? history.versions.find((v) => v.version !== live?.version)?.version;
   if (!target) throw new Error('no previous version to roll back to');
@@ -230,7 +191,7 @@ export async function rollback(stores: Stores, toVersion?: string): Promise<Data
     throw new Error(`version ${target} cannot go live: ${gone.length} of its values are gone (${gone.slice(0, 3).map(([name]) => name).join(', ')}${gone.length > 3 ? ', …' : ''}); the pointer was not changed`);
   }
   await verify({ manifest, blobs: new Map() }, stores, []);
-  return goLive(kv, manifest);
+  return goLive(stores, manifest, live?.version ?? null);
 }
 
 /**
@@ -241,7 +202,7 @@ export async function rollback(stores: Stores, toVersion?: string): Promise<Data
 export async function cleanup(stores: Stores, keep = KEEP_PREVIOUS_VERSIONS): Promise<{ versions: string[]; blobs: number }> {
   const { kv, db } = stores;
   const history = await readHistory(kv);
-  const live = await readPointer(kv);
+  const live = await writersLive(stores);
   const kept = keptVersions(live?.version, history, keep);
 
   const referenced = new Set<string>();
@@ -284,12 +245,4 @@ async function listKeys(kv: KVWriter, prefix: string): Promise<Set<string>> {
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
   return keys;
-}
-
-/** A bundle value as KV.put takes it: text as is, bytes as an ArrayBuffer of exactly those bytes. */
-export function kvPutValue(value: Uint8Array | string): string | ArrayBuffer {
-  if (typeof value === 'string') return value;
-  return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength
-    ? (value.buffer as ArrayBuffer)
-    : (value.slice().buffer as ArrayBuffer);
 }

@@ -4,12 +4,12 @@
 // chunked), the catalog into D1 (import API), a read-back check of both, and only then the pointer,
 // as one single-key write, then the history. Everything before the pointer writes keys and rows no
 // reader looks at, so a failure leaves readers on the previous version and a rerun completes.
-import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, manifestKey, TITLE_COLUMNS, type LivePointer, type Manifest, type PublishHistory, type Title } from '../contract';
+import { ARTIFACT, claimedLive, CURRENT_KEY, manifestKey, parseLivePointer, readHistory, TITLE_COLUMNS, type LivePointer, type Manifest, type Title } from '../contract';
 import { CloudflareClient } from './cloudflare-client';
 import { importSqlFile, queryD1 } from './d1-remote';
 import { applyMigrations } from './migrations';
 import { KV_BULK_LIMITS, kvValueBytes, readKv, readKvTexts, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvValue, type KvWriteStats } from './kv-bulk';
-import { cleanup, historyWithLive, planPublish, readHistory, readPointer, type Bundle } from './publish';
+import { cleanup, goLiveOverAnyFold, planPublish, type Bundle } from './publish';
 import { remoteStores } from './remote-stores';
 import { D1_MAX_STATEMENT_BYTES, titlesImportSql } from './titles-sql';
 
@@ -57,8 +57,8 @@ export async function publishRemote(bundle: Bundle, client: CloudflareClient, op
   validateKvEntries(plan.blobs);
   const importSql = titlesImportSql(bundle.version, bundle.titles, opts.maxStatementBytes ?? D1_MAX_STATEMENT_BYTES);
 
-  const live = await readKv(client, ns, CURRENT_KEY);
-  const liveVersion = live ? safeJson<Partial<LivePointer>>(live)?.version : undefined;
+  const liveBytes = await readKv(client, ns, CURRENT_KEY);
+  const liveVersion = liveBytes ? safeJson<Partial<LivePointer>>(liveBytes)?.version : undefined;
   if (!opts.force && liveVersion === bundle.version) {
     log(`remote already serves version ${bundle.version}: nothing to publish (use --force to publish again)`);
     return report;
@@ -73,7 +73,10 @@ export async function publishRemote(bundle: Bundle, client: CloudflareClient, op
   toWrite.set(manifestKey(bundle.version), JSON.stringify(plan.manifest));
   log(`this publish writes ${toWrite.size + 2} KV keys (${plan.blobs.size - toWrite.size + 1} values unchanged; the Workers Free plan allows 1,000 KV writes a day)`);
 
-  const migrations = await applyMigrations(remoteStores(client, { kvNamespaceId: ns, d1DatabaseId: db }).db, opts.migrationsDir, log);
+  const stores = remoteStores(client, { kvNamespaceId: ns, d1DatabaseId: db, maxDeleteKeys: opts.maxDeleteKeys });
+  const migrations = await applyMigrations(stores.db, opts.migrationsDir, log);
+  // The version this publish expects to replace: D1's claim, which KV's pointer may lag.
+  const expected = (await claimedLive(stores.db))?.version ?? liveVersion ?? null;
 
   report.kv = await writeKvBulk(client, ns, toWrite, { limits: opts.kvLimits ?? KV_BULK_LIMITS, log });
   report.kvWrites = toWrite.size;
@@ -90,23 +93,19 @@ export async function publishRemote(bundle: Bundle, client: CloudflareClient, op
   report.verified = { kvKeys, d1Rows };
   log(`verified: ${kvKeys} KV values read back byte for byte, ${bundle.titles.length} D1 rows counted, ${d1Rows} compared column by column`);
 
-  const pointer: LivePointer = { version: bundle.version, published_at: new Date().toISOString() };
-  await writeKvBulk(client, ns, new Map([[CURRENT_KEY, JSON.stringify(pointer)]]));
-  report.kvWrites++;
+  // One compare-and-set in D1, then the pointer (a single-key write) and the history in KV.
+  const flipped = await goLiveOverAnyFold(stores, plan.manifest, expected, log);
+  const pointer: LivePointer = { version: flipped.version, published_at: flipped.published_at };
+  report.kvWrites += 2;
   report.published = true;
-  log(`pointer: ${CURRENT_KEY} -> ${bundle.version} (was ${liveVersion ?? 'unset'})`);
-
-  const historyBytes = await readKv(client, ns, HISTORY_KEY);
-  const history = (historyBytes && safeJson<PublishHistory>(historyBytes)) || { versions: [] };
-  await writeKvBulk(client, ns, new Map([[HISTORY_KEY, JSON.stringify(historyWithLive(history, pointer))]]));
-  report.kvWrites++;
+  log(`pointer: ${CURRENT_KEY} -> ${bundle.version} (was ${expected ?? 'unset'})`);
 
   // The new version is live whatever happens here: a failed cleanup is left for the next publish.
   // KV reads may lag writes; a cleanup that read the old pointer would delete the new version's
   // blobs, so it runs only once the pointer and the history read back as just written.
   try {
-    const stores = remoteStores(client, { kvNamespaceId: ns, d1DatabaseId: db, maxDeleteKeys: opts.maxDeleteKeys });
-    const [seen, seenHistory] = [await readPointer(stores.kv), await readHistory(stores.kv)];
+    const seenText = await stores.kv.get(CURRENT_KEY, 'text');
+    const [seen, seenHistory] = [seenText ? parseLivePointer(seenText) : null, await readHistory(stores.kv)];
     if (seen?.published_at !== pointer.published_at || seenHistory.versions[0]?.published_at !== pointer.published_at) {
       log(`cleanup skipped: KV does not read back the new pointer and history yet; the next publish cleans up`);
       return report;

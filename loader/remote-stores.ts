@@ -4,7 +4,7 @@
 import { CloudflareClient } from './cloudflare-client';
 import { batchD1, queryD1 } from './d1-remote';
 import { deleteKvBulk, readKv, writeKvBulk } from './kv-bulk';
-import type { D1Writer, KVWriter, Stores } from './publish';
+import type { D1Writer, KVWriter, Stores } from '../contract';
 import { resolveRemoteTarget, type RemoteTarget } from './remote-publish';
 
 export interface RemoteStoreOptions {

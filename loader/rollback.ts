@@ -6,7 +6,8 @@ import { defineCommand, parseCommand, usageError } from './cli';
 import { config } from './config';
 import { openLocalStores } from './local-store';
 import { consoleLog as log } from './progress';
-import { readHistory, readPointer, rollback, type Stores } from './publish';
+import { readHistory, writersLive, type Stores } from '../contract';
+import { rollback } from './publish';
 import { openRemoteStores } from './remote-stores';
 
 const ROLLBACK_COMMAND = defineCommand({
@@ -44,7 +45,7 @@ if (values.target === 'remote') {
 }
 
 try {
-  const live = await readPointer(stores.kv);
+  const live = await writersLive(stores);
   if (values.list) {
     for (const v of (await readHistory(stores.kv)).versions) {
       log(`${v.version === live?.version ? '*' : ' '} ${v.version}  published ${v.published_at}`);

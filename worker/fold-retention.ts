@@ -2,8 +2,7 @@
 // dropped, as the loader's cleanup() does, but within a Worker's KV budget: no listing of the store.
 // A dropped version's blobs that no kept version uses are deleted when they fit the budget; otherwise
 // they stay for the loader's cleanup (it lists every blob and removes the unreferenced ones).
-import { HISTORY_KEY, manifestKey, type Manifest } from '../contract';
-import { KEEP_PREVIOUS_VERSIONS, keptVersions, readHistory, type KVWriter } from '../loader/publish';
+import { HISTORY_KEY, KEEP_PREVIOUS_VERSIONS, keptVersions, manifestKey, readHistory, type KVWriter, type Manifest } from '../contract';
 import { deleteVersionRows } from './fold-state';
 
 export interface RetentionResult {

@@ -22,15 +22,20 @@ import {
   decodeCatalogIndex,
   decodeQueryIndex,
   decodeTitleModel,
+  goLive,
+  kvPutValue,
   manifestKey,
   patchCatalogScores,
   MODEL_KEYS,
+  PointerConflictError,
   shardOfUser,
   TITLE_COLUMNS,
+  titlesChecksum,
+  writersLive,
   type DataHealth,
+  type KVWriter,
   type Manifest,
 } from '../contract';
-import { goLive, kvPutValue, readPointer, titlesChecksum, type KVWriter } from '../loader/publish';
 import { dropOldVersions, type RetentionResult } from './fold-retention';
 import { foldScores, patchQueryIndexScores, type ScoreChange } from './fold-scores';
 import {
@@ -94,7 +99,8 @@ export async function runFold(env: { KV: KVWriter; DB: D1Database }, options: Fo
   const kv = new CountingKV(env.KV);
   const db = env.DB;
 
-  const base = await readPointer(kv);
+  // The base is what D1 says is live: KV's pointer may be a minute behind a flip.
+  const base = await writersLive({ kv, db });
   if (!base) return { status: 'no-data' };
   const lastLive = await latestLiveFold(db);
   if (lastLive && lastLive.version !== base.version && (lastLive.published_at ?? '') > base.published_at) {
@@ -181,12 +187,15 @@ export async function runFold(env: { KV: KVWriter; DB: D1Database }, options: Fo
   await kv.put(manifestKey(version), JSON.stringify(manifest));
   await after('manifest-written', version);
 
-  const current = await readPointer(kv);
-  if (current?.version !== base.version) {
-    // Someone published meanwhile (a load or a rollback): never flip over their version.
-    return { status: 'superseded', base: base.version, version, live: current?.version ?? null };
+  let live;
+  try {
+    live = await goLive({ kv, db }, manifest, base.version);
+  } catch (error) {
+    // Someone went live meanwhile (a load or a rollback): never flip over their version. The ratings
+    // stay pending; the next run folds them on top of the new version.
+    if (!(error instanceof PointerConflictError)) throw error;
+    return { status: 'superseded', base: base.version, version, live: error.live };
   }
-  const live = await goLive(kv, manifest);
   await after('live', version);
   await recordFoldLive(db, version, live.published_at);
   const retention = await dropOldVersions(kv, db, manifest, limits.blobDeleteBudget);

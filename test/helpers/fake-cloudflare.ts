@@ -107,6 +107,8 @@ export class FakeCloudflare {
   readonly kv = new Map<string, Uint8Array>();
   /** Keys reported back in `unsuccessful_keys` (each once per entry) instead of being stored. */
   readonly flakyKeys: string[] = [];
+  /** Runs before each routed API request is served: a test's way to change the account in between. */
+  beforeRoute: ((route: Route) => Promise<void> | void) | null = null;
   /** Keys acknowledged as written but silently not stored: a store that lost (or has not yet got) them. */
   readonly droppedKeys = new Set<string>();
   url = '';
@@ -231,6 +233,7 @@ export class FakeCloudflare {
     this.#rateLimit();
     if (!shape) throw new HttpError(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`);
     checkShape(shape, req, url, body);
+    await this.beforeRoute?.(shape.route);
 
     if (record.route === 'kv-bulk') {
       const pairs = this.#parseBulk(body);

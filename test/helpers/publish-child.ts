@@ -3,7 +3,8 @@
 import { loadCachedBundle } from '../../loader/bundle-cache';
 import { config } from '../../loader/config';
 import { openLocalStores } from '../../loader/local-store';
-import { publishBundle, type KVWriter } from '../../loader/publish';
+import type { KVWriter } from '../../contract';
+import { publishBundle } from '../../loader/publish';
 
 const [cacheDir, version, persistDir] = process.argv.slice(2);
 const bundle = loadCachedBundle(cacheDir, version);

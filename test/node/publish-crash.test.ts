@@ -11,7 +11,8 @@ import { saveBundle } from '../../loader/bundle-cache';
 import { config as baseConfig } from '../../loader/config';
 import { openLocalStores } from '../../loader/local-store';
 import { buildBundle, ratingFiles } from '../../loader/pipeline';
-import { readPointer, rollback } from '../../loader/publish';
+import { writersLive } from '../../contract';
+import { rollback } from '../../loader/publish';
 import { generateStandIn } from '../../loader/standin';
 import { publishTestData, startWrangler } from '../browser/server';
 
@@ -80,7 +81,7 @@ async function answers(url: string): Promise<{ version: string | null; bodies: s
 async function livePointerVersion(): Promise<string | undefined> {
   const stores = await openLocalStores(baseConfig, join(stateDir, 'v3'));
   try {
-    return (await readPointer(stores.kv))?.version;
+    return (await writersLive(stores))?.version;
   } finally {
     await stores.dispose();
   }
@@ -127,12 +128,12 @@ it('a publish SIGKILLed midway leaves every query on the previous version; a rer
 it('rollback puts the previous version back live, checked before the flip', async () => {
   const stores = await openLocalStores(baseConfig, join(stateDir, 'v3'));
   try {
-    expect((await readPointer(stores.kv))?.version).toBe(versionB);
+    expect((await writersLive(stores))?.version).toBe(versionB);
     const pointer = await rollback(stores);
     expect(pointer.version).toBe(versionA);
     expect(JSON.parse((await stores.kv.get(CURRENT_KEY, 'text'))!).version).toBe(versionA);
     await expect(rollback(stores, 'no-such-version')).rejects.toThrow(/not kept/);
-    expect((await readPointer(stores.kv))?.version).toBe(versionA);
+    expect((await writersLive(stores))?.version).toBe(versionA);
   } finally {
     await stores.dispose();
   }

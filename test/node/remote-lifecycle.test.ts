@@ -6,7 +6,8 @@ import { ARTIFACT, BLOB_PREFIX, CURRENT_KEY, HISTORY_KEY, MANIFEST_PREFIX, manif
 import { readCatalog, TITLES_DIR } from '../../loader/catalog';
 import { CloudflareClient } from '../../loader/cloudflare-client';
 import { config, ROOT } from '../../loader/config';
-import { KEEP_PREVIOUS_VERSIONS, readHistory, rollback, type Bundle } from '../../loader/publish';
+import { KEEP_PREVIOUS_VERSIONS, readHistory } from '../../contract';
+import { rollback, type Bundle } from '../../loader/publish';
 import { publishRemote, type RemotePublishOptions } from '../../loader/remote-publish';
 import { remoteStores } from '../../loader/remote-stores';
 import { FakeCloudflare, type FakeCloudflareOptions } from '../helpers/fake-cloudflare';

@@ -201,6 +201,31 @@ describe('publishRemote through the fake API', () => {
     expect(pointerVersion(f)).toBe('v-retry');
   });
 
+  it('claims the pointer in D1 by compare-and-set before writing it to KV, over a fold that went live meanwhile', async () => {
+    const f = await startFake();
+    const first = bundleOf('v-cas-1', titles.slice(0, 30));
+    await publishRemote(first, client(f), options());
+    const db = await f.d1();
+    expect(await db.prepare('SELECT version FROM live_pointer').first()).toEqual({ version: 'v-cas-1' });
+
+    // A cron fold flips to its own version after this publish read the live one (here: while it imports
+    // the catalog): D1 says so, KV lags.
+    const second = bundleOf('v-cas-2', titles.slice(0, 30));
+    let raced = false;
+    f.beforeRoute = async (route) => {
+      if (route === 'd1-import' && !raced) {
+        raced = true;
+        await db.prepare("UPDATE live_pointer SET version = 'v-fold-x', published_at = '2026-01-02T00:00:00.000Z'").run();
+      }
+    };
+    const report = await publishRemote(second, client(f), options());
+    expect(raced).toBe(true);
+    expect(report.published).toBe(true);
+    expect(logs.some((l) => l.includes('v-fold-x went live while this load ran'))).toBe(true);
+    expect(await db.prepare('SELECT version FROM live_pointer').first()).toEqual({ version: 'v-cas-2' });
+    expect(pointerVersion(f)).toBe('v-cas-2');
+  });
+
   it('writes only the values that changed since the live version', async () => {
     const f = await startFake();
     const first = bundleOf('v-first', titles.slice(0, 30), shards('v-first', 3, 200));

@@ -1,7 +1,6 @@
 // Calls the worker exactly as a client would: through its exported fetch handler, with real bindings.
 import { env, exports } from 'cloudflare:workers';
-import { CURRENT_KEY, manifestKey, type DataPointer, type LivePointer, type Manifest } from '../../contract';
-import { readPointer } from '../../loader/publish';
+import { claimedLive, CURRENT_KEY, goLive, manifestKey, writersLive, type DataPointer, type LivePointer, type Manifest } from '../../contract';
 import worker from '../../worker/index';
 import type { KVReader } from '../../worker/data';
 import type { InvalidParam, ProblemBody } from '../../worker/problem';
@@ -35,11 +34,16 @@ export function callWorker(pathAndQuery: string, init: RequestInit = {}): Promis
   return worker.fetch(request, env);
 }
 
-/** The live version as the loader resolves it: the pointer, then the manifest it names. */
+/** The live version as writers resolve it: D1's claim, then the manifest it names. */
 export async function livePointer(): Promise<DataPointer> {
-  const pointer = await readPointer(env.KV);
+  const pointer = await writersLive({ kv: env.KV, db: env.DB });
   if (!pointer) throw new Error('nothing published');
   return pointer;
+}
+
+/** Puts a kept version back live through the writers' protocol (as a rollback does), over whatever is live. */
+export async function putLive(manifest: Manifest): Promise<DataPointer> {
+  return goLive({ kv: env.KV, db: env.DB }, manifest, (await claimedLive(env.DB))?.version ?? null);
 }
 
 /** Makes a manifest the live version as a publish does (manifest first, then the pointer); returns the pointer text. */

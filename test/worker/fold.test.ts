@@ -8,6 +8,7 @@ import {
   ARTIFACT,
   artifactKey,
   cellIndex,
+  claimedLive,
   CURRENT_KEY,
   decodeQueryIndex,
   decodeTitleModel,
@@ -17,6 +18,7 @@ import {
   MODEL_KEYS,
   PLATFORMS,
   scoreTitle,
+  readHistory,
   shardOfUser,
   TITLE_COLUMNS,
   type DataHealth,
@@ -26,7 +28,7 @@ import {
   type TitleModel,
   type UserRecord,
 } from '../../contract';
-import { goLive, readHistory, rollback } from '../../loader/publish';
+import { publishBundle, rollback } from '../../loader/publish';
 import { buildQueryIndex } from '../../loader/query-index';
 import { clearDataCache } from '../../worker/data';
 import { boundBatch, foldVersion, regularisation, type FoldResult, type FoldStage, type FoldStats } from '../../worker/fold';
@@ -36,7 +38,7 @@ import { choleskySolve, mergeRatings, solveUser, userTopLists } from '../../work
 import { clearModelCache } from '../../worker/recommend-data';
 import { scanScoreCount } from './catalog-scan';
 import { testBundle } from './bundle-transport';
-import { get } from './client';
+import { get, putLive } from './client';
 import type { IngestReceipt } from '../../worker/ingest';
 import { cronTick, drain, fold, livePointer, postRatings, queue, type RatingInput } from './ingest-client';
 
@@ -463,7 +465,7 @@ describe('cron fold', () => {
     const first = folded(await fold());
     const firstManifest = await livePointer();
     // Put the base back (as a rollback would) and fold again.
-    await goLive(env.KV, base);
+    await putLive(base);
     clearDataCache();
     const second = folded(await fold());
     expect(second.version).toBe(first.version);
@@ -515,7 +517,7 @@ describe('cron fold', () => {
     expect(second.base).toBe(first.version);
     const chained = await livePointer();
 
-    await goLive(env.KV, base); // the base is still kept (live and two before it)
+    await putLive(base); // the base is still kept (live and two before it)
     clearDataCache();
     const once = folded(await fold({ limits: { maxRatings: 1000 } }));
     expect(once.ratings).toBe(ratings.length);
@@ -530,18 +532,18 @@ describe('cron fold', () => {
     expect({ ...a, version: '' }).toEqual({ ...b, version: '' });
   });
 
-  it('does not fold from a pointer older than the last fold D1 recorded (a stale KV read)', async () => {
+  it('builds on the version D1 says is live, not on a stale KV pointer', async () => {
     await drain();
     await queue([{ userId: newUserId(), movieId: blob.ids[5], rating: 1 }]);
     const base = await livePointer();
-    folded(await fold());
+    const first = folded(await fold());
     const live = await env.KV.get(CURRENT_KEY, 'text');
     await queue([{ userId: newUserId(), movieId: blob.ids[6], rating: 1 }]);
     await env.KV.put(CURRENT_KEY, JSON.stringify(base)); // what a reader in another location may still see
-    const result = await fold();
-    expect(result).toMatchObject({ status: 'stale-pointer', pointer: base.version });
+    const second = folded(await fold());
+    expect(second.base).toBe(first.version); // not the stale pointer's base.version
+    expect(second.from_id).toBe(first.watermark);
     await env.KV.put(CURRENT_KEY, live!);
-    expect((await fold()).status).toBe('folded');
   });
 
   it('keeps the live version and two before it: older manifests and D1 rows are dropped, rollback still works', async () => {
@@ -562,7 +564,98 @@ describe('cron fold', () => {
     const live = await livePointer();
     const restored = await rollback({ kv: env.KV, db: env.DB });
     expect(restored.version).toBe(live.parent);
-    await goLive(env.KV, live);
+    await putLive(live);
+  });
+
+  describe('a load and a fold racing for the pointer (D1 lets one flip at a time)', () => {
+    /** The test load under a new version id: what `npm run load` publishes from changed files. */
+    async function loadBundle(tag: string) {
+      const bundle = await testBundle();
+      return { ...bundle, version: `${bundle.version}-${tag}` };
+    }
+
+    async function pointerAgrees(version: string): Promise<void> {
+      expect((await claimedLive(env.DB))?.version).toBe(version);
+      expect(JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!).version).toBe(version);
+    }
+
+    it('a load that goes live while a fold runs wins; the fold stands down and its ratings land on the load', async () => {
+      await drain();
+      const userId = newUserId();
+      await queue([{ userId, movieId: blob.ids[7], rating: 4.5 }]);
+      const load = await loadBundle('race-1');
+      const raced = await fold({
+        afterStage: async (stage) => {
+          if (stage === 'manifest-written') await publishBundle(load, { kv: env.KV, db: env.DB });
+        },
+      });
+      expect(raced).toMatchObject({ status: 'superseded', live: load.version });
+      await pointerAgrees(load.version);
+      expect(await userOf(await livePointer(), userId)).toBeNull(); // a full load knows nothing of posted ratings...
+
+      const refolds = (await drain()).filter((r) => r.status === 'folded');
+      expect(refolds[0]).toMatchObject({ status: 'folded', base: load.version, from_id: 0 }); // ...so the next fold applies them all again
+      const live = await livePointer();
+      await pointerAgrees(live.version);
+      expect((await userOf(live, userId))?.ratedTitles.length).toBe(1);
+      const posted = (await env.DB.prepare('SELECT COUNT(*) AS n FROM pending_ratings').first<{ n: number }>())!.n;
+      expect((await healthOf(live)).counts.ratings_rows).toBe(load.health.counts.ratings_rows + posted);
+    });
+
+    it('a fold that goes live while a load runs is not overwritten blindly: the load sees it and claims over it, and the ratings are folded onto the load', async () => {
+      await drain();
+      const userId = newUserId();
+      await queue([{ userId, movieId: blob.ids[8], rating: 2 }]);
+      const load = await loadBundle('race-2');
+      const progress: string[] = [];
+      let folded: FoldResult | null = null;
+      // The load has verified everything and writes its manifest next, then claims the pointer: the fold runs right then.
+      const kv = new Proxy(env.KV, {
+        get(target, property) {
+          if (property !== 'put') {
+            const member = Reflect.get(target, property);
+            return typeof member === 'function' ? member.bind(target) : member;
+          }
+          return async (key: string, value: string | ArrayBuffer) => {
+            if (key === manifestKey(load.version) && folded === null) folded = await fold();
+            return target.put(key, value);
+          };
+        },
+      });
+      await publishBundle(load, { kv, db: env.DB }, (message) => progress.push(message));
+      expect(folded).toMatchObject({ status: 'folded' });
+      const foldVersion = (folded as unknown as FoldStats).version;
+      expect(progress.some((m) => m.includes(`${foldVersion} went live while this load ran`))).toBe(true);
+      await pointerAgrees(load.version);
+      const history = await readHistory(env.KV);
+      expect(history.versions.slice(0, 2).map((v) => v.version)).toEqual([load.version, foldVersion]);
+
+      await drain();
+      const live = await livePointer();
+      expect(live.parent).not.toBeNull();
+      await pointerAgrees(live.version);
+      expect((await userOf(live, userId))?.ratedTitles.length).toBe(1);
+    });
+
+    it('two runs folding the same base at once build the same version: both claims succeed, nothing forks', async () => {
+      await drain();
+      await queue([{ userId: newUserId(), movieId: blob.ids[9], rating: 3 }]);
+      const base = await livePointer();
+      let inner: FoldResult | null = null;
+      const outer = await fold({
+        afterStage: async (stage) => {
+          if (stage === 'manifest-written' && inner === null) {
+            inner = { status: 'idle', base: '', watermark: 0 }; // mark: only the outer run nests one
+            inner = await fold();
+          }
+        },
+      });
+      // Both built the same (base, watermark) version: the inner one went live, the outer's claim of the
+      // same version succeeds again (it is the live one), so nothing forks.
+      expect(inner).toMatchObject({ status: 'folded', base: base.version });
+      expect(outer).toMatchObject({ status: 'folded', version: (inner as unknown as FoldStats).version });
+      await pointerAgrees((inner as unknown as FoldStats).version);
+    });
   });
 
   it('runs from the worker\'s scheduled handler, as the cron trigger calls it', async () => {
