@@ -27,7 +27,8 @@
 //       u16    gram[3 * G]   the trigrams' UTF-16 units, ascending
 //       u16    postings[P]   per trigram, the titles whose search text holds it, ascending
 //       u8     ids[I] (UTF-8), search[S] (UTF-8)
-// A title's search text is `title SEP cast SEP director SEP` (null as empty), so a match found in it
+// A title's search text is `title SEP cast SEP director SEP` (null as empty), each field folded by
+// foldSearchText (case, accents, Unicode form), so a match found in it
 // can never span two fields. A text filter of 3+ characters intersects the postings of its
 // trigrams and checks only those titles; shorter text scans the whole search text.
 //
@@ -41,10 +42,10 @@
 //   24  u32    jsonEnd[T]    end of title t's JSON (bytes)
 //       u8     json[J] (UTF-8)
 import { checkBinaryHeader } from './binary-header';
-import { PLATFORMS, type Platform } from './names';
+import { foldSearchText, PLATFORMS, SEARCH_FIELD_SEPARATOR, type Platform } from './names';
 import { TITLE_COLUMNS, type Title } from './catalog';
 
-export const CATALOG_INDEX_FORMAT_VERSION = 2;
+export const CATALOG_INDEX_FORMAT_VERSION = 3; // 3: the search text is folded (foldSearchText)
 export const CATALOG_ROWS_FORMAT_VERSION = 1;
 const MAGIC = 'SCCI';
 const ROWS_MAGIC = 'SCCR';
@@ -176,8 +177,8 @@ export function encodeCatalog(titles: readonly Title[]): { index: Uint8Array; ro
   let search = '';
   sorted.forEach((t, i) => {
     if (i > 0 && sorted[i - 1].id === t.id) throw new RangeError(`encodeCatalog: duplicate id ${t.id}`);
-    const fields = [t.title, t.cast ?? '', t.director ?? ''];
-    if (fields.some((f) => f.includes(SEP))) throw new RangeError(`encodeCatalog: ${t.id} has a NUL character in its text`);
+    const fields = [t.title, t.cast ?? '', t.director ?? ''].map(foldSearchText);
+    if (fields.some((f) => f.includes(SEP) || f.includes(SEARCH_FIELD_SEPARATOR))) throw new RangeError(`encodeCatalog: ${t.id} has a NUL or U+001F character in its text`);
     search += fields.join(SEP) + SEP;
     searchEnd[i] = search.length;
   });
@@ -477,8 +478,9 @@ export function searchCatalog(index: CatalogIndex, filter: CatalogFilter, after:
   let total = 0;
   let more = false;
 
-  let candidates: ArrayLike<number> | null = filter.titlePrefix ? titlesStartingWith(index, filter.titlePrefix) : null;
-  if (filter.text) candidates = textMatches(index, filter.text, candidates);
+  // Folding is idempotent: text the caller already folded (the worker's parameters) stays as it is.
+  let candidates: ArrayLike<number> | null = filter.titlePrefix ? titlesStartingWith(index, foldSearchText(filter.titlePrefix)) : null;
+  if (filter.text) candidates = textMatches(index, foldSearchText(filter.text), candidates);
   if (candidates === null) {
     // Columns only: the total comes from the cell counts, the page from a scan that stops at it.
     total = countMatching(index.cellCounts, f);

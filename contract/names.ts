@@ -17,6 +17,25 @@ export const PLATFORM_FILES: Record<Platform, string> = {
 const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
 const COMBINING_MARKS = /\p{M}/gu;
 
+/**
+ * Text search's folding, run on the stored text (catalog index, D1's search_text) and on the query
+ * alike: compatibility decomposition (so "é", "e\u0301" and "ﬁ" compare as "e", "e" and "fi"),
+ * lower case, and no combining marks or invisible characters. Unlike normalizeName it keeps the
+ * text's own spacing: a match is a substring of the stored text, which is not re-spaced.
+ */
+export function foldSearchText(text: string): string {
+  // NFKD again after lower-casing: a few lower-case forms decompose further (İ -> i + U+0307).
+  return text.normalize('NFKD').toLowerCase().normalize('NFKD').replace(COMBINING_MARKS, '').replace(ZERO_WIDTH, '');
+}
+
+/** Separates title, cast and director in D1's search_text (SQL text holds no NUL; no stored field holds this). */
+export const SEARCH_FIELD_SEPARATOR = '\u001f';
+
+/** D1's search_text of a title: its folded title, cast and director, each followed by the separator. */
+export function d1SearchText(title: { title: string; cast: string | null; director: string | null }): string {
+  return [title.title, title.cast ?? '', title.director ?? ''].map((f) => foldSearchText(f) + SEARCH_FIELD_SEPARATOR).join('');
+}
+
 /** NFKD, drop combining marks and zero-width characters, lower-case, trim, collapse inner whitespace. */
 export function normalizeName(raw: string): string {
   return raw

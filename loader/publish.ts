@@ -8,6 +8,7 @@
 import {
   BLOB_PREFIX,
   contentKey,
+  d1SearchText,
   goLive,
   HISTORY_KEY,
   KEEP_PREVIOUS_VERSIONS,
@@ -68,8 +69,8 @@ function titleRow(t: Title): unknown[] {
 // One statement inserts a whole chunk from a JSON array: ~30x faster than a statement per row,
 // and still a single bound parameter (D1 allows 100 per statement).
 const D1_CHUNK_ROWS = 2000;
-const INSERT_TITLES_SQL = `INSERT INTO titles (version, ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')})
-  SELECT ?1, ${TITLE_COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(', ')}
+const INSERT_TITLES_SQL = `INSERT INTO titles (version, ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')}, search_text)
+  SELECT ?1, ${[...TITLE_COLUMNS, 'search_text'].map((_, i) => `json_extract(value, '$[${i}]')`).join(', ')}
   FROM json_each(?2)`;
 const SELECT_TITLES_SQL = `SELECT ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM titles WHERE version = ?1`;
 
@@ -111,7 +112,7 @@ export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: 
   if (n !== bundle.titles.length) {
     const statements = [db.prepare('DELETE FROM titles WHERE version = ?1').bind(bundle.version)];
     for (let i = 0; i < bundle.titles.length; i += D1_CHUNK_ROWS) {
-      const rows = bundle.titles.slice(i, i + D1_CHUNK_ROWS).map(titleRow);
+      const rows = bundle.titles.slice(i, i + D1_CHUNK_ROWS).map((t) => [...titleRow(t), d1SearchText(t)]);
       statements.push(db.prepare(INSERT_TITLES_SQL).bind(bundle.version, JSON.stringify(rows)));
     }
     await db.batch(statements as never[]);

@@ -2,7 +2,7 @@
 // version's rows (so re-importing is idempotent), then multi-row INSERTs, each kept under D1's
 // 100,000-byte statement limit. Every value is a literal, so escaping is the whole job: text in single
 // quotes with quotes doubled, numbers in their shortest round-trip form, NULL for null.
-import { TITLE_COLUMNS, type Title } from '../contract';
+import { d1SearchText, TITLE_COLUMNS, type Title } from '../contract';
 
 /** D1's documented maximum SQL statement length, in bytes. */
 export const D1_MAX_STATEMENT_BYTES = 100_000;
@@ -33,7 +33,7 @@ export interface TitlesSql {
 
 export function titlesImportSql(version: string, titles: Title[], maxStatementBytes = D1_MAX_STATEMENT_BYTES): TitlesSql {
   const versionLiteral = sqlLiteral(version);
-  const head = `INSERT INTO titles (version, ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES\n`;
+  const head = `INSERT INTO titles (version, ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')}, search_text) VALUES\n`;
   const headBytes = Buffer.byteLength(head);
   const statements = [`DELETE FROM titles WHERE version = ${versionLiteral};\n`];
 
@@ -45,7 +45,7 @@ export function titlesImportSql(version: string, titles: Title[], maxStatementBy
     bytes = headBytes;
   };
   for (const title of titles) {
-    const row = `(${versionLiteral}, ${TITLE_COLUMNS.map((c) => sqlLiteral(title[c])).join(', ')})`;
+    const row = `(${versionLiteral}, ${TITLE_COLUMNS.map((c) => sqlLiteral(title[c])).join(', ')}, ${sqlLiteral(d1SearchText(title))})`;
     const rowBytes = Buffer.byteLength(row) + 2; // ",\n" or ";\n"
     if (headBytes + rowBytes > maxStatementBytes) {
       throw new Error(`title ${title.id} alone needs ${headBytes + rowBytes} bytes of SQL, over D1's ${maxStatementBytes}-byte statement limit`);

@@ -91,7 +91,7 @@ export async function writeVersionRows(db: D1Database, baseVersion: string, vers
   const updates = JSON.stringify(changes.map((c) => [c.id, c.score, c.n_ratings]));
   await db.batch([
     db.prepare('DELETE FROM titles WHERE version = ?1').bind(version),
-    db.prepare(`INSERT INTO titles (version, ${COLUMNS}) SELECT ?1, ${COLUMNS} FROM titles WHERE version = ?2`).bind(version, baseVersion),
+    db.prepare(`INSERT INTO titles (version, ${COLUMNS}, search_text) SELECT ?1, ${COLUMNS}, search_text FROM titles WHERE version = ?2`).bind(version, baseVersion),
     db
       .prepare(
         `UPDATE titles SET

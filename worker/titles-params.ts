@@ -1,6 +1,6 @@
 // Parameters of the catalog-access endpoints (/titles, /titles/{id}, /titles.csv), declared like the
 // query parameters in params.ts: each definition validates requests and documents itself in OpenAPI.
-import { normalizeName } from '../contract';
+import { foldSearchText, normalizeName } from '../contract';
 import { defaulted, MAX_PARAM_LENGTH, optional, PLATFORM, quote, required, YEAR, type ParamKind } from './params';
 
 const TITLE_TYPES: Record<string, 'movie' | 'tv show'> = {
@@ -28,14 +28,14 @@ export const TITLE_TYPE: ParamKind<'movie' | 'tv show'> = {
 };
 
 /**
- * Free text matched as a substring of the stored (lower-case) text. Lower-cased and trimmed but not
- * folded further: stored titles keep their accents, so "amélie" finds "amélie" and "amelie" does not.
+ * Free text matched as a substring of the stored text, both folded by foldSearchText: case, accents
+ * and Unicode form do not matter ("amelie", "Amélie" and a decomposed "ame\u0301lie" all find "amélie").
  */
 export const SEARCH_TEXT: ParamKind<string> = {
   schema: { type: 'string', minLength: 1, maxLength: MAX_PARAM_LENGTH },
-  format: 'any text, matched case-insensitively as a substring',
+  format: 'any text, matched as a substring ignoring case and accents',
   parse(raw) {
-    return { ok: true, value: raw.normalize('NFC').toLowerCase().trim() };
+    return { ok: true, value: foldSearchText(raw).trim() };
   },
   canonical: String,
 };
@@ -103,8 +103,8 @@ export const TITLE_FILTER_PARAMS = {
   type: optional(TITLE_TYPE, 'Optional filter: movie or tv show.', 'movie'),
   year_from: optional(YEAR, 'Optional filter: released in this year or later.', '2015'),
   year_to: optional(YEAR, 'Optional filter: released in this year or earlier.', '2020'),
-  q: optional(SEARCH_TEXT, 'Optional filter: text found in the title, the cast or the director (case-insensitive substring).', 'star wars'),
-  title_prefix: optional(SEARCH_TEXT, 'Optional filter: the title starts with this text (case-insensitive).', 'star'),
+  q: optional(SEARCH_TEXT, 'Optional filter: text found in the title, the cast or the director (a substring, ignoring case and accents).', 'star wars'),
+  title_prefix: optional(SEARCH_TEXT, 'Optional filter: the title starts with this text (ignoring case and accents).', 'star'),
 };
 export const TITLES_PARAMS = {
   ...TITLE_FILTER_PARAMS,

@@ -17,6 +17,8 @@ const COLUMNS_SQL = TITLE_COLUMNS.map((c) => `"${c}"`).join(', ');
 /**
  * Filters as fixed-position parameters: ?1 version, ?2 platform, ?3 type, ?4 year_from, ?5 year_to,
  * ?6 text in title/cast/director, ?7 title prefix, ?8 continue after this id. A NULL turns a filter off.
+ * ?6 and ?7 come folded (foldSearchText) and match search_text, which holds the folded title, cast and
+ * director, each closed by U+001F: a text holding that separator (or NUL) matches nothing, as in the index.
  * ORDER BY id uses SQLite's BINARY collation: byte order of UTF-8, which is code-point order.
  */
 const FILTER_SQL = `version = ?1
@@ -24,8 +26,8 @@ const FILTER_SQL = `version = ?1
   AND (?3 IS NULL OR type = ?3)
   AND (?4 IS NULL OR release_year >= ?4)
   AND (?5 IS NULL OR release_year <= ?5)
-  AND (?6 IS NULL OR instr(title, ?6) > 0 OR instr(coalesce("cast", ''), ?6) > 0 OR instr(coalesce(director, ''), ?6) > 0)
-  AND (?7 IS NULL OR substr(title, 1, length(?7)) = ?7)
+  AND (?6 IS NULL OR (instr(?6, char(31)) = 0 AND instr(?6, char(0)) = 0 AND instr(search_text, ?6) > 0))
+  AND (?7 IS NULL OR (instr(?7, char(31)) = 0 AND instr(?7, char(0)) = 0 AND substr(search_text, 1, length(?7)) = ?7))
   AND (?8 IS NULL OR id > ?8)`;
 const PAGE_SQL = `SELECT ${COLUMNS_SQL} FROM titles WHERE ${FILTER_SQL} ORDER BY id LIMIT ?9`;
 

@@ -7,6 +7,7 @@ import {
   decodeCatalogIndex,
   decodeCatalogRows,
   encodeCatalog,
+  foldSearchText,
   findTitle,
   patchCatalogScores,
   PLATFORMS,
@@ -46,8 +47,8 @@ function scan(f: CatalogFilter): string[] {
         (f.type === undefined || t.type === f.type) &&
         (f.yearFrom === undefined || t.release_year >= f.yearFrom) &&
         (f.yearTo === undefined || t.release_year <= f.yearTo) &&
-        (!f.text || [t.title, t.cast ?? '', t.director ?? ''].some((field) => field.includes(f.text!))) &&
-        (!f.titlePrefix || t.title.startsWith(f.titlePrefix)),
+        (!f.text || [t.title, t.cast ?? '', t.director ?? ''].some((field) => foldSearchText(field).includes(foldSearchText(f.text!)))) &&
+        (!f.titlePrefix || foldSearchText(t.title).startsWith(foldSearchText(f.titlePrefix))),
     )
     .map((t) => t.id);
 }

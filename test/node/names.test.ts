@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeName, parsePlatform, parseDurationType, compareCodePoints } from '../../contract';
+import { compareCodePoints, foldSearchText, normalizeName, parseDurationType, parsePlatform } from '../../contract';
 
 describe('normalizeName', () => {
   it('folds accents, zero-width characters, case and whitespace', () => {
@@ -30,5 +30,20 @@ describe('lookups never reach Object.prototype', () => {
   it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('%s is not a platform or unit', (name) => {
     expect(parsePlatform(name)).toBeUndefined();
     expect(parseDurationType(name)).toBeUndefined();
+  });
+});
+
+describe('foldSearchText', () => {
+  it('makes composed, decomposed, upper-case and unaccented spellings one text', () => {
+    const spellings = ['kristín', 'kristi\u0301n', 'KRISTÍN', 'KRISTI\u0301N', 'kristin'];
+    expect(new Set(spellings.map(foldSearchText))).toEqual(new Set(['kristin']));
+    expect(foldSearchText('ﬁlm İstanbul')).toBe('film istanbul'); // compatibility forms; İ lower-cases to i + U+0307
+    expect(foldSearchText('so\u00adft\u200bware')).toBe('software'); // soft hyphen and zero-width space
+  });
+
+  it('keeps spacing and other letters as they are, and is idempotent', () => {
+    const text = '  star  wars: 海的儿子 ø ß ';
+    expect(foldSearchText(text)).toBe('  star  wars: 海的儿子 ø ß ');
+    for (const sample of [text, 'Pokémon', 'çok filim', 'ég man þig']) expect(foldSearchText(foldSearchText(sample))).toBe(foldSearchText(sample));
   });
 });

@@ -6,7 +6,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clearDataCache } from '../../worker/data';
 import { csvField } from '../../worker/titles';
-import { get, livePointer } from './client';
+import { callWorker, get, livePointer } from './client';
 import { postRatings } from './ingest-client';
 
 describe('error answers', () => {
@@ -120,5 +120,30 @@ describe('invalid_params', () => {
     expect((await names('/titles.csv?year_from=2021&year_to=2020&limit=0')).map((p) => p.name)).toEqual(['limit', 'year_to']);
     // A bad movie_id is its own problem, not also "missing".
     expect((await names('/recommend?user_id=1&movie_id=!!')).map((p) => p.name)).toEqual(['movie_id']);
+  });
+});
+
+describe('text search ignores case, accents and Unicode form', () => {
+  // ns4213's cast stores "kristín" with a decomposed í (i + U+0301).
+  const queries = ['krist%C3%ADn%20th', 'kristi%CC%81n%20th', 'kristin%20th', 'KRIST%C3%8DN%20TH'];
+
+  it.each(queries)('/titles?q=%s finds ns4213', async (q) => {
+    const response = await callWorker(`/titles?q=${q}`);
+    expect(response.status).toBe(200);
+    expect((await response.json<{ items: { id: string }[] }>()).items.map((t) => t.id)).toContain('ns4213');
+  });
+
+  it.each(queries)('/titles.csv?q=%s finds ns4213', async (q) => {
+    const response = await callWorker(`/titles.csv?q=${q}`);
+    expect(response.status).toBe(200);
+    expect((await response.text()).split('\r\n').some((line) => line.startsWith('ns4213,'))).toBe(true);
+  });
+
+  it('title_prefix ignores accents too, and answers keep the stored text as it is', async () => {
+    const [plain, accented] = await Promise.all([callWorker('/titles?title_prefix=pokemon&limit=100'), callWorker('/titles?title_prefix=Pok%C3%A9mon&limit=100')]);
+    const [a, b] = [await plain.json<{ items: { title: string }[] }>(), await accented.json<{ items: { title: string }[] }>()];
+    expect(a.items.length).toBeGreaterThan(10);
+    expect(b.items).toEqual(a.items);
+    expect(a.items.every((t) => t.title.startsWith('pokémon'))).toBe(true);
   });
 });
