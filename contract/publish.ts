@@ -119,7 +119,56 @@ export async function goLive(stores: Stores, manifest: Manifest, expected: strin
   const pointer: LivePointer = { version: manifest.version, published_at: new Date().toISOString() };
   const { results } = await stores.db.prepare(CLAIM_SQL).bind(pointer.version, pointer.published_at, expected ?? '').all();
   if (results.length === 0) throw new PointerConflictError(expected, (await claimedLive(stores.db))?.version ?? null);
-  await stores.kv.put(CURRENT_KEY, JSON.stringify(pointer));
-  await stores.kv.put(HISTORY_KEY, JSON.stringify(historyWithLive(await readHistory(stores.kv), pointer)));
+  await writePointer(stores.kv, pointer);
+  // Between the claim and the put above another writer may have claimed over this one and put its
+  // pointer first (this put was slow, or retried): then this put left KV behind D1. Check, and repair.
+  await settlePointer(stores, pointer);
   return { ...manifest, published_at: pointer.published_at };
+}
+
+/** Rounds of put-then-check before settlePointer leaves the rest to the writer still flipping. */
+const SETTLE_ROUNDS = 5;
+
+/**
+ * Makes KV's pointer say what D1's claim says, and returns the claim (null when nothing was claimed).
+ * `written` is the pointer the caller has just put in KV; without it, KV's pointer is read.
+ *
+ * Why every writer ends with this: D1 orders the claims, but nothing orders the KV puts that follow
+ * them, so a writer whose put lands after a later writer's put would leave readers on the older
+ * version for good. The rule that prevents it: after each put of the pointer, read D1 again and put
+ * its claim if it moved on. The last put of all is then followed by a read that saw it was current,
+ * and any claim after that read is followed by its writer's own put, so the last put matches D1.
+ * Also run before a writer starts (the cron fold, a load): a writer that died between its claim and
+ * its put (D1 flipped, KV not) is finished by the next one, not only by a rerun of itself.
+ */
+export async function settlePointer(stores: Stores, written?: LivePointer): Promise<LivePointer | null> {
+  let inKv = written ?? (await kvPointer(stores.kv));
+  for (let round = 0; round < SETTLE_ROUNDS; round++) {
+    const claim = await claimedLive(stores.db);
+    if (claim === null || (inKv !== null && samePointer(inKv, claim))) return claim;
+    await writePointer(stores.kv, claim);
+    inKv = claim;
+  }
+  return claimedLive(stores.db);
+}
+
+/** The pointer and the history's newest entry, in that order (readers read the pointer). */
+async function writePointer(kv: KVWriter, pointer: LivePointer): Promise<void> {
+  await kv.put(CURRENT_KEY, JSON.stringify(pointer));
+  await kv.put(HISTORY_KEY, JSON.stringify(historyWithLive(await readHistory(kv), pointer)));
+}
+
+/** KV's pointer, or null when there is none or it is unreadable (settling then puts D1's claim). */
+async function kvPointer(kv: KVWriter): Promise<LivePointer | null> {
+  const text = await kv.get(CURRENT_KEY, 'text');
+  if (!text) return null;
+  try {
+    return parseLivePointer(text);
+  } catch {
+    return null;
+  }
+}
+
+function samePointer(a: LivePointer, b: LivePointer): boolean {
+  return a.version === b.version && a.published_at === b.published_at;
 }

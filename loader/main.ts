@@ -9,7 +9,7 @@ import { config as baseConfig, type LoaderConfig } from './config';
 import { openLocalStores } from './local-store';
 import { buildBundle, resolveInputs } from './pipeline';
 import { consoleLog as log } from './progress';
-import { writersLive } from '../contract';
+import { settlePointer, writersLive } from '../contract';
 import { publishBundle } from './publish';
 
 export interface LoadOptions {
@@ -50,6 +50,9 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   }
   const stores = await openLocalStores(cfg);
   try {
+    // A load that died between its D1 claim and its KV put: D1 already names this version, KV not yet.
+    // Finish that flip before deciding there is nothing to do.
+    await settlePointer(stores).catch(() => null);
     // A pointer that cannot be resolved (a damaged store) does not stop the load: publishing repairs it.
     const live = await writersLive(stores).catch(() => null);
     if (!options.force && live?.version === bundle.version) {

@@ -28,6 +28,7 @@ import {
   patchCatalogScores,
   MODEL_KEYS,
   PointerConflictError,
+  settlePointer,
   shardOfUser,
   TITLE_COLUMNS,
   titlesChecksum,
@@ -99,6 +100,9 @@ export async function runFold(env: { KV: KVWriter; DB: D1Database }, options: Fo
   const kv = new CountingKV(env.KV);
   const db = env.DB;
 
+  // A writer that died between its D1 claim and its KV put left readers on the version before: finish
+  // its flip first (one KV read when nothing is amiss).
+  await settlePointer({ kv, db });
   // The base is what D1 says is live: KV's pointer may be a minute behind a flip.
   const base = await writersLive({ kv, db });
   if (!base) return { status: 'no-data' };

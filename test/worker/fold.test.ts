@@ -31,7 +31,7 @@ import {
 import { publishBundle, rollback } from '../../loader/publish';
 import { buildQueryIndex } from '../../loader/query-index';
 import { clearDataCache } from '../../worker/data';
-import { boundBatch, foldVersion, regularisation, type FoldResult, type FoldStage, type FoldStats } from '../../worker/fold';
+import { boundBatch, foldVersion, regularisation, runFold, type FoldResult, type FoldStage, type FoldStats } from '../../worker/fold';
 import { foldScores, patchQueryIndexScores, type ScoredTitle } from '../../worker/fold-scores';
 import type { PendingRating } from '../../worker/fold-state';
 import { choleskySolve, mergeRatings, solveUser, userTopLists } from '../../worker/fold-user';
@@ -635,6 +635,60 @@ describe('cron fold', () => {
       expect(live.parent).not.toBeNull();
       await pointerAgrees(live.version);
       expect((await userOf(live, userId))?.ratedTitles.length).toBe(1);
+    });
+
+    /** env.KV, except that `onPut` runs first (and may throw) whenever the pointer is written. */
+    function kvHookingPointerPuts(onPut: () => Promise<void>): KVNamespace {
+      return new Proxy(env.KV, {
+        get(target, property) {
+          const member = Reflect.get(target, property);
+          if (property !== 'put') return typeof member === 'function' ? member.bind(target) : member;
+          return async (key: string, value: string | ArrayBuffer) => {
+            if (key === CURRENT_KEY) await onPut();
+            return target.put(key, value);
+          };
+        },
+      });
+    }
+
+    it('a fold whose pointer write lands after a load claimed over it and wrote first does not leave KV behind D1', async () => {
+      await drain();
+      await queue([{ userId: newUserId(), movieId: blob.ids[10], rating: 3.5 }]);
+      const load = await loadBundle('race-late-put');
+      let loaded = false;
+      // The fold's claim in D1 succeeded; its KV write is slow (or retried), and meanwhile a load claims
+      // over the fold's version and writes the pointer first. Then the fold's write lands.
+      const kv = kvHookingPointerPuts(async () => {
+        if (loaded) return;
+        loaded = true;
+        await publishBundle(load, { kv: env.KV, db: env.DB });
+      });
+      const raced = await runFold({ KV: kv, DB: env.DB });
+      expect(loaded).toBe(true);
+      expect(raced).toMatchObject({ status: 'folded' });
+      await pointerAgrees(load.version); // not the fold's version, which D1 no longer names
+      expect((await readHistory(env.KV)).versions[0].version).toBe(load.version);
+      clearDataCache();
+      const next = (await drain()).filter((r) => r.status === 'folded');
+      expect(next[0]).toMatchObject({ base: load.version, from_id: 0 }); // the ratings are folded onto the load
+      await pointerAgrees((await livePointer()).version);
+    });
+
+    it('a fold that died between its claim in D1 and its KV write is finished by the next run, even one with nothing to fold', async () => {
+      await drain();
+      await queue([{ userId: newUserId(), movieId: blob.ids[11], rating: 1.5 }]);
+      const base = await livePointer();
+      const kv = kvHookingPointerPuts(async () => {
+        throw new Error('simulated crash between the claim and the pointer write');
+      });
+      await expect(runFold({ KV: kv, DB: env.DB })).rejects.toThrow('simulated crash');
+      const claimed = (await claimedLive(env.DB))!;
+      expect(claimed.version).not.toBe(base.version);
+      expect(JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!).version).toBe(base.version); // readers still on the base
+
+      expect((await fold()).status).toBe('idle');
+      await pointerAgrees(claimed.version);
+      expect(JSON.parse((await env.KV.get(CURRENT_KEY, 'text'))!)).toEqual(claimed);
     });
 
     it('two runs folding the same base at once build the same version: both claims succeed, nothing forks', async () => {
