@@ -81,7 +81,10 @@ export async function runApiBench(scales: number[], settings: ApiSettings, log: 
   const { titles } = await readCatalog(baseConfig.titlesDir);
   const mixes = new Map<number, Record<EndpointName, string[]>>();
   for (const scale of scales) {
-    mixes.set(scale, endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), NEW_USER_IDS, 13)));
+    mixes.set(
+      scale,
+      endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), NEW_USER_IDS, 13)),
+    );
   }
   const hello: LoadResult[] = [];
   let helloIsolate: IsolateMemory | undefined;
@@ -100,10 +103,20 @@ export async function runApiBench(scales: number[], settings: ApiSettings, log: 
   for (const endpoint of ENDPOINT_ORDER) {
     for (const scale of scales) {
       const runs = measured.get(scale)!;
-      const profileOut = settings.profile ? join(PROFILE_DIR, `worker-s${scale}${endpoint.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`) : undefined;
-      runs.endpoints[endpoint] = await measureFresh(mainServer(scale), `${endpoint} at ${scale}x`, mixes.get(scale)![endpoint], settings, log, profileOut, async (server) => {
-        runs.maxTotalMiB = Math.max(runs.maxTotalMiB, (await isolateMemory(server, 0, false)).totalMiB);
-      });
+      const profileOut = settings.profile
+        ? join(PROFILE_DIR, `worker-s${scale}${endpoint.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`)
+        : undefined;
+      runs.endpoints[endpoint] = await measureFresh(
+        mainServer(scale),
+        `${endpoint} at ${scale}x`,
+        mixes.get(scale)![endpoint],
+        settings,
+        log,
+        profileOut,
+        async (server) => {
+          runs.maxTotalMiB = Math.max(runs.maxTotalMiB, (await isolateMemory(server, 0, false)).totalMiB);
+        },
+      );
       if (profileOut) runs.hotSpots[endpoint] = hotSpots(profileOut, 8).spots;
     }
     const helloAfter = await measureHello();
@@ -116,8 +129,21 @@ export async function runApiBench(scales: number[], settings: ApiSettings, log: 
   for (const scale of scales) {
     const runs = measured.get(scale)!;
     const isolate = await isolateAfterEveryEndpoint(scale, mixes.get(scale)!, settings, runs.maxTotalMiB);
-    const ops = await countOps(join(scaleDir(scale), 'state'), mixes.get(scale)!, settings.opsRequests, join(LOGS, `ops-s${scale}.log`), log);
-    results.push({ scale, endpoints: runs.endpoints, ceilings: runs.ceilings, ops, isolate, ...(settings.profile ? { hotSpots: runs.hotSpots } : {}) });
+    const ops = await countOps(
+      join(scaleDir(scale), 'state'),
+      mixes.get(scale)!,
+      settings.opsRequests,
+      join(LOGS, `ops-s${scale}.log`),
+      log,
+    );
+    results.push({
+      scale,
+      endpoints: runs.endpoints,
+      ceilings: runs.ceilings,
+      ops,
+      isolate,
+      ...(settings.profile ? { hotSpots: runs.hotSpots } : {}),
+    });
   }
   const { rps, p50Ms, p99Ms } = meanRun(hello);
   return {
@@ -144,8 +170,13 @@ export async function profileEndpoints(scale: number, seconds: number, log: (lin
     log(`  ${endpoint.padEnd(30)} ${endpoints[endpoint]!.totalUs} µs/request in the isolate`);
   }
   const firstPaths = ENDPOINT_ORDER.map((e) => [e, mixes[e][0]] as [string, string]);
-  const coldStart = (await coldStarts(join(scaleDir(scale), 'state'), firstPaths, join(LOGS, `cold-s${scale}.log`))) as IsolateProfile['coldStart'];
-  for (const [endpoint, c] of Object.entries(coldStart)) log(`  cold ${endpoint.padEnd(30)} ${c.kvReads} KV reads, ${Math.round(c.kvBytes / 1024)} KiB, ${c.ms} ms`);
+  const coldStart = (await coldStarts(
+    join(scaleDir(scale), 'state'),
+    firstPaths,
+    join(LOGS, `cold-s${scale}.log`),
+  )) as IsolateProfile['coldStart'];
+  for (const [endpoint, c] of Object.entries(coldStart))
+    log(`  cold ${endpoint.padEnd(30)} ${c.kvReads} KV reads, ${Math.round(c.kvBytes / 1024)} KiB, ${c.ms} ms`);
   return { scale, seconds, hello, endpoints, coldStart };
 }
 
@@ -160,7 +191,12 @@ const LOGS = join(BENCH_DIR, 'logs');
 const HELLO_SERVER: DevOptions = { config: HELLO_CONFIG, persistTo: join(BENCH_DIR, 'hello-state'), logFile: join(LOGS, 'hello.log') };
 
 function mainServer(scale: number): DevOptions {
-  return { config: MAIN_CONFIG, persistTo: join(scaleDir(scale), 'state'), logFile: join(LOGS, `main-s${scale}.log`), readyPath: '/health' };
+  return {
+    config: MAIN_CONFIG,
+    persistTo: join(scaleDir(scale), 'state'),
+    logFile: join(LOGS, `main-s${scale}.log`),
+    readyPath: '/health',
+  };
 }
 
 /** One bounded run on a freshly started server: warm-up, the measured run, `inspect` before it stops. */
@@ -181,7 +217,9 @@ async function measureFresh(
     await stopProfile?.();
     await inspect?.(server);
     const bad = result.non2xx + result.errors + result.timeouts;
-    log(`  ${label.padEnd(32)} ${String(result.rps).padStart(8)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms${bad ? `  (${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)` : ''}`);
+    log(
+      `  ${label.padEnd(32)} ${String(result.rps).padStart(8)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms${bad ? `  (${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)` : ''}`,
+    );
     return result;
   } finally {
     await server.stop();
@@ -189,7 +227,12 @@ async function measureFresh(
 }
 
 /** The isolate's memory once it has served every endpoint's mix (what one isolate may come to hold). */
-async function isolateAfterEveryEndpoint(scale: number, mixes: Record<EndpointName, string[]>, settings: ApiSettings, maxTotalMiB: number): Promise<IsolateMemory> {
+async function isolateAfterEveryEndpoint(
+  scale: number,
+  mixes: Record<EndpointName, string[]>,
+  settings: ApiSettings,
+  maxTotalMiB: number,
+): Promise<IsolateMemory> {
   const server = await startBenchDev(mainServer(scale));
   try {
     for (const endpoint of ENDPOINT_ORDER) {
@@ -239,7 +282,13 @@ const OPS_WARM_MAX = 1000;
  * users" mix is counted on users the isolate has not answered. The live pointer's re-read (every 5 s
  * per isolate, whatever the traffic) is counted apart, not in a request's reads.
  */
-async function countOps(persistTo: string, mixes: Record<EndpointName, string[]>, requests: number, logFile: string, log: (line: string) => void): Promise<Partial<Record<EndpointName, OpsPerRequest>>> {
+async function countOps(
+  persistTo: string,
+  mixes: Record<EndpointName, string[]>,
+  requests: number,
+  logFile: string,
+  log: (line: string) => void,
+): Promise<Partial<Record<EndpointName, OpsPerRequest>>> {
   const server = await startBenchDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/health' });
   const result: Partial<Record<EndpointName, OpsPerRequest>> = {};
   try {
@@ -262,7 +311,9 @@ async function countOps(persistTo: string, mixes: Record<EndpointName, string[]>
         maxD1Queries: Math.max(...counted.map((o) => o.d1Queries)),
       };
       const r = result[endpoint]!;
-      log(`  ops ${endpoint.padEnd(20)} KV reads ${r.kvReads}/req (${Math.round(r.kvBytes / 1024)} KiB), D1 queries ${r.d1Queries}/req (${r.d1RowsRead} rows read)`);
+      log(
+        `  ops ${endpoint.padEnd(20)} KV reads ${r.kvReads}/req (${Math.round(r.kvBytes / 1024)} KiB), D1 queries ${r.d1Queries}/req (${r.d1RowsRead} rows read)`,
+      );
     }
   } finally {
     await server.stop();

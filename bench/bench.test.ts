@@ -34,7 +34,14 @@ describe('StageRecorder.logHook', () => {
     await new Promise((r) => setTimeout(r, 20));
     log('  train recommender done in 0.0s: done');
     rec.end();
-    expect(rec.stages.map((s) => s.name)).toEqual(['catalog', 'ingest ratings', 'scores', 'query indexes', 'train recommender', 'recommender export']);
+    expect(rec.stages.map((s) => s.name)).toEqual([
+      'catalog',
+      'ingest ratings',
+      'scores',
+      'query indexes',
+      'train recommender',
+      'recommender export',
+    ]);
     expect(passed).toHaveLength(9);
     expect(rec.stages[4].seconds).toBeGreaterThanOrEqual(0.015);
     for (const s of rec.stages) expect(s.peakRssMiB).toBeGreaterThanOrEqual(Math.min(s.startRssMiB, s.endRssMiB) - 1);
@@ -51,22 +58,74 @@ describe('StageRecorder.logHook', () => {
 });
 
 function load(rps: number, p99Ms: number, extra: Partial<LoadResult> = {}): LoadResult {
-  return { requests: rps * 10, seconds: 10, rps, p50Ms: p99Ms / 3, p99Ms, meanMs: p99Ms / 3, maxMs: p99Ms, non2xx: 0, serverErrors: 0, errors: 0, timeouts: 0, ...extra };
+  return {
+    requests: rps * 10,
+    seconds: 10,
+    rps,
+    p50Ms: p99Ms / 3,
+    p99Ms,
+    meanMs: p99Ms / 3,
+    maxMs: p99Ms,
+    non2xx: 0,
+    serverErrors: 0,
+    errors: 0,
+    timeouts: 0,
+    ...extra,
+  };
 }
 
 function loaderRun(scale: number, seconds: Record<string, number>, peak: number): LoaderRun {
-  const stages = Object.entries(seconds).map(([name, s]) => ({ name, seconds: s, cpuSeconds: s, startRssMiB: 100, endRssMiB: 100, peakRssMiB: peak }));
-  return { scale, rows: 11_000_000 * scale, users: 1000 * scale, ratingBytes: 1, version: 'v', perStagePeaks: true, stages, totalSeconds: stages.reduce((a, s) => a + s.seconds, 0), peakRssMiB: peak, kvValues: 1, kvBytes: 1, pipelineTimings: {} };
+  const stages = Object.entries(seconds).map(([name, s]) => ({
+    name,
+    seconds: s,
+    cpuSeconds: s,
+    startRssMiB: 100,
+    endRssMiB: 100,
+    peakRssMiB: peak,
+  }));
+  return {
+    scale,
+    rows: 11_000_000 * scale,
+    users: 1000 * scale,
+    ratingBytes: 1,
+    version: 'v',
+    perStagePeaks: true,
+    stages,
+    totalSeconds: stages.reduce((a, s) => a + s.seconds, 0),
+    peakRssMiB: peak,
+    kvValues: 1,
+    kvBytes: 1,
+    pipelineTimings: {},
+  };
 }
 
 const ops = { requests: 10, kvReads: 0, kvBytes: 0, d1Queries: 0, d1RowsRead: 0, maxKvReads: 0, maxD1Queries: 0 };
-function apiScale(scale: number, endpoints: ApiScaleResult['endpoints'], kvReads: number, ceilings?: ApiScaleResult['ceilings']): ApiScaleResult {
-  const isolate = { heapUsedMiB: 5, backingStoreMiB: 5, embedderMiB: 0, totalMiB: 10, maxTotalMiB: 30, workerdRssMiB: 100, workerdPeakRssMiB: 120 };
+function apiScale(
+  scale: number,
+  endpoints: ApiScaleResult['endpoints'],
+  kvReads: number,
+  ceilings?: ApiScaleResult['ceilings'],
+): ApiScaleResult {
+  const isolate = {
+    heapUsedMiB: 5,
+    backingStoreMiB: 5,
+    embedderMiB: 0,
+    totalMiB: 10,
+    maxTotalMiB: 30,
+    workerdRssMiB: 100,
+    workerdPeakRssMiB: 120,
+  };
   return { scale, endpoints, ops: { '/recommend': { ...ops, kvReads } }, isolate, ...(ceilings ? { ceilings } : {}) };
 }
 
 function results(api: ApiResult | undefined, runs: LoaderRun[]): BenchResults {
-  const measured = { measuredAt: '2026-01-01T00:00:00Z', machineLoad: { before: { at: '', uptime: '', loadavg: [0, 0, 0] as [number, number, number] }, after: { at: '', uptime: '', loadavg: [0, 0, 0] as [number, number, number] } } };
+  const measured = {
+    measuredAt: '2026-01-01T00:00:00Z',
+    machineLoad: {
+      before: { at: '', uptime: '', loadavg: [0, 0, 0] as [number, number, number] },
+      after: { at: '', uptime: '', loadavg: [0, 0, 0] as [number, number, number] },
+    },
+  };
   return {
     generatedAt: '2026-01-01T00:00:00Z',
     machine: { nproc: 2, cpuModel: 'x', memoryGiB: 1, node: 'v20', wrangler: '4', workerd: '1', kernel: 'k' },
@@ -82,7 +141,15 @@ describe('targets', () => {
     settings: { connections: 32, durationS: 10, warmS: 1, opsRequests: 10, profile: false },
     hello: [load(1000, 100), load(1000, 100)],
     ceiling: { rps: 1000, p50Ms: 30, p99Ms: 100 },
-    helloIsolate: { heapUsedMiB: 0, backingStoreMiB: 0, embedderMiB: 0, totalMiB: 0, maxTotalMiB: 0, workerdRssMiB: 0, workerdPeakRssMiB: 0 },
+    helloIsolate: {
+      heapUsedMiB: 0,
+      backingStoreMiB: 0,
+      embedderMiB: 0,
+      totalMiB: 0,
+      maxTotalMiB: 0,
+      workerdRssMiB: 0,
+      workerdPeakRssMiB: 0,
+    },
     scales: [
       apiScale(1, { '/get_actor': load(900, 120), '/recommend': load(899, 121), '/health': load(10, 1000) }, 0.5),
       apiScale(4, { '/get_actor': load(900, 120), '/recommend': load(1000, 100, { non2xx: 3, serverErrors: 2 }) }, 0.6),
@@ -114,7 +181,14 @@ describe('targets', () => {
     r.apiRepeat = { ...measured, ...api, scales: [{ ...newUsers(2), endpoints: { '/get_actor': load(899, 120) } }] };
     const cold = { status: 200, kvReads: 1, kvBytes: 220492, d1Queries: 0, ms: 9 };
     const cpu = { totalUs: 1, byCategory: {} as never, requests: 1 };
-    r.cpu = { ...measured, scale: 1, seconds: 3, hello: cpu, endpoints: {}, coldStart: { '/get_actor': cold, '/titles': { ...cold, kvReads: 3 } } };
+    r.cpu = {
+      ...measured,
+      scale: 1,
+      seconds: 3,
+      hello: cpu,
+      endpoints: {},
+      coldStart: { '/get_actor': cold, '/titles': { ...cold, kvReads: 3 } },
+    };
     const t = evaluateTargets(r);
     const verdict = (name: string) => t.find((x) => x.name.startsWith(name))?.pass;
     expect(verdict('/get_actor throughput at 1x, run 1')).toBe(true);
@@ -127,7 +201,12 @@ describe('targets', () => {
   });
 
   it('growth: linear loader cost passes, superlinear fails; per-request operations must stay flat', () => {
-    const g = evaluateGrowth(results(api, [loaderRun(1, { 'train recommender': 10, publish: 5 }, 1000), loaderRun(4, { 'train recommender': 40, publish: 30 }, 2000)]));
+    const g = evaluateGrowth(
+      results(api, [
+        loaderRun(1, { 'train recommender': 10, publish: 5 }, 1000),
+        loaderRun(4, { 'train recommender': 40, publish: 30 }, 2000),
+      ]),
+    );
     const check = (name: string) => g.find((x) => x.name === name);
     expect(check('train recommender CPU, 4x vs 1x')).toMatchObject({ ratio: 4, pass: true });
     expect(check('publish CPU, 4x vs 1x')).toMatchObject({ ratio: 6, pass: false });
@@ -142,7 +221,10 @@ describe('targets', () => {
       ...api,
       scales: [
         apiScale(1, { '/get_actor': load(900, 120) }, 0, { '/get_actor': load(1000, 100) }),
-        apiScale(4, { '/get_actor': load(450, 240), '/model': load(320, 300) }, 0, { '/get_actor': load(500, 200), '/model': load(400, 150) }),
+        apiScale(4, { '/get_actor': load(450, 240), '/model': load(320, 300) }, 0, {
+          '/get_actor': load(500, 200),
+          '/model': load(400, 150),
+        }),
       ],
     };
     const t = evaluateTargets(results(paired, []));
@@ -218,7 +300,10 @@ describe('processGroupCpuSeconds', () => {
   it("counts the CPU of every live process in a group, the group leader's children included", async () => {
     // A detached shell leads its own group; its child burns ~0.4 s of CPU, then both wait to be stopped.
     const burn = `const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 60000)`;
-    const leader = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e ${JSON.stringify(burn)} & wait`], { detached: true, stdio: 'ignore' });
+    const leader = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e ${JSON.stringify(burn)} & wait`], {
+      detached: true,
+      stdio: 'ignore',
+    });
     try {
       await new Promise((resolve) => setTimeout(resolve, 900));
       expect(processGroupCpuSeconds(leader.pid!)).toBeGreaterThanOrEqual(0.3);

@@ -73,6 +73,7 @@ if (isMainModule(import.meta.url)) {
   for (const file of positionals) {
     const { totalMs, gcMs, spots } = hotSpots(file, Number(values.top));
     console.log(`${file}: ${totalMs} ms on CPU (${gcMs} ms GC)`);
-    for (const s of spots) console.log(`  ${(s.share * 100).toFixed(1).padStart(5)}%  ${String(s.selfMs).padStart(7)} ms  ${s.function}  ${s.where}`);
+    for (const s of spots)
+      console.log(`  ${(s.share * 100).toFixed(1).padStart(5)}%  ${String(s.selfMs).padStart(7)} ms  ${s.function}  ${s.where}`);
   }
 }

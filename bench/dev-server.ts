@@ -31,7 +31,9 @@ export async function startBenchDev(options: DevOptions): Promise<BenchServer> {
 
 /** The workerd descendant of `root` that has the inspector attached: the one running the user worker. */
 function findWorkerd(root: number): number | null {
-  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  const pids = readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
   const isDescendant = (pid: number): boolean => {
     for (let p: number | null = pid, hops = 0; p !== null && p > 1 && hops < 10; p = parentPid(p), hops++) {
       if (p === root) return true;

@@ -14,13 +14,21 @@ import { rssMiB } from './proc-memory';
 import { HELLO_CONFIG, MAIN_CONFIG, startBenchDev, type DevOptions } from './dev-server';
 
 const { values } = parseArgs({
-  options: { scale: { type: 'string', default: '1' }, windows: { type: 'string', default: '8' }, seconds: { type: 'string', default: '5' } },
+  options: {
+    scale: { type: 'string', default: '1' },
+    windows: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '5' },
+  },
 });
 const logFile = join(BENCH_DIR, 'logs/drift.log');
 const actorPaths = ['netflix', 'amazon', 'disney'].flatMap((p) => [2015, 2017, 2019].map((y) => `/get_actor?platform=${p}&year=${y}`));
 const workers: [string, DevOptions, string[]][] = [
   ['hello-world', { config: HELLO_CONFIG, persistTo: join(BENCH_DIR, 'hello-state'), logFile }, ['/']],
-  ['/get_actor', { config: MAIN_CONFIG, persistTo: join(scaleDir(Number(values.scale)), 'state'), logFile, readyPath: '/health' }, actorPaths],
+  [
+    '/get_actor',
+    { config: MAIN_CONFIG, persistTo: join(scaleDir(Number(values.scale)), 'state'), logFile, readyPath: '/health' },
+    actorPaths,
+  ],
 ];
 
 for (const [name, options, paths] of workers) {

@@ -46,7 +46,9 @@ function rng(seed: number): () => number {
 }
 
 function query(params: Record<string, string | number | undefined>): string {
-  const parts = Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
@@ -62,12 +64,22 @@ export function endpointMixes(titles: Title[], userIds: number[], newUserIds: nu
   const many = (make: () => string, n = MIX_SIZE) => Array.from({ length: n }, make);
   const years = Array.from({ length: 22 }, (_, i) => 2000 + i);
   const maybe = <T>(x: T, p = 0.5): T | undefined => (random() < p ? x : undefined);
-  const words = (t: Title) => t.title.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3);
+  const words = (t: Title) =>
+    t.title
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length >= 3);
   const withWords = titles.filter((t) => words(t).length > 0);
 
   return {
-    '/get_max_duration': many(() => `/get_max_duration${query({ year: maybe(pick(years), 0.7), platform: maybe(pick(PLATFORMS), 0.7), duration_type: pick(['min', 'season']) })}`),
-    '/get_score_count': many(() => `/get_score_count${query({ platform: pick(PLATFORMS), scored: (2.5 + Math.floor(random() * 21) / 10).toFixed(1), year: pick(years) })}`),
+    '/get_max_duration': many(
+      () =>
+        `/get_max_duration${query({ year: maybe(pick(years), 0.7), platform: maybe(pick(PLATFORMS), 0.7), duration_type: pick(['min', 'season']) })}`,
+    ),
+    '/get_score_count': many(
+      () =>
+        `/get_score_count${query({ platform: pick(PLATFORMS), scored: (2.5 + Math.floor(random() * 21) / 10).toFixed(1), year: pick(years) })}`,
+    ),
     '/get_count_platform': PLATFORMS.map((p) => `/get_count_platform${query({ platform: p })}`),
     // Hulu has no cast data at all (always 404), so the mix asks the platforms that can answer.
     '/get_actor': many(() => `/get_actor${query({ platform: pick(['amazon', 'disney', 'netflix']), year: pick(years) })}`),
@@ -75,7 +87,9 @@ export function endpointMixes(titles: Title[], userIds: number[], newUserIds: nu
     '/recommend': many(() => `/recommend${query({ user_id: pick(userIds), movie_id: pick(titles).id })}`),
     '/recommend (new users)': newUserIds.slice(0, half).map((user_id) => `/recommend${query({ user_id, movie_id: pick(titles).id })}`),
     '/recommendations': many(() => `/recommendations${query({ user_id: pick(userIds), k: 10, platform: maybe(pick(PLATFORMS), 0.6) })}`),
-    '/recommendations (new users)': newUserIds.slice(half).map((user_id) => `/recommendations${query({ user_id, k: 10, platform: maybe(pick(PLATFORMS), 0.6) })}`),
+    '/recommendations (new users)': newUserIds
+      .slice(half)
+      .map((user_id) => `/recommendations${query({ user_id, k: 10, platform: maybe(pick(PLATFORMS), 0.6) })}`),
     '/model': ['/model'],
     '/titles': many(() => {
       const r = random();

@@ -27,7 +27,13 @@ export function growthSvg(runs: LoaderRun[], api: ApiResult | undefined): string
     const stageNames = base.stages.filter((s) => s.seconds >= 1).map((s) => s.name);
     const series: Series[] = [
       { label: 'total', points: sorted.map((r) => [r.scale, r.totalSeconds]), color: '#000', width: 2.5 },
-      { label: `linear from ${base.scale}x`, points: sorted.map((r) => [r.scale, (base.totalSeconds * r.scale) / base.scale]), color: '#000', dash: '4 3', width: 1 },
+      {
+        label: `linear from ${base.scale}x`,
+        points: sorted.map((r) => [r.scale, (base.totalSeconds * r.scale) / base.scale]),
+        color: '#000',
+        dash: '4 3',
+        width: 1,
+      },
       ...stageNames.map((name, i) => ({
         label: name,
         points: sorted.flatMap((r): [number, number][] => {
@@ -40,27 +46,37 @@ export function growthSvg(runs: LoaderRun[], api: ApiResult | undefined): string
     legendRows = Math.max(legendRows, Math.ceil(series.length / 2));
     panels.push(panel(0, 'Loader stage time (s) vs ratings scale', series, false));
   }
-  if (api && api.scales.length) {
+  if (api?.scales.length) {
     const series: Series[] = [];
     ENDPOINT_ORDER.forEach((endpoint, i) => {
-      const points = (pick: 'p50Ms' | 'p99Ms') => api.scales.flatMap((s): [number, number][] => (s.endpoints[endpoint] ? [[s.scale, s.endpoints[endpoint]![pick]]] : []));
+      const points = (pick: 'p50Ms' | 'p99Ms') =>
+        api.scales.flatMap((s): [number, number][] => (s.endpoints[endpoint] ? [[s.scale, s.endpoints[endpoint]![pick]]] : []));
       series.push({ label: `${endpoint} p99`, points: points('p99Ms'), color: COLORS[i % COLORS.length] });
       series.push({ label: '', points: points('p50Ms'), color: COLORS[i % COLORS.length], dash: '3 3', width: 1 });
     });
     const xs = api.scales.map((s) => s.scale);
-    series.push({ label: 'hello-world p99', points: [[Math.min(...xs), api.ceiling.p99Ms], [Math.max(...xs), api.ceiling.p99Ms]], color: '#000', dash: '1 3', width: 1.5 });
+    series.push({
+      label: 'hello-world p99',
+      points: [
+        [Math.min(...xs), api.ceiling.p99Ms],
+        [Math.max(...xs), api.ceiling.p99Ms],
+      ],
+      color: '#000',
+      dash: '1 3',
+      width: 1.5,
+    });
     legendRows = Math.max(legendRows, Math.ceil(series.filter((s) => s.label).length / 2));
     // Log scale: a D1-bound endpoint answers in a second, the KV-backed ones in tens of ms.
     panels.push(panel(sorted.length ? W : 0, 'API latency (ms, log) vs scale: p99 solid, p50 dashed', series, true));
   }
   const height = H + legendRows * 13 + 8;
   const width = W * panels.length;
-  return [
+  return `${[
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     ...panels,
     '</svg>',
-  ].join('\n') + '\n';
+  ].join('\n')}\n`;
 }
 
 function panel(x0: number, title: string, series: Series[], log: boolean): string {
@@ -72,9 +88,10 @@ function panel(x0: number, title: string, series: Series[], log: boolean): strin
   const yMax = niceMax(Math.max(...ys, 1e-9));
   const yMin = log ? 10 ** Math.floor(Math.log10(Math.max(Math.min(...ys), 1e-3))) : 0;
   const px = (x: number) => x0 + M.left + ((x - xMin) / (xMax - xMin)) * (W - M.left - M.right);
-  const share = (y: number) => (log ? (Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin)) : y / yMax);
+  const share = (y: number) =>
+    log ? (Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin)) : y / yMax;
   const py = (y: number) => M.top + (1 - share(y)) * (H - M.top - M.bottom);
-  const out: string[] = [`<text x="${x0 + W / 2}" y="14" text-anchor="middle" font-weight="bold">${escape(title)}</text>`];
+  const out: string[] = [`<text x="${x0 + W / 2}" y="14" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`];
   const ticks = log ? logTicks(yMin, yMax) : [0, 1, 2, 3, 4].map((i) => (yMax * i) / 4);
   for (const y of ticks) {
     out.push(`<line x1="${px(xMin)}" x2="${px(xMax)}" y1="${py(y)}" y2="${py(y)}" stroke="#ddd"/>`);
@@ -87,15 +104,21 @@ function panel(x0: number, title: string, series: Series[], log: boolean): strin
   for (const s of series) {
     if (s.points.length === 0) continue;
     const d = s.points.map(([x, y], i) => `${i ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
-    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.5}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    out.push(
+      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.5}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+    );
     for (const [x, y] of s.points) out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="2" fill="${s.color}"/>`);
   }
-  series.filter((s) => s.label).forEach((s, i) => {
-    const lx = x0 + M.left + (i % 2) * ((W - M.left) / 2);
-    const ly = H + 4 + Math.floor(i / 2) * 13;
-    out.push(`<line x1="${lx}" x2="${lx + 16}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="${s.width ?? 1.5}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
-    out.push(`<text x="${lx + 20}" y="${ly + 3}">${escape(s.label)}</text>`);
-  });
+  series
+    .filter((s) => s.label)
+    .forEach((s, i) => {
+      const lx = x0 + M.left + (i % 2) * ((W - M.left) / 2);
+      const ly = H + 4 + Math.floor(i / 2) * 13;
+      out.push(
+        `<line x1="${lx}" x2="${lx + 16}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="${s.width ?? 1.5}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+      );
+      out.push(`<text x="${lx + 20}" y="${ly + 3}">${escapeXml(s.label)}</text>`);
+    });
   return out.join('\n');
 }
 
@@ -115,6 +138,6 @@ function fmt(x: number): string {
   return x === 0 || x >= 10 ? x.toFixed(0) : x >= 1 ? String(Math.round(x * 10) / 10) : String(x);
 }
 
-function escape(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

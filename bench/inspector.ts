@@ -95,7 +95,9 @@ async function main(): Promise<void> {
 const SELF = fileURLToPath(import.meta.url);
 
 function inspectorProcess(args: string[]) {
-  return spawn(process.execPath, ['--experimental-websocket', '--no-warnings', '--import', 'tsx', SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return spawn(process.execPath, ['--experimental-websocket', '--no-warnings', '--import', 'tsx', SELF, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
 }
 
 export interface HeapUsage {

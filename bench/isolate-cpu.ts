@@ -22,7 +22,21 @@ export interface IsolateCpu {
   byCategory: Record<Category, number>;
 }
 
-export const CATEGORIES = ['memo', 'context', 'parsing', 'lookup', 'json', 'hashing', 'requestIds', 'headers', 'response', 'routing', 'gc', 'runtime', 'other'] as const;
+export const CATEGORIES = [
+  'memo',
+  'context',
+  'parsing',
+  'lookup',
+  'json',
+  'hashing',
+  'requestIds',
+  'headers',
+  'response',
+  'routing',
+  'gc',
+  'runtime',
+  'other',
+] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 interface ProfileNode {
@@ -79,11 +93,21 @@ export function categorise(path: string, requests: number): IsolateCpu {
     byCategory[category] += us;
   }
   const per = (us: number) => Math.round((us / requests) * 10) / 10;
-  return { requests, totalUs: per(total), byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, per(byCategory[c])])) as Record<Category, number> };
+  return {
+    requests,
+    totalUs: per(total),
+    byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, per(byCategory[c])])) as Record<Category, number>,
+  };
 }
 
 /** Profiles one server answering `paths` (closed loop, `connections`, `seconds`) after a short warm-up. */
-export async function profileIsolate(options: DevOptions, label: string, paths: string[], seconds: number, connections = 8): Promise<IsolateCpu> {
+export async function profileIsolate(
+  options: DevOptions,
+  label: string,
+  paths: string[],
+  seconds: number,
+  connections = 8,
+): Promise<IsolateCpu> {
   const server = await startBenchDev(options);
   try {
     await loadTest(server.url, paths, connections, 1);
@@ -115,7 +139,13 @@ export interface ColdStart {
 export async function coldStarts(persistTo: string, firstPaths: [string, string][], logFile: string): Promise<Record<string, ColdStart>> {
   const result: Record<string, ColdStart> = {};
   for (const [name, path] of firstPaths) {
-    const server = await startBenchDev({ config: MAIN_CONFIG, script: 'bench/ops-counter.js', persistTo, logFile, readyPath: '/openapi.json' });
+    const server = await startBenchDev({
+      config: MAIN_CONFIG,
+      script: 'bench/ops-counter.js',
+      persistTo,
+      logFile,
+      readyPath: '/openapi.json',
+    });
     try {
       const t0 = performance.now();
       const response = await fetch(server.url + path);

@@ -74,7 +74,9 @@ for (const scale of values.scales.split(',').map(Number)) {
       first: { usPerRead: number; meanBytes: number };
       again: { usPerRead: number };
     };
-    console.log(`${scale}x store (${r.blobs} blobs, ~${Math.round(r.first.meanBytes / 1024)} KiB read): first pass ${r.first.usPerRead} µs per read, same keys again ${r.again.usPerRead} µs`);
+    console.log(
+      `${scale}x store (${r.blobs} blobs, ~${Math.round(r.first.meanBytes / 1024)} KiB read): first pass ${r.first.usPerRead} µs per read, same keys again ${r.again.usPerRead} µs`,
+    );
   } finally {
     await published.dispose();
   }

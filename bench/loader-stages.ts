@@ -36,7 +36,8 @@ export interface LoaderRun {
 }
 
 export async function measureLoader(scale: number, reuseStandIn: boolean, log: (line: string) => void): Promise<LoaderRun> {
-  if (!(scale >= MIN_STANDIN_SCALE && scale <= MAX_STANDIN_SCALE)) throw new Error(`--scale must be between ${MIN_STANDIN_SCALE} and ${MAX_STANDIN_SCALE}, got ${scale}`);
+  if (!(scale >= MIN_STANDIN_SCALE && scale <= MAX_STANDIN_SCALE))
+    throw new Error(`--scale must be between ${MIN_STANDIN_SCALE} and ${MAX_STANDIN_SCALE}, got ${scale}`);
   const dir = scaleDir(scale);
   const ratings = ratingsDir(scale);
   const cfg = benchConfig(dir, ratings);
@@ -45,7 +46,9 @@ export async function measureLoader(scale: number, reuseStandIn: boolean, log: (
   const t0 = performance.now();
 
   if (!reuseStandIn || !standInIsCurrent(ratings, { seed: cfg.standInSeed, scale, summaryPath: cfg.summaryPath })) {
-    await rec.run('stand-in generation', () => generateStandIn({ outDir: ratings, seed: cfg.standInSeed, scale, summaryPath: cfg.summaryPath }));
+    await rec.run('stand-in generation', () =>
+      generateStandIn({ outDir: ratings, seed: cfg.standInSeed, scale, summaryPath: cfg.summaryPath }),
+    );
   }
   const marker = readStandInMarker(ratings);
   if (!marker) throw new Error(`no stand-in marker in ${ratings}`);
@@ -85,9 +88,9 @@ if (isMainModule(import.meta.url)) {
   const { values } = parseArgs({
     options: { scale: { type: 'string', default: '1' }, 'reuse-standin': { type: 'boolean', default: false }, out: { type: 'string' } },
   });
-  const run = await measureLoader(Number(values.scale), values['reuse-standin'], (line) => process.stderr.write(line + '\n'));
+  const run = await measureLoader(Number(values.scale), values['reuse-standin'], (line) => process.stderr.write(`${line}\n`));
   const json = JSON.stringify(run, null, 2);
-  if (values.out) writeFileSync(values.out, json + '\n');
+  if (values.out) writeFileSync(values.out, `${json}\n`);
   else console.log(json);
   // Miniflare and worker threads may keep handles open; the measurement is complete.
   process.exit(0);

@@ -15,7 +15,13 @@ export interface MachineInfo {
 }
 
 export function machineInfo(): MachineInfo {
-  const wranglerVersion = execFileSync(process.execPath, [WRANGLER_BIN, '--version'], { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } }).trim().split('\n').pop()!;
+  const wranglerVersion = execFileSync(process.execPath, [WRANGLER_BIN, '--version'], {
+    encoding: 'utf8',
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  })
+    .trim()
+    .split('\n')
+    .pop()!;
   return {
     nproc: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -29,7 +35,8 @@ export function machineInfo(): MachineInfo {
 
 function packageVersion(name: string): string {
   try {
-    return (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -50,7 +57,10 @@ const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
 /** /proc/<pid>/stat fields after the command name (which may hold spaces and parentheses). */
 function statFields(pid: number | 'self'): number[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
 }
 
 /**
@@ -104,7 +114,13 @@ export function loadSnapshot(): LoadSnapshot {
 
 /** Share of the machine's CPU capacity that other work used between two snapshots (0..1), if known. */
 export function otherCpuShare(before: LoadSnapshot, after: LoadSnapshot, nproc: number): number | undefined {
-  if (before.machineCpuS === undefined || after.machineCpuS === undefined || before.benchCpuS === undefined || after.benchCpuS === undefined) return undefined;
+  if (
+    before.machineCpuS === undefined ||
+    after.machineCpuS === undefined ||
+    before.benchCpuS === undefined ||
+    after.benchCpuS === undefined
+  )
+    return undefined;
   const seconds = (Date.parse(after.at) - Date.parse(before.at)) / 1000;
   if (seconds <= 0) return undefined;
   const others = after.machineCpuS - before.machineCpuS - (after.benchCpuS - before.benchCpuS);

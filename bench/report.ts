@@ -6,7 +6,15 @@ import { CATEGORIES } from './isolate-cpu';
 import type { LoaderRun } from './loader-stages';
 import { otherCpuShare } from './machine';
 import type { BenchResults, Measured } from './results';
-import { CEILING_TIERS, ceilingOf, COLD_START_BASELINE, routerShareOfHello, GROWTH_TOLERANCE, INGEST_STAGE, LATENCY_FLAT_TOLERANCE, LIMITS } from './targets';
+import {
+  CEILING_TIERS,
+  ceilingOf,
+  COLD_START_BASELINE,
+  routerShareOfHello,
+  GROWTH_TOLERANCE,
+  INGEST_STAGE,
+  LATENCY_FLAT_TOLERANCE,
+} from './targets';
 
 /** Other work using this share of the CPU (or, without CPU accounting, this load per CPU) makes the machine "shared". */
 const SHARED_ABOVE = 0.1;
@@ -83,23 +91,29 @@ export function renderMarkdown(r: BenchResults): string {
       `The worker routes with itty-router. Per request, routing plus a stub endpoint's complete answer (headers, ETag, Response), ` +
         `in one Node process, the two routers alternating over ${r.router.requests} requests x ${r.router.rounds.toLocaleString('en-US')} rounds (best of 5): ` +
         `the Map from path to endpoint it replaced **${us(r.router.mapNs)} µs**, itty-router **${us(r.router.ittyNs)} µs**: itty-router adds **${us(r.router.addedNs)} µs** a request` +
-        (share === undefined ? '.' : `, ${(share * 100).toFixed(2)}% of the ${us((r.machine.nproc * 1e9) / r.api!.ceiling.rps)} µs of machine time a hello-world request takes under load.`),
+        (share === undefined
+          ? '.'
+          : `, ${(share * 100).toFixed(2)}% of the ${us((r.machine.nproc * 1e9) / r.api!.ceiling.rps)} µs of machine time a hello-world request takes under load.`),
       '',
     );
   }
   lines.push(...methodSection());
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function machineLoadNote(r: BenchResults): string[] {
   const sections = [r.loader, r.e2e, r.cpu, r.api, r.apiRepeat, r.bundle, r.router].filter((s): s is NonNullable<typeof s> => !!s);
-  const shares = sections.map((s) => otherCpuShare(s.machineLoad.before, s.machineLoad.after, r.machine.nproc)).filter((x): x is number => x !== undefined);
+  const shares = sections
+    .map((s) => otherCpuShare(s.machineLoad.before, s.machineLoad.after, r.machine.nproc))
+    .filter((x): x is number => x !== undefined);
   // Without CPU accounting (older results), the load average before a section is the best sign of other work.
   const others = shares.length ? Math.max(...shares) : Math.max(...sections.map((s) => s.machineLoad.before.loadavg[0] / r.machine.nproc));
   const shared = others >= SHARED_ABOVE;
   return [
     `Load average (1 min) before/after each section (the bench's own work included): ${sections.map((s) => `${s.machineLoad.before.loadavg[0]} / ${s.machineLoad.after.loadavg[0]}`).join(', ')}.` +
-      (shares.length ? ` CPU used by other work during the sections: ${shares.map((x) => `${Math.round(x * 100)}%`).join(', ')} of the machine.` : '') +
+      (shares.length
+        ? ` CPU used by other work during the sections: ${shares.map((x) => `${Math.round(x * 100)}%`).join(', ')} of the machine.`
+        : '') +
       (shared
         ? ' **The machine was shared with other work during the run**: throughput and latency are lower and noisier than on an idle machine; the hello-world ceiling was measured under the same conditions, and wall times of short stages vary from run to run.'
         : ' The machine was otherwise idle.'),
@@ -112,11 +126,20 @@ function us(ns: number): string {
 
 function measuredLine(s: Measured, nproc: number): string {
   const share = otherCpuShare(s.machineLoad.before, s.machineLoad.after, nproc);
-  return `_Measured ${s.measuredAt.replace('T', ' ').slice(0, 16)} UTC; load average ${s.machineLoad.before.loadavg.join(' ')} before, ${s.machineLoad.after.loadavg.join(' ')} after` +
-    (share === undefined ? '' : `; other work used ${Math.round(share * 100)}% of the CPU meanwhile`) + '._';
+  return (
+    `_Measured ${s.measuredAt.replace('T', ' ').slice(0, 16)} UTC; load average ${s.machineLoad.before.loadavg.join(' ')} before, ${s.machineLoad.after.loadavg.join(' ')} after` +
+    (share === undefined ? '' : `; other work used ${Math.round(share * 100)}% of the CPU meanwhile`) +
+    '._'
+  );
 }
 
-function loaderSection(runs: LoaderRun[], measured: Measured & { hotSpots?: Record<string, { totalMs: number; gcMs: number; spots: { function: string; where: string; share: number }[] }> }, nproc: number): string[] {
+function loaderSection(
+  runs: LoaderRun[],
+  measured: Measured & {
+    hotSpots?: Record<string, { totalMs: number; gcMs: number; spots: { function: string; where: string; share: number }[] }>;
+  },
+  nproc: number,
+): string[] {
   const one = runs.find((x) => x.scale === 1) ?? runs[0];
   const out = [
     '## Loader stages',
@@ -129,7 +152,10 @@ function loaderSection(runs: LoaderRun[], measured: Measured & { hotSpots?: Reco
     '| stage | role | time (s) | CPU (s) | peak RSS (MiB) | rate |',
     '|---|---|---:|---:|---:|---:|',
     ...one.stages.map((s) => {
-      const rate = s.name === INGEST_STAGE || s.name === 'stand-in generation' ? `${Math.round(one.rows / s.seconds).toLocaleString('en-US')} rows/s` : '';
+      const rate =
+        s.name === INGEST_STAGE || s.name === 'stand-in generation'
+          ? `${Math.round(one.rows / s.seconds).toLocaleString('en-US')} rows/s`
+          : '';
       return `| ${s.name} | ${STAGE_ROLE[s.name] ?? ''} | ${s.seconds.toFixed(2)} | ${s.cpuSeconds.toFixed(2)} | ${s.peakRssMiB} | ${rate} |`;
     }),
     `| **total** | | **${one.totalSeconds.toFixed(1)}** | ${one.stages.reduce((a, s) => a + s.cpuSeconds, 0).toFixed(1)} | **${one.peakRssMiB}** | |`,
@@ -139,7 +165,13 @@ function loaderSection(runs: LoaderRun[], measured: Measured & { hotSpots?: Reco
   if (measured.hotSpots) {
     out.push('', '### Loader CPU profile (node --cpu-prof, self time)', '');
     for (const [name, p] of Object.entries(measured.hotSpots)) {
-      out.push(`- \`${name}\` (${(p.totalMs / 1000).toFixed(1)} s on CPU, ${(p.gcMs / 1000).toFixed(1)} s GC): ` + p.spots.slice(0, 5).map((s) => `${s.function} ${s.where} ${(s.share * 100).toFixed(0)}%`).join('; '));
+      out.push(
+        `- \`${name}\` (${(p.totalMs / 1000).toFixed(1)} s on CPU, ${(p.gcMs / 1000).toFixed(1)} s GC): ` +
+          p.spots
+            .slice(0, 5)
+            .map((s) => `${s.function} ${s.where} ${(s.share * 100).toFixed(0)}%`)
+            .join('; '),
+      );
     }
   }
   return out;
@@ -150,12 +182,12 @@ function cpuSection(r: BenchResults): string[] {
   const row = (name: string, x: { totalUs: number; byCategory: Record<string, number> }) =>
     `| ${name} | ${x.totalUs} | ${(x.totalUs / cpu.hello.totalUs).toFixed(2)} | ${CATEGORIES.map((c) => x.byCategory[c]).join(' | ')} |`;
   return [
-    '## Where a request\'s CPU goes in the isolate',
+    "## Where a request's CPU goes in the isolate",
     '',
     measuredLine(cpu, r.machine.nproc),
     '',
     `Each endpoint's mix for ${cpu.seconds} s (8 connections, ${cpu.scale}x data) on a fresh \`wrangler dev\` while the worker isolate's V8 profiler samples every 200 µs; ` +
-      "the sampled self time per request answered, grouped by what the code does (\`bench/isolate-cpu.ts\`). It sees only the isolate's thread, not wrangler's proxy or the client. " +
+      "the sampled self time per request answered, grouped by what the code does (`bench/isolate-cpu.ts`). It sees only the isolate's thread, not wrangler's proxy or the client. " +
       'Under the profiler everything runs slower, so compare rows, not absolute figures: what an endpoint costs beyond hello-world is the part this repository can cut.',
     '',
     `| worker | µs/request | over hello | ${CATEGORIES.join(' | ')} |`,
@@ -163,9 +195,9 @@ function cpuSection(r: BenchResults): string[] {
     row('hello-world', cpu.hello),
     ...ENDPOINT_ORDER.filter((e) => cpu.endpoints[e]).map((e) => row(`\`${e}\``, cpu.endpoints[e]!)),
     '',
-    '### Cold start: the first request for an endpoint\'s data in a fresh isolate',
+    "### Cold start: the first request for an endpoint's data in a fresh isolate",
     '',
-    "A fresh `wrangler dev` per endpoint (the counting entry, `bench/ops-counter.js`); the readiness probe (/openapi.json) has read the live pointer and its manifest. Baseline: the code before the answer memo, same data.",
+    'A fresh `wrangler dev` per endpoint (the counting entry, `bench/ops-counter.js`); the readiness probe (/openapi.json) has read the live pointer and its manifest. Baseline: the code before the answer memo, same data.',
     '',
     '| endpoint | status | KV reads | KV KiB | baseline KV reads | baseline KV KiB | time (ms) |',
     '|---|---:|---:|---:|---:|---:|---:|',
@@ -186,14 +218,20 @@ function tiersLine(): string {
   return (
     'Targets: ' +
     Object.values(CEILING_TIERS)
-      .map((t) => `${t.endpoints.map((e) => `\`${e}\``).join(', ')} >= ${t.share * 100}% of the ceiling's throughput with p99 <= ${t.p99}x its p99`)
+      .map(
+        (t) =>
+          `${t.endpoints.map((e) => `\`${e}\``).join(', ')} >= ${t.share * 100}% of the ceiling's throughput with p99 <= ${t.p99}x its p99`,
+      )
       .join('; ') +
     '.'
   );
 }
 
 function apiSection(r: BenchResults): string[] {
-  return [...apiRun(r, r.api!, '## API under load'), ...(r.apiRepeat ? ['', ...apiRun(r, r.apiRepeat, '## API under load, run 2 (same bench)')] : [])];
+  return [
+    ...apiRun(r, r.api!, '## API under load'),
+    ...(r.apiRepeat ? ['', ...apiRun(r, r.apiRepeat, '## API under load, run 2 (same bench)')] : []),
+  ];
 }
 
 function apiRun(r: BenchResults, api: Measured & ApiResult, heading: string): string[] {
@@ -229,7 +267,13 @@ function apiRun(r: BenchResults, api: Measured & ApiResult, heading: string): st
     out.push('', '### Worker CPU profile (isolate profiler during each run, self time)', '');
     for (const x of withSpots) {
       for (const [endpoint, spots] of Object.entries(x.hotSpots!)) {
-        out.push(`- ${endpoint} at ${x.scale}x: ` + spots!.slice(0, 5).map((h) => `${h.function} ${h.where} ${(h.share * 100).toFixed(0)}%`).join('; '));
+        out.push(
+          `- ${endpoint} at ${x.scale}x: ` +
+            spots!
+              .slice(0, 5)
+              .map((h) => `${h.function} ${h.where} ${(h.share * 100).toFixed(0)}%`)
+              .join('; '),
+        );
       }
     }
   }
@@ -251,7 +295,11 @@ function scaleTable(api: ApiResult, scale: ApiScaleResult): string[] {
       const share = l.rps / c.rps;
       const p99 = l.p99Ms / c.p99Ms;
       const mark = (ok: boolean, text: string) => (gated && !ok ? `**${text}**` : text);
-      const notes = [l.serverErrors && `${l.serverErrors} 5xx`, l.non2xx - l.serverErrors && `${l.non2xx - l.serverErrors} 4xx`, l.errors + l.timeouts && `${l.errors + l.timeouts} errors`].filter(Boolean);
+      const notes = [
+        l.serverErrors && `${l.serverErrors} 5xx`,
+        l.non2xx - l.serverErrors && `${l.non2xx - l.serverErrors} 4xx`,
+        l.errors + l.timeouts && `${l.errors + l.timeouts} errors`,
+      ].filter(Boolean);
       return `| \`${e}\`${gated ? '' : ' (not gated)'}${notes.length ? ` (${notes.join(', ')})` : ''} | ${l.rps} | ${c.rps} | ${mark(share >= (tier?.share ?? 0), `${(share * 100).toFixed(0)}%`)} | ${l.p50Ms} | ${l.p99Ms} | ${c.p99Ms} | ${mark(p99 <= (tier?.p99 ?? Infinity), p99.toFixed(2))} | ${o ? o.kvReads : ''} | ${o ? (o.kvBytes / 1024).toFixed(1) : ''} | ${o ? o.d1Queries : ''} | ${o ? o.d1RowsRead.toLocaleString('en-US') : ''} |`;
     }),
   ];
@@ -267,8 +315,8 @@ function growthSection(r: BenchResults): string[] {
   if (runs.length > 1) {
     const names = [...new Set(runs.flatMap((x) => x.stages.map((s) => s.name)))];
     out.push(
-      '| stage | ' + runs.map((x) => `${x.scale}x (${(x.rows / 1e6).toFixed(1)}M rows) s`).join(' | ') + ' |',
-      '|---|' + runs.map(() => '---:').join('|') + '|',
+      `| stage | ${runs.map((x) => `${x.scale}x (${(x.rows / 1e6).toFixed(1)}M rows) s`).join(' | ')} |`,
+      `|---|${runs.map(() => '---:').join('|')}|`,
       ...names.map((n) => `| ${n} | ${runs.map((x) => x.stages.find((s) => s.name === n)?.seconds.toFixed(2) ?? '').join(' | ')} |`),
       `| **total** | ${runs.map((x) => `**${x.totalSeconds.toFixed(1)}**`).join(' | ')} |`,
       `| peak RSS (MiB) | ${runs.map((x) => x.peakRssMiB).join(' | ')} |`,
@@ -290,11 +338,11 @@ function methodSection(): string[] {
   return [
     '## How it is measured',
     '',
-    '- **Loader stages** (`bench/loader-stages.ts`, a child process per scale): the stand-in generator, the input hash, then `buildBundle` itself, whose stage log lines mark the stage boundaries (work between two logged stages is its own row: scores, recommender export), then `publishBundle` into a fresh persist directory through wrangler\'s platform proxy. Peak RSS per stage: `/proc/self/status` VmHWM after resetting it at the stage start (`/proc/self/clear_refs`); worker threads share the process, so they are included.',
+    "- **Loader stages** (`bench/loader-stages.ts`, a child process per scale): the stand-in generator, the input hash, then `buildBundle` itself, whose stage log lines mark the stage boundaries (work between two logged stages is its own row: scores, recommender export), then `publishBundle` into a fresh persist directory through wrangler's platform proxy. Peak RSS per stage: `/proc/self/status` VmHWM after resetting it at the stage start (`/proc/self/clear_refs`); worker threads share the process, so they are included.",
     '- **Raw files to serving**: `load()` (what `npm run load` runs) in a child process with a fresh persist directory and bundle cache under `.cache/bench/e2e/`, then `wrangler dev` on that directory, polled until `/health` answers 200.',
     '- **API**: the request mix per endpoint is a few hundred valid requests drawn with a fixed seed from the catalog and from user ids found in the rating files (`bench/endpoint-mixes.ts`), coming round again as returning users do; the "new users" mixes are 20,000 requests, one per sampled user, so none repeats within a run and each needs a shard read. autocannon hands the requests out from one shared cursor. The hello-world worker (`bench/hello/`) runs under the same wrangler dev (same proxy hop, same workerd), before the first endpoint and after each one; each run starts its own `wrangler dev` and warms it up first.',
-    '- **KV/D1 operations per request**: the same mixes replayed through `bench/ops-counter.js`, a bench-only entry that runs the real `handleRequest` with the KV and D1 bindings wrapped in counters and returns the counts in a header; a warming pass over one round of the mix (at most 1,000 requests), then a counted pass over the next ones, so the figures are a warm isolate\'s steady state under that mix: returning users are answered from the isolate\'s 4 MiB cache of user records, new users each cost a shard read. Manifest and blobs are read once per isolate and version; the live pointer\'s re-read every 5 s per isolate is not counted as a request\'s read. D1 rows read are D1\'s own `meta.rows_read`.',
-    '- **Per-isolate memory**: `Runtime.getHeapUsage` over the inspector wrangler dev exposes (`bench/inspector.ts`, Node\'s WebSocket), after each endpoint\'s run and, for the live figure, on one more server that has served every endpoint\'s mix, after a full GC (workerd does not answer `HeapProfiler.collectGarbage`; a heap snapshot starts with one).',
+    "- **KV/D1 operations per request**: the same mixes replayed through `bench/ops-counter.js`, a bench-only entry that runs the real `handleRequest` with the KV and D1 bindings wrapped in counters and returns the counts in a header; a warming pass over one round of the mix (at most 1,000 requests), then a counted pass over the next ones, so the figures are a warm isolate's steady state under that mix: returning users are answered from the isolate's 4 MiB cache of user records, new users each cost a shard read. Manifest and blobs are read once per isolate and version; the live pointer's re-read every 5 s per isolate is not counted as a request's read. D1 rows read are D1's own `meta.rows_read`.",
+    "- **Per-isolate memory**: `Runtime.getHeapUsage` over the inspector wrangler dev exposes (`bench/inspector.ts`, Node's WebSocket), after each endpoint's run and, for the live figure, on one more server that has served every endpoint's mix, after a full GC (workerd does not answer `HeapProfiler.collectGarbage`; a heap snapshot starts with one).",
     '- **Bundle**: `wrangler deploy --dry-run --outdir`, gzip of the script.',
     '- **Profiles**: `npm run bench -- --profile` writes `node --cpu-prof` profiles of the loader and isolate CPU profiles per endpoint to `.cache/bench/profiles/`; `npx tsx bench/cpu-profile.ts FILE` lists the hottest functions.',
   ];

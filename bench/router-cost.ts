@@ -13,7 +13,6 @@ import { preflightResponse, type RequestContext } from '../worker/http';
 import { ProblemError } from '../worker/problem';
 import { buildRouter, ENDPOINTS } from '../worker/router';
 
-
 /** Requests as apps send them: every endpoint, a path parameter, a trailing slash and a miss. */
 const URLS = [
   '/get_max_duration?year=2018&platform=netflix&duration_type=min',

@@ -32,25 +32,42 @@ const BENCH_COMMAND = defineCommand({
     'Measures the loader and the API and writes bench/results.json, bench/RESULTS.md and bench/growth.svg (and the ' +
     "README's bench block). Sections not measured keep their previous results. Run it on a quiet machine.",
   options: {
-    only: { type: 'string', value: 'LIST', description: `sections to measure: ${SECTIONS.join(',')},growth (default: all; growth = loader at 1,2,4x + API at 1,4x)` },
+    only: {
+      type: 'string',
+      value: 'LIST',
+      description: `sections to measure: ${SECTIONS.join(',')},growth (default: all; growth = loader at 1,2,4x + API at 1,4x)`,
+    },
     scales: { type: 'string', value: '1,2,4', description: 'loader scales (stand-in ratings x scale; default 1, or 1,2,4 with growth)' },
     'api-scales': { type: 'string', value: '1,4', description: 'data scales the API is loaded at (default 1, or 1,4 with growth)' },
     'api-runs': { type: 'string', value: 'N', default: '2', description: 'times the API section runs (the targets must hold in each)' },
     duration: { type: 'string', value: 'S', description: 'seconds per endpoint run (default 10, 3 with --quick)' },
     warm: { type: 'string', value: 'S', description: 'seconds of warm-up before each run (default 1)' },
     connections: { type: 'string', value: 'N', default: '32', description: 'concurrent connections of the load' },
-    'ops-requests': { type: 'string', value: 'N', description: 'requests per endpoint for the KV/D1 operation counts (default 100, 40 with --quick)' },
+    'ops-requests': {
+      type: 'string',
+      value: 'N',
+      description: 'requests per endpoint for the KV/D1 operation counts (default 100, 40 with --quick)',
+    },
     quick: { type: 'boolean', default: false, description: 'shorter runs, for a look rather than a record' },
     profile: { type: 'boolean', default: false, description: 'CPU profiles of the loader and of the worker per endpoint' },
     'reuse-standin': { type: 'boolean', default: false, description: 'keep current stand-in files (generation is then not measured)' },
-    results: { type: 'string', value: 'DIR', default: RESULTS_DIR, description: 'write results there instead of bench/ (development runs)' },
-    render: { type: 'boolean', default: false, description: 'measure nothing: recompute the verdicts and rewrite the reports from results.json' },
+    results: {
+      type: 'string',
+      value: 'DIR',
+      default: RESULTS_DIR,
+      description: 'write results there instead of bench/ (development runs)',
+    },
+    render: {
+      type: 'boolean',
+      default: false,
+      description: 'measure nothing: recompute the verdicts and rewrite the reports from results.json',
+    },
   },
   examples: ['npm run bench', 'npm run bench -- --only api --quick --results /tmp/bench', 'npm run bench -- --only cpu'],
 });
 const values = parseCommand(BENCH_COMMAND);
 
-const log = (line: string) => process.stderr.write(line + '\n');
+const log = (line: string) => process.stderr.write(`${line}\n`);
 const numbers = (s: string, flag: string) =>
   s.split(',').map((x) => {
     const n = Number(x);
@@ -64,7 +81,8 @@ const growth = values.only === undefined || requested.includes('growth');
 const only = new Set<Section>(
   requested.flatMap((s) => {
     if (s === 'growth') return ['loader', 'api'] as Section[];
-    if (!(SECTIONS as readonly string[]).includes(s)) usageError(BENCH_COMMAND, `--only: unknown section ${JSON.stringify(s)} (${SECTIONS.join(', ')}, growth)`);
+    if (!(SECTIONS as readonly string[]).includes(s))
+      usageError(BENCH_COMMAND, `--only: unknown section ${JSON.stringify(s)} (${SECTIONS.join(', ')}, growth)`);
     return [s as Section];
   }),
 );
@@ -95,7 +113,11 @@ async function measured<T>(name: string, fn: () => Promise<T>): Promise<Measured
 async function bundleSize(): Promise<BundleSize> {
   const outdir = join(BENCH_DIR, 'bundle');
   rmSync(outdir, { recursive: true, force: true });
-  execFileSync(process.execPath, [WRANGLER_BIN, 'deploy', '--dry-run', '--outdir', outdir, '--config', MAIN_CONFIG], { cwd: ROOT, env: DEV_ENV, stdio: 'ignore' });
+  execFileSync(process.execPath, [WRANGLER_BIN, 'deploy', '--dry-run', '--outdir', outdir, '--config', MAIN_CONFIG], {
+    cwd: ROOT,
+    env: DEV_ENV,
+    stdio: 'ignore',
+  });
   const files = readdirSync(outdir).filter((f) => /\.(m?js|wasm)$/.test(f));
   const bytes = Buffer.concat(files.map((f) => readFileSync(join(outdir, f))));
   log(`  worker script ${(bytes.length / 1024).toFixed(1)} KiB, gzip ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB`);
@@ -103,12 +125,19 @@ async function bundleSize(): Promise<BundleSize> {
 }
 
 async function loaderRun(scale: number, reuseStandIn: boolean): Promise<LoaderRun> {
-  const out = join(scaleDir(scale) + '.json');
+  const out = join(`${scaleDir(scale)}.json`);
   const profileDir = settings.profile ? join(PROFILE_DIR, `loader-s${scale}`) : undefined;
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  await runScript(join(ROOT, 'bench/loader-stages.ts'), ['--scale', String(scale), '--out', out, ...(reuseStandIn ? ['--reuse-standin'] : [])], { profileDir });
+  await runScript(
+    join(ROOT, 'bench/loader-stages.ts'),
+    ['--scale', String(scale), '--out', out, ...(reuseStandIn ? ['--reuse-standin'] : [])],
+    { profileDir },
+  );
   const run = JSON.parse(readFileSync(out, 'utf8')) as LoaderRun;
-  log(`  ${scale}x: ${run.rows.toLocaleString('en-US')} rows, ${run.totalSeconds.toFixed(1)} s, peak RSS ${run.peakRssMiB} MiB; ` + run.stages.map((s) => `${s.name} ${s.seconds.toFixed(1)}s/${s.peakRssMiB}MiB`).join(', '));
+  log(
+    `  ${scale}x: ${run.rows.toLocaleString('en-US')} rows, ${run.totalSeconds.toFixed(1)} s, peak RSS ${run.peakRssMiB} MiB; ` +
+      run.stages.map((s) => `${s.name} ${s.seconds.toFixed(1)}s/${s.peakRssMiB}MiB`).join(', '),
+  );
   return run;
 }
 
@@ -141,7 +170,12 @@ async function rawToServing(): Promise<RawToServing> {
   const child = await runScript(join(ROOT, 'bench/load-fresh.ts'), ['--dir', dir, '--ratings', ratingsDir(1)], { profileDir });
   const load = JSON.parse(child.stdout.trim().split('\n').pop()!) as { version: string; seconds: number; peakRssMiB: number };
   const t1 = performance.now();
-  const server = await startBenchDev({ config: MAIN_CONFIG, persistTo: join(dir, 'state'), logFile: join(BENCH_DIR, 'logs/e2e.log'), readyPath: '/health' });
+  const server = await startBenchDev({
+    config: MAIN_CONFIG,
+    persistTo: join(dir, 'state'),
+    logFile: join(BENCH_DIR, 'logs/e2e.log'),
+    readyPath: '/health',
+  });
   const t2 = performance.now();
   try {
     const health = (await (await fetch(`${server.url}/health`)).json()) as { version: string; counts: { ratings_rows: number } };
@@ -154,7 +188,9 @@ async function rawToServing(): Promise<RawToServing> {
       version: load.version,
       rows: health.counts.ratings_rows,
     };
-    log(`  raw files to /health: ${result.seconds} s (load ${result.loadSeconds} s, server ${result.serverStartSeconds} s), load peak RSS ${result.loadPeakRssMiB} MiB`);
+    log(
+      `  raw files to /health: ${result.seconds} s (load ${result.loadSeconds} s, server ${result.serverStartSeconds} s), load peak RSS ${result.loadPeakRssMiB} MiB`,
+    );
     return result;
   } finally {
     await server.stop();
@@ -181,7 +217,7 @@ function updateReadme(results: BenchResults): void {
   const b = text.indexOf(end);
   if (a < 0 || b < a) return;
   const block = readmeBlock(results);
-  writeFileSync(readme, text.slice(0, a + begin.length) + '\n' + block + text.slice(b));
+  writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${block}${text.slice(b)}`);
   log('  README.md bench block updated');
 }
 
@@ -211,13 +247,24 @@ async function main(): Promise<void> {
     growth: [],
   };
   if (values.render) only.clear();
-  log(`bench: ${[...only].join(', ')}; loader scales ${scales.join(', ')}; API scales ${apiScales.join(', ')}; ${settings.durationS} s per endpoint`);
+  log(
+    `bench: ${[...only].join(', ')}; loader scales ${scales.join(', ')}; API scales ${apiScales.join(', ')}; ${settings.durationS} s per endpoint`,
+  );
   if (only.has('bundle')) results.bundle = await measured('worker bundle', bundleSize);
   if (only.has('router')) {
     results.router = await measured('routing cost per request', async () => {
       // Its own process: it runs worker modules, typed apart from the bench (see router-cost.ts).
-      const cost = JSON.parse((await runScript(join(ROOT, 'bench/router-cost.ts'), [], { imports: [pathToFileURL(join(ROOT, 'bench/text-modules.mjs')).href] })).stdout.trim().split('\n').pop()!) as RouterCost;
-      log(`  Map ${(cost.mapNs / 1000).toFixed(2)} µs, itty-router ${(cost.ittyNs / 1000).toFixed(2)} µs per request (routing + a stub answer): itty-router adds ${(cost.addedNs / 1000).toFixed(2)} µs`);
+      const cost = JSON.parse(
+        (
+          await runScript(join(ROOT, 'bench/router-cost.ts'), [], { imports: [pathToFileURL(join(ROOT, 'bench/text-modules.mjs')).href] })
+        ).stdout
+          .trim()
+          .split('\n')
+          .pop()!,
+      ) as RouterCost;
+      log(
+        `  Map ${(cost.mapNs / 1000).toFixed(2)} µs, itty-router ${(cost.ittyNs / 1000).toFixed(2)} µs per request (routing + a stub answer): itty-router adds ${(cost.addedNs / 1000).toFixed(2)} µs`,
+      );
       return cost;
     });
   }
@@ -249,7 +296,7 @@ async function main(): Promise<void> {
   results.growth = evaluateGrowth(results);
 
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(resultsJson, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(resultsJson, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(resultsDir, 'RESULTS.md'), renderMarkdown(results));
   writeFileSync(join(resultsDir, 'growth.svg'), growthSvg(results.loader?.runs ?? [], results.api));
   updateReadme(results);

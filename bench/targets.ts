@@ -67,7 +67,12 @@ export function stageSeconds(run: LoaderRun, name: string): number | undefined {
 export function evaluateTargets(r: BenchResults): Target[] {
   const targets: Target[] = [];
   const add = (name: string, measured: number, limit: number, unit: string, atLeast = false, digits = 1) =>
-    targets.push({ name, measured: `${fmt(measured, digits)} ${unit}`, limit: `${atLeast ? '>=' : '<='} ${fmt(limit, digits)} ${unit}`, pass: atLeast ? measured >= limit : measured <= limit });
+    targets.push({
+      name,
+      measured: `${fmt(measured, digits)} ${unit}`,
+      limit: `${atLeast ? '>=' : '<='} ${fmt(limit, digits)} ${unit}`,
+      pass: atLeast ? measured >= limit : measured <= limit,
+    });
 
   const apiRuns = [r.api, r.apiRepeat].filter((x): x is NonNullable<typeof x> => x !== undefined);
   apiRuns.forEach((api, i) => {
@@ -84,7 +89,15 @@ export function evaluateTargets(r: BenchResults): Target[] {
       }
       for (const endpoint of CEILING_TIERS.newUsers.endpoints) {
         const ops = scale.ops[endpoint];
-        if (ops) add(`${endpoint} KV reads per request at ${scale.scale}x${run} (most in any request)`, ops.maxKvReads, LIMITS.newUserKvReads, '', false, 0);
+        if (ops)
+          add(
+            `${endpoint} KV reads per request at ${scale.scale}x${run} (most in any request)`,
+            ops.maxKvReads,
+            LIMITS.newUserKvReads,
+            '',
+            false,
+            0,
+          );
       }
       const failing = Object.entries(scale.endpoints).filter(([, e]) => e.serverErrors + e.errors + e.timeouts > 0);
       targets.push({
@@ -93,7 +106,12 @@ export function evaluateTargets(r: BenchResults): Target[] {
         limit: 'none',
         pass: failing.length === 0,
       });
-      add(`isolate memory at ${scale.scale}x${run} (live heap + buffers after all endpoints, GC'd)`, scale.isolate.totalMiB, LIMITS.isolateMiB, 'MiB');
+      add(
+        `isolate memory at ${scale.scale}x${run} (live heap + buffers after all endpoints, GC'd)`,
+        scale.isolate.totalMiB,
+        LIMITS.isolateMiB,
+        'MiB',
+      );
     }
   });
   if (r.cpu) {
@@ -106,7 +124,14 @@ export function evaluateTargets(r: BenchResults): Target[] {
   }
   const routerShare = routerShareOfHello(r);
   if (routerShare !== undefined) {
-    add('itty-router: time it adds per request over a Map lookup (share of a hello-world request)', routerShare * 100, LIMITS.routerShareOfHello * 100, '%', false, 2);
+    add(
+      'itty-router: time it adds per request over a Map lookup (share of a hello-world request)',
+      routerShare * 100,
+      LIMITS.routerShareOfHello * 100,
+      '%',
+      false,
+      2,
+    );
   }
   if (r.e2e) {
     add('raw files to /health answering', r.e2e.seconds, LIMITS.rawToServingS, 's');
@@ -191,7 +216,12 @@ function perRequest(checks: GrowthCheck[], api: ApiResult, endpoint: EndpointNam
       if (x === 0 && y === 0) continue;
       // From none to some is growth too (e.g. shards that all fit the isolate's cache at the small scale).
       const ratio = y === 0 ? null : round(x / y);
-      checks.push({ name: `${endpoint} ${label}, ${at}`, ratio, allowed: OPS_FLAT_TOLERANCE, pass: ratio !== null && ratio <= OPS_FLAT_TOLERANCE });
+      checks.push({
+        name: `${endpoint} ${label}, ${at}`,
+        ratio,
+        allowed: OPS_FLAT_TOLERANCE,
+        pass: ratio !== null && ratio <= OPS_FLAT_TOLERANCE,
+      });
     }
   }
   const la = large.endpoints[endpoint];
@@ -201,7 +231,12 @@ function perRequest(checks: GrowthCheck[], api: ApiResult, endpoint: EndpointNam
     // and what must stay flat is the worker's cost, not the machine's speed.
     const relative = (l: LoadResult, scale: ApiScaleResult) => l.p50Ms / Math.max(ceilingOf(api, scale, endpoint).p50Ms, 1);
     const ratio = round(relative(la, large) / relative(lb, small));
-    checks.push({ name: `${endpoint} p50 latency over hello-world's, ${at}`, ratio, allowed: LATENCY_FLAT_TOLERANCE, pass: ratio <= LATENCY_FLAT_TOLERANCE });
+    checks.push({
+      name: `${endpoint} p50 latency over hello-world's, ${at}`,
+      ratio,
+      allowed: LATENCY_FLAT_TOLERANCE,
+      pass: ratio <= LATENCY_FLAT_TOLERANCE,
+    });
   }
 }
 

@@ -15,7 +15,8 @@ export interface BinaryHeaderSpec {
 /** The value's DataView once its header checks out; else `fail`'s error (each layout has its own error class). */
 export function checkBinaryHeader(bytes: Uint8Array, spec: BinaryHeaderSpec, fail: (message: string) => Error): DataView {
   const { what, magic, format, headerBytes } = spec;
-  if (bytes.length < headerBytes) throw fail(`${what}: value of ${bytes.length} bytes is too short, shorter than the ${headerBytes}-byte header`);
+  if (bytes.length < headerBytes)
+    throw fail(`${what}: value of ${bytes.length} bytes is too short, shorter than the ${headerBytes}-byte header`);
   const found = String.fromCharCode(...bytes.subarray(0, 4));
   if (found !== magic) throw fail(`${what}: expected a ${magic} value, found magic ${JSON.stringify(found)}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -178,7 +178,8 @@ export function encodeCatalog(titles: readonly Title[]): { index: Uint8Array; ro
   sorted.forEach((t, i) => {
     if (i > 0 && sorted[i - 1].id === t.id) throw new RangeError(`encodeCatalog: duplicate id ${t.id}`);
     const fields = [t.title, t.cast ?? '', t.director ?? ''].map(foldSearchText);
-    if (fields.some((f) => f.includes(SEP) || f.includes(SEARCH_FIELD_SEPARATOR))) throw new RangeError(`encodeCatalog: ${t.id} has a NUL or U+001F character in its text`);
+    if (fields.some((f) => f.includes(SEP) || f.includes(SEARCH_FIELD_SEPARATOR)))
+      throw new RangeError(`encodeCatalog: ${t.id} has a NUL or U+001F character in its text`);
     search += fields.join(SEP) + SEP;
     searchEnd[i] = search.length;
   });
@@ -191,7 +192,8 @@ export function encodeCatalog(titles: readonly Title[]): { index: Uint8Array; ro
     }),
     type: Uint8Array.from(sorted, (t) => typeCode(t.type)),
     year: Uint16Array.from(sorted, (t) => {
-      if (!Number.isInteger(t.release_year) || t.release_year < 0 || t.release_year > 0xffff) throw new RangeError(`encodeCatalog: ${t.id} has release year ${t.release_year}`);
+      if (!Number.isInteger(t.release_year) || t.release_year < 0 || t.release_year > 0xffff)
+        throw new RangeError(`encodeCatalog: ${t.id} has release year ${t.release_year}`);
       return t.release_year;
     }),
     search,
@@ -204,7 +206,11 @@ export function encodeCatalog(titles: readonly Title[]): { index: Uint8Array; ro
  * The rows with some titles' score and rating count replaced (the cron fold); the index is unchanged.
  * Everything else is copied, so patching with unchanged values reproduces the input byte for byte.
  */
-export function patchCatalogScores(index: CatalogIndex, rowsBytes: Uint8Array, changes: Iterable<{ id: string; score: number | null; n_ratings: number }>): Uint8Array {
+export function patchCatalogScores(
+  index: CatalogIndex,
+  rowsBytes: Uint8Array,
+  changes: Iterable<{ id: string; score: number | null; n_ratings: number }>,
+): Uint8Array {
   const rows = decodeCatalogRows(rowsBytes);
   if (rows.count !== index.count) throw new CatalogIndexFormatError(`catalog rows hold ${rows.count} titles, the index ${index.count}`);
   const json = Array.from({ length: rows.count }, (_, t) => titleBytes(rows, t));
@@ -282,7 +288,8 @@ function assemble(c: CatalogColumns): Uint8Array {
   });
   const idBytes = encoder.encode(idText);
   const searchBytes = encoder.encode(c.search);
-  const titleText = (t: number) => c.search.slice(t === 0 ? 0 : c.searchEnd[t - 1], c.search.indexOf(SEP, t === 0 ? 0 : c.searchEnd[t - 1]));
+  const titleText = (t: number) =>
+    c.search.slice(t === 0 ? 0 : c.searchEnd[t - 1], c.search.indexOf(SEP, t === 0 ? 0 : c.searchEnd[t - 1]));
   const titles = Array.from({ length: T }, (_, t) => titleText(t));
   const titleOrder = Uint32Array.from(titles.keys()).sort((a, b) => (titles[a] < titles[b] ? -1 : titles[a] > titles[b] ? 1 : a - b));
   const grams = trigramPostings(c.search, c.searchEnd);
@@ -323,7 +330,13 @@ function assemble(c: CatalogColumns): Uint8Array {
 // Decoding and queries (worker)
 
 /** The value as 4-byte-aligned bytes and a view of it, after checking magic, format and length. */
-function checkedHeader(value: ArrayBuffer | Uint8Array, what: string, magic: string, format: number, headerBytes: number): { bytes: Uint8Array; view: DataView } {
+function checkedHeader(
+  value: ArrayBuffer | Uint8Array,
+  what: string,
+  magic: string,
+  format: number,
+  headerBytes: number,
+): { bytes: Uint8Array; view: DataView } {
   let bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
   if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice(); // typed views need aligned offsets
   const view = checkBinaryHeader(bytes, { what, magic, format, headerBytes }, (message) => new CatalogIndexFormatError(message));
@@ -363,7 +376,11 @@ export function decodeCatalogIndex(value: ArrayBuffer | Uint8Array): CatalogInde
     gram: new Uint16Array(buffer, base + o.gram, 3 * G),
     gramEnd,
     postings: new Uint16Array(buffer, base + o.postings, P),
-    cellCounts: countCells(bytes.subarray(o.platform, o.platform + T), bytes.subarray(o.type, o.type + T), new Uint16Array(buffer, base + o.year, T)),
+    cellCounts: countCells(
+      bytes.subarray(o.platform, o.platform + T),
+      bytes.subarray(o.type, o.type + T),
+      new Uint16Array(buffer, base + o.year, T),
+    ),
   };
 }
 
@@ -425,7 +442,8 @@ export function decodeCatalogRows(value: ArrayBuffer | Uint8Array): CatalogRows 
   const jsonAt = ROWS_HEADER_BYTES + 4 * T;
   if (jsonAt + J !== total) throw new CatalogIndexFormatError('catalog rows: section lengths do not add up to the value');
   const jsonEnd = new Uint32Array(bytes.buffer, bytes.byteOffset + ROWS_HEADER_BYTES, T);
-  if (T > 0 && jsonEnd[T - 1] !== J) throw new CatalogIndexFormatError('catalog rows: the last row does not end where the JSON section does');
+  if (T > 0 && jsonEnd[T - 1] !== J)
+    throw new CatalogIndexFormatError('catalog rows: the last row does not end where the JSON section does');
   return { byteLength: total, count: T, json: bytes.subarray(jsonAt), jsonEnd };
 }
 
@@ -485,7 +503,13 @@ export function searchCatalog(index: CatalogIndex, filter: CatalogFilter, after:
     // Columns only: the total comes from the cell counts, the page from a scan that stops at it.
     total = countMatching(index.cellCounts, f);
     for (let t = start; t < index.count; t++) {
-      if ((f.platform >= 0 && platform[t] !== f.platform) || (f.type >= 0 && type[t] !== f.type) || year[t] < f.yearFrom || year[t] > f.yearTo) continue;
+      if (
+        (f.platform >= 0 && platform[t] !== f.platform) ||
+        (f.type >= 0 && type[t] !== f.type) ||
+        year[t] < f.yearFrom ||
+        year[t] > f.yearTo
+      )
+        continue;
       if (items.length === limit) {
         more = true;
         break;
@@ -496,7 +520,13 @@ export function searchCatalog(index: CatalogIndex, filter: CatalogFilter, after:
   }
   for (let i = 0; i < candidates.length; i++) {
     const t = candidates[i];
-    if ((f.platform >= 0 && platform[t] !== f.platform) || (f.type >= 0 && type[t] !== f.type) || year[t] < f.yearFrom || year[t] > f.yearTo) continue;
+    if (
+      (f.platform >= 0 && platform[t] !== f.platform) ||
+      (f.type >= 0 && type[t] !== f.type) ||
+      year[t] < f.yearFrom ||
+      year[t] > f.yearTo
+    )
+      continue;
     total++;
     if (t < start) continue;
     if (items.length < limit) items.push(t);

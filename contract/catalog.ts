@@ -23,6 +23,21 @@ export interface Title {
 
 /** Column order of the D1 `titles` table and of the CSV export. */
 export const TITLE_COLUMNS = [
-  'id', 'platform', 'show_id', 'type', 'title', 'director', 'cast', 'country', 'date_added',
-  'release_year', 'rating', 'duration_int', 'duration_type', 'listed_in', 'description', 'score', 'n_ratings',
+  'id',
+  'platform',
+  'show_id',
+  'type',
+  'title',
+  'director',
+  'cast',
+  'country',
+  'date_added',
+  'release_year',
+  'rating',
+  'duration_int',
+  'duration_type',
+  'listed_in',
+  'description',
+  'score',
+  'n_ratings',
 ] as const satisfies readonly (keyof Title)[];

@@ -102,45 +102,60 @@ export function encodeQueryIndex(data: QueryIndexData): Uint8Array {
 
   const sections: [string, (w: ByteWriter) => void][] = [
     ['STRS', (w) => strings.write(w)],
-    ['YEAR', (w) => {
-      w.u32(Y);
-      for (const year of data.years) w.u16(year);
-    }],
-    ['PLAT', (w) => {
-      for (const p of data.platforms) {
-        w.u32(p.movies);
-        w.u32(p.tvShows);
-        w.u32(p.total);
-        w.u32(p.hasCast ? 1 : 0);
-      }
-      w.u32s(data.titlesPerCell);
-    }],
-    ['MAXD', (w) => {
-      w.u32(data.maxDuration.answers.length);
-      data.maxDuration.answers.forEach((a, i) => {
-        const [id, title, type] = answerRefs[i];
-        w.u32(id);
-        w.u32(title);
-        w.u32(type);
-        w.u32(a.duration_int);
-        w.u16(a.release_year);
-        w.u8(PLATFORMS.indexOf(a.platform));
-        w.u8(DURATION_TYPES.indexOf(a.duration_type));
-      });
-      w.u32s(data.maxDuration.grid);
-    }],
-    ['SCOR', (w) => {
-      w.u32(data.scores.values.length);
-      w.u32s(data.scores.start);
-      w.align(8);
-      for (const v of data.scores.values) w.f64(v);
-    }],
-    ['ACTR', (w) => {
-      w.u32(data.actors.tied.length);
-      w.u32s(data.actors.topCount);
-      w.u32s(data.actors.tiedStart);
-      w.u32s(tiedRefs);
-    }],
+    [
+      'YEAR',
+      (w) => {
+        w.u32(Y);
+        for (const year of data.years) w.u16(year);
+      },
+    ],
+    [
+      'PLAT',
+      (w) => {
+        for (const p of data.platforms) {
+          w.u32(p.movies);
+          w.u32(p.tvShows);
+          w.u32(p.total);
+          w.u32(p.hasCast ? 1 : 0);
+        }
+        w.u32s(data.titlesPerCell);
+      },
+    ],
+    [
+      'MAXD',
+      (w) => {
+        w.u32(data.maxDuration.answers.length);
+        data.maxDuration.answers.forEach((a, i) => {
+          const [id, title, type] = answerRefs[i];
+          w.u32(id);
+          w.u32(title);
+          w.u32(type);
+          w.u32(a.duration_int);
+          w.u16(a.release_year);
+          w.u8(PLATFORMS.indexOf(a.platform));
+          w.u8(DURATION_TYPES.indexOf(a.duration_type));
+        });
+        w.u32s(data.maxDuration.grid);
+      },
+    ],
+    [
+      'SCOR',
+      (w) => {
+        w.u32(data.scores.values.length);
+        w.u32s(data.scores.start);
+        w.align(8);
+        for (const v of data.scores.values) w.f64(v);
+      },
+    ],
+    [
+      'ACTR',
+      (w) => {
+        w.u32(data.actors.tied.length);
+        w.u32s(data.actors.topCount);
+        w.u32s(data.actors.tiedStart);
+        w.u32s(tiedRefs);
+      },
+    ],
   ];
 
   const w = new ByteWriter();
@@ -510,7 +525,12 @@ export function years(ix: QueryIndex): YearRange & { byPlatform: Record<Platform
 }
 
 export function indexSizes(ix: QueryIndex): {
-  bytes: number; strings: number; years: number; maxDurationAnswers: number; scoredMovies: number; tiedNames: number;
+  bytes: number;
+  strings: number;
+  years: number;
+  maxDurationAnswers: number;
+  scoredMovies: number;
+  tiedNames: number;
 } {
   return {
     bytes: ix.byteLength,

@@ -69,7 +69,13 @@ export function parseLivePointer(text: string): LivePointer {
   } catch {
     // reported below like any other value that is not a pointer
   }
-  if (typeof value !== 'object' || value === null || typeof value.version !== 'string' || value.version === '' || typeof value.published_at !== 'string') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof value.version !== 'string' ||
+    value.version === '' ||
+    typeof value.published_at !== 'string'
+  ) {
     throw new Error(`${CURRENT_KEY} does not hold a data pointer`);
   }
   return { version: value.version, published_at: value.published_at };
@@ -77,7 +83,8 @@ export function parseLivePointer(text: string): LivePointer {
 
 /** The resolved pointer, after checking that the manifest read is the one the pointer names. */
 export function resolvePointer(pointer: LivePointer, manifestText: string | null): DataPointer {
-  if (manifestText === null) throw new Error(`${CURRENT_KEY} names version ${pointer.version}, but ${manifestKey(pointer.version)} is missing`);
+  if (manifestText === null)
+    throw new Error(`${CURRENT_KEY} names version ${pointer.version}, but ${manifestKey(pointer.version)} is missing`);
   const manifest = JSON.parse(manifestText) as Manifest;
   if (manifest?.version !== pointer.version || typeof manifest.artifacts !== 'object' || manifest.artifacts === null) {
     throw new Error(`${manifestKey(pointer.version)} does not hold the manifest of version ${pointer.version}`);

@@ -301,7 +301,11 @@ export function userRecordShardBytesOf(rated: number, listEntries: number, k: nu
 }
 
 function recordBytes(r: UserRecord, k: number): number {
-  return recordBytesOf(r.ratedTitles.length, PLATFORMS.reduce((a, p) => a + r.lists[p].length, 0), k);
+  return recordBytesOf(
+    r.ratedTitles.length,
+    PLATFORMS.reduce((a, p) => a + r.lists[p].length, 0),
+    k,
+  );
 }
 
 function recordBytesOf(R: number, listEntries: number, k: number): number {
@@ -336,7 +340,8 @@ function writeRecord(bytes: Uint8Array, at: number, r: UserRecord, k: number): v
 }
 
 function readRecord(bytes: Uint8Array, at: number, end: number, userId: number, k: number): UserRecord {
-  if (at % 4 !== 0 || end > bytes.length || at + 8 + 4 * k > end) throw new ModelFormatError(`user shard: bad record bounds for user ${userId}`);
+  if (at % 4 !== 0 || end > bytes.length || at + 8 + 4 * k > end)
+    throw new ModelFormatError(`user shard: bad record bounds for user ${userId}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset);
   const R = view.getUint32(at + 4, true);
   const base = bytes.byteOffset;
@@ -354,7 +359,8 @@ function readRecord(bytes: Uint8Array, at: number, end: number, userId: number, 
     p += 2 * lengths[i];
   });
   // The next record starts at the next 4-byte boundary, so up to 3 bytes of padding may follow.
-  if (p > end || end - p >= 4) throw new ModelFormatError(`user shard: record of user ${userId} has ${end - at} bytes, layout says ${p - at}`);
+  if (p > end || end - p >= 4)
+    throw new ModelFormatError(`user shard: record of user ${userId} has ${end - at} bytes, layout says ${p - at}`);
   return { userId, bias: view.getFloat32(at, true), factors, ratedTitles, ratedHalves, lists };
 }
 
@@ -388,7 +394,7 @@ export function scoreTitle(model: TitleModel, user: UserRecord | null, title: nu
 }
 
 export function clipPrediction(x: number): number {
-  return x < RATING_MIN ? RATING_MIN : x > RATING_MAX ? RATING_MAX : x;
+  return x < RATING_MIN ? RATING_MIN : Math.min(x, RATING_MAX);
 }
 
 /** The user's latest rating of a title (binary search in the sorted rated list), or null. */
@@ -462,7 +468,11 @@ function aligned(value: ArrayBuffer | Uint8Array): Uint8Array {
 }
 
 function header(bytes: Uint8Array, magic: string, minBytes: number): DataView {
-  return checkBinaryHeader(bytes, { what: magic, magic, format: MODEL_FORMAT_VERSION, headerBytes: minBytes }, (message) => new ModelFormatError(message));
+  return checkBinaryHeader(
+    bytes,
+    { what: magic, magic, format: MODEL_FORMAT_VERSION, headerBytes: minBytes },
+    (message) => new ModelFormatError(message),
+  );
 }
 
 /**

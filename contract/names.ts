@@ -38,28 +38,24 @@ export function d1SearchText(title: { title: string; cast: string | null; direct
 
 /** NFKD, drop combining marks and zero-width characters, lower-case, trim, collapse inner whitespace. */
 export function normalizeName(raw: string): string {
-  return raw
-    .normalize('NFKD')
-    .replace(COMBINING_MARKS, '')
-    .replace(ZERO_WIDTH, '')
-    .toLowerCase()
-    .trim()
-    .replace(/\s+/g, ' ');
+  return raw.normalize('NFKD').replace(COMBINING_MARKS, '').replace(ZERO_WIDTH, '').toLowerCase().trim().replace(/\s+/g, ' ');
 }
 
 // Maps, not object literals: a lookup of "__proto__" or "constructor" must miss, not find Object.prototype.
-const PLATFORM_ALIASES = new Map<string, Platform>(Object.entries({
-  amazon: 'amazon',
-  'amazon prime': 'amazon',
-  'amazon prime video': 'amazon',
-  prime: 'amazon',
-  'prime video': 'amazon',
-  disney: 'disney',
-  'disney+': 'disney',
-  'disney plus': 'disney',
-  hulu: 'hulu',
-  netflix: 'netflix',
-} satisfies Record<string, Platform>));
+const PLATFORM_ALIASES = new Map<string, Platform>(
+  Object.entries({
+    amazon: 'amazon',
+    'amazon prime': 'amazon',
+    'amazon prime video': 'amazon',
+    prime: 'amazon',
+    'prime video': 'amazon',
+    disney: 'disney',
+    'disney+': 'disney',
+    'disney plus': 'disney',
+    hulu: 'hulu',
+    netflix: 'netflix',
+  } satisfies Record<string, Platform>),
+);
 export const PLATFORM_ALIAS_NAMES = [...PLATFORM_ALIASES.keys()];
 
 /** Canonical platform for a user-typed name, or undefined. */
@@ -70,14 +66,16 @@ export function parsePlatform(raw: string): Platform | undefined {
 export const DURATION_TYPES = ['min', 'season'] as const;
 export type DurationType = (typeof DURATION_TYPES)[number];
 
-const DURATION_ALIASES = new Map<string, DurationType>(Object.entries({
-  min: 'min',
-  mins: 'min',
-  minute: 'min',
-  minutes: 'min',
-  season: 'season',
-  seasons: 'season',
-} satisfies Record<string, DurationType>));
+const DURATION_ALIASES = new Map<string, DurationType>(
+  Object.entries({
+    min: 'min',
+    mins: 'min',
+    minute: 'min',
+    minutes: 'min',
+    season: 'season',
+    seasons: 'season',
+  } satisfies Record<string, DurationType>),
+);
 export const DURATION_ALIAS_NAMES = [...DURATION_ALIASES.keys()];
 
 export function parseDurationType(raw: string): DurationType | undefined {

@@ -59,7 +59,12 @@ export function kvPutValue(value: Uint8Array | string): string | ArrayBuffer {
 
 /** The history with the pointer's version as its newest entry (an earlier entry of that version dropped). */
 export function historyWithLive(history: PublishHistory, pointer: LivePointer): PublishHistory {
-  return { versions: [{ version: pointer.version, published_at: pointer.published_at }, ...history.versions.filter((v) => v.version !== pointer.version)] };
+  return {
+    versions: [
+      { version: pointer.version, published_at: pointer.published_at },
+      ...history.versions.filter((v) => v.version !== pointer.version),
+    ],
+  };
 }
 
 export async function readHistory(kv: KVWriter): Promise<PublishHistory> {
@@ -87,7 +92,9 @@ export class PointerConflictError extends Error {
     readonly expected: string | null,
     readonly live: string | null,
   ) {
-    super(`the live version is ${live ?? 'unset'}, not ${expected ?? 'unset'} as this publish expected: another writer went live meanwhile; the pointer was not changed`);
+    super(
+      `the live version is ${live ?? 'unset'}, not ${expected ?? 'unset'} as this publish expected: another writer went live meanwhile; the pointer was not changed`,
+    );
   }
 }
 
@@ -117,7 +124,10 @@ export async function writersLive({ kv, db }: Stores): Promise<DataPointer | nul
  */
 export async function goLive(stores: Stores, manifest: Manifest, expected: string | null): Promise<DataPointer> {
   const pointer: LivePointer = { version: manifest.version, published_at: new Date().toISOString() };
-  const { results } = await stores.db.prepare(CLAIM_SQL).bind(pointer.version, pointer.published_at, expected ?? '').all();
+  const { results } = await stores.db
+    .prepare(CLAIM_SQL)
+    .bind(pointer.version, pointer.published_at, expected ?? '')
+    .all();
   if (results.length === 0) throw new PointerConflictError(expected, (await claimedLive(stores.db))?.version ?? null);
   await writePointer(stores.kv, pointer);
   // Between the claim and the put above another writer may have claimed over this one and put its

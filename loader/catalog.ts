@@ -10,14 +10,31 @@ import { PLATFORMS, PLATFORM_FILES, PLATFORM_LETTER, type DurationType, type Pla
 
 /** The raw column order every catalog file must have. */
 export const RAW_COLUMNS = [
-  'show_id', 'type', 'title', 'director', 'cast', 'country', 'date_added', 'release_year', 'rating', 'duration',
-  'listed_in', 'description',
+  'show_id',
+  'type',
+  'title',
+  'director',
+  'cast',
+  'country',
+  'date_added',
+  'release_year',
+  'rating',
+  'duration',
+  'listed_in',
+  'description',
 ] as const;
 type RawColumn = (typeof RAW_COLUMNS)[number];
 
 /** Columns of Title that can be null after the transformation (score is attached later, so not counted here). */
 const NULLABLE_COLUMNS = [
-  'director', 'cast', 'country', 'date_added', 'duration_int', 'duration_type', 'listed_in', 'description',
+  'director',
+  'cast',
+  'country',
+  'date_added',
+  'duration_int',
+  'duration_type',
+  'listed_in',
+  'description',
 ] as const satisfies readonly (keyof Title)[];
 
 export const TITLES_DIR = fileURLToPath(new URL('../data/titles/', import.meta.url));
@@ -55,8 +72,18 @@ export interface CatalogReport {
 }
 
 const MONTHS: Record<string, number> = {
-  january: 1, february: 2, march: 3, april: 4, may: 5, june: 6,
-  july: 7, august: 8, september: 9, october: 10, november: 11, december: 12,
+  january: 1,
+  february: 2,
+  march: 3,
+  april: 4,
+  may: 5,
+  june: 6,
+  july: 7,
+  august: 8,
+  september: 9,
+  october: 10,
+  november: 11,
+  december: 12,
 };
 const DATE_PATTERN = /^\s*([a-z]+) (\d{1,2}), (\d{4})\s*$/i;
 const DURATION_PATTERN = /^(\d+) (min|season|seasons)$/i;
@@ -180,7 +207,8 @@ class PlatformContext {
     if (type === 'movie' && duration_type === 'season') this.note('movie whose duration is in seasons (kept)', id, durationRaw);
     if (type === 'tv show' && duration_type === 'min') this.note('tv show whose duration is in minutes (kept)', id, durationRaw);
     if (duration_int === 0) this.note('duration is 0 (kept)', id, durationRaw);
-    if (TEST_ENTRY.test(raw.director) || TEST_ENTRY.test(raw.cast)) this.note('looks like a test upload, not a real title (kept)', id, raw.title);
+    if (TEST_ENTRY.test(raw.director) || TEST_ENTRY.test(raw.cast))
+      this.note('looks like a test upload, not a real title (kept)', id, raw.title);
     return {
       id,
       platform: this.platform,
@@ -332,7 +360,9 @@ export function formatCatalogReport(report: CatalogReport): string {
   lines.push(`Catalog: ${report.rows} titles`);
   for (const p of PLATFORMS) {
     const f = report.files[p];
-    const types = Object.entries(report.types[p]).map(([t, n]) => `${n} ${t}`).join(', ');
+    const types = Object.entries(report.types[p])
+      .map(([t, n]) => `${n} ${t}`)
+      .join(', ');
     lines.push(`  ${p.padEnd(8)} ${String(f.rows).padStart(5)} rows from ${f.file} (${f.bytes} bytes${f.bom ? ', BOM' : ''}): ${types}`);
   }
   lines.push('Fixes:');
@@ -341,10 +371,14 @@ export function formatCatalogReport(report: CatalogReport): string {
   lines.push(`  date_added reformatted to YYYY-MM-DD: ${perP(report.fixes.datesReformatted)}`);
   lines.push(`    of which had leading spaces: ${perP(report.fixes.datesWithLeadingSpaces)}`);
   lines.push(`  unparseable dates (stored null): ${report.fixes.unparseableDates.length}${listExamples(report.fixes.unparseableDates)}`);
-  lines.push(`  unparseable durations (stored null): ${report.fixes.unparseableDurations.length}${listExamples(report.fixes.unparseableDurations)}`);
+  lines.push(
+    `  unparseable durations (stored null): ${report.fixes.unparseableDurations.length}${listExamples(report.fixes.unparseableDurations)}`,
+  );
   lines.push(`  all text lower-cased; empty strings stored as null`);
   lines.push(`Titles without duration: ${perP(report.withoutDuration.byPlatform)}`);
-  lines.push(`Release years: ${report.releaseYears.min}..${report.releaseYears.max} (${PLATFORMS.map((p) => `${p} ${report.releaseYears.byPlatform[p].min}..${report.releaseYears.byPlatform[p].max}`).join(', ')})`);
+  lines.push(
+    `Release years: ${report.releaseYears.min}..${report.releaseYears.max} (${PLATFORMS.map((p) => `${p} ${report.releaseYears.byPlatform[p].min}..${report.releaseYears.byPlatform[p].max}`).join(', ')})`,
+  );
   lines.push('Nulls per column:');
   const columns = Object.keys(report.nulls.amazon) as (keyof CatalogReport['nulls']['amazon'])[];
   lines.push(`  ${'column'.padEnd(14)}${PLATFORMS.map((p) => p.padStart(9)).join('')}`);
@@ -355,5 +389,10 @@ export function formatCatalogReport(report: CatalogReport): string {
 }
 
 function listExamples(items: { id: string; raw: string }[]): string {
-  return items.length === 0 ? '' : ` (e.g. ${items.slice(0, EXAMPLES).map((d) => `${d.id} ${JSON.stringify(d.raw)}`).join('; ')})`;
+  return items.length === 0
+    ? ''
+    : ` (e.g. ${items
+        .slice(0, EXAMPLES)
+        .map((d) => `${d.id} ${JSON.stringify(d.raw)}`)
+        .join('; ')})`;
 }

@@ -70,7 +70,10 @@ export function usageError(command: Command, problem: string): never {
 export function parseCommand<O extends Record<string, OptionSpec>>(command: Command<O>, args: string[] = process.argv.slice(2)): Values<O> {
   const specs: Record<string, OptionSpec> = { ...command.options, help: { type: 'boolean', short: 'h', description: '' } };
   const options = Object.fromEntries(
-    Object.entries(specs).map(([name, { type, short, default: fallback }]) => [name, { type, ...(short ? { short } : {}), ...(fallback !== undefined ? { default: fallback } : {}) }]),
+    Object.entries(specs).map(([name, { type, short, default: fallback }]) => [
+      name,
+      { type, ...(short ? { short } : {}), ...(fallback !== undefined ? { default: fallback } : {}) },
+    ]),
   ) as ParseArgsConfig['options'];
   let values: Record<string, unknown>;
   try {

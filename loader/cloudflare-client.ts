@@ -45,7 +45,10 @@ export class CloudflareClient {
       const headers = new Headers(response.headers);
       if (waitMs !== null && waitMs > maxRetryAfterMs) {
         headers.set('x-should-retry', 'false');
-        headers.set('x-refused-wait', `Retry-After ${Math.round(waitMs / 1000)}s exceeds the ${Math.round(maxRetryAfterMs / 1000)}s this client waits`);
+        headers.set(
+          'x-refused-wait',
+          `Retry-After ${Math.round(waitMs / 1000)}s exceeds the ${Math.round(maxRetryAfterMs / 1000)}s this client waits`,
+        );
       } else {
         const attempt = Number(new Headers(init?.headers).get('x-stainless-retry-count') ?? 0) + 1;
         const url = new URL(input instanceof Request ? input.url : input);
@@ -88,7 +91,10 @@ export class CloudflareClient {
   #describe(err: unknown): string {
     if (err instanceof APIError && err.status !== undefined && !(err instanceof APIConnectionError)) {
       const errors = err.errors ?? [];
-      const detail = errors.length > 0 ? errors.map((e) => `[${e.code}] ${e.message}`).join('; ') : JSON.stringify(err.error ?? 'no error detail').slice(0, 300);
+      const detail =
+        errors.length > 0
+          ? errors.map((e) => `[${e.code}] ${e.message}`).join('; ')
+          : JSON.stringify(err.error ?? 'no error detail').slice(0, 300);
       const refused = err.headers?.get('x-refused-wait');
       return `HTTP ${err.status} ${detail}${refused ? ` (${refused})` : retryable(err.status) && this.#attempts > 1 ? ` (after ${this.#attempts} attempts)` : ''}`;
     }

@@ -64,7 +64,12 @@ export interface ImportOptions {
 }
 
 /** Runs an SQL file through D1's import API and waits for it to finish; throws if D1 reports an error. */
-export async function importSqlFile(client: CloudflareClient, databaseId: string, sql: string, options: ImportOptions = {}): Promise<ImportOutcome> {
+export async function importSqlFile(
+  client: CloudflareClient,
+  databaseId: string,
+  sql: string,
+  options: ImportOptions = {},
+): Promise<ImportOutcome> {
   const log = options.log ?? (() => {});
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);

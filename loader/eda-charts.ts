@@ -44,8 +44,10 @@ function compact(n: number): string {
 }
 
 function open(height: number, title: string, desc: string): string {
-  return `<svg class="chart" viewBox="0 0 ${WIDTH} ${height}" role="img" ${FONT} font-size="12.5">` +
-    `<title>${esc(title)}</title><desc>${esc(desc)}</desc>`;
+  return (
+    `<svg class="chart" viewBox="0 0 ${WIDTH} ${height}" role="img" ${FONT} font-size="12.5">` +
+    `<title>${esc(title)}</title><desc>${esc(desc)}</desc>`
+  );
 }
 
 function legend(series: Series[], y: number, x0: number): string {
@@ -53,7 +55,8 @@ function legend(series: Series[], y: number, x0: number): string {
   let x = x0;
   return series
     .map((s) => {
-      const item = `<rect x="${x}" y="${y - 9}" width="10" height="10" rx="2" fill="${s.color}"/>` +
+      const item =
+        `<rect x="${x}" y="${y - 9}" width="10" height="10" rx="2" fill="${s.color}"/>` +
         `<text x="${x + 14}" y="${y}" fill="#333">${esc(s.name)}</text>`;
       x += 26 + s.name.length * 7.5;
       return item;
@@ -89,8 +92,10 @@ export function columnChart(opts: {
   const every = opts.labelEvery ?? Math.max(1, Math.ceil(n / 10));
   const parts = [open(height, opts.title, opts.desc), legend(opts.series, 14, m.left)];
   for (const t of ticks) {
-    parts.push(`<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/>`,
-      `<text x="${m.left - 6}" y="${y(t) + 4}" text-anchor="end" fill="#555">${compact(t)}</text>`);
+    parts.push(
+      `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/>`,
+      `<text x="${m.left - 6}" y="${y(t) + 4}" text-anchor="end" fill="#555">${compact(t)}</text>`,
+    );
   }
   for (let i = 0; i < n; i++) {
     const x = m.left + i * slot + (slot - barW) / 2;
@@ -98,19 +103,25 @@ export function columnChart(opts: {
     for (const s of opts.series) {
       const v = s.values[i];
       if (v > 0) {
-        parts.push(`<rect x="${x.toFixed(1)}" y="${y(base + v).toFixed(1)}" width="${barW.toFixed(1)}" height="${(y(base) - y(base + v)).toFixed(1)}" fill="${s.color}">` +
-          `<title>${esc(opts.categories[i])}${opts.series.length > 1 ? ` · ${esc(s.name)}` : ''}: ${fmt(v)}</title></rect>`);
+        parts.push(
+          `<rect x="${x.toFixed(1)}" y="${y(base + v).toFixed(1)}" width="${barW.toFixed(1)}" height="${(y(base) - y(base + v)).toFixed(1)}" fill="${s.color}">` +
+            `<title>${esc(opts.categories[i])}${opts.series.length > 1 ? ` · ${esc(s.name)}` : ''}: ${fmt(v)}</title></rect>`,
+        );
       }
       base += v;
     }
     if (i % every === 0) {
-      parts.push(`<text x="${(m.left + i * slot + slot / 2).toFixed(1)}" y="${m.top + plotH + 16}" text-anchor="middle" fill="#555">${esc(opts.categories[i])}</text>`);
+      parts.push(
+        `<text x="${(m.left + i * slot + slot / 2).toFixed(1)}" y="${m.top + plotH + 16}" text-anchor="middle" fill="#555">${esc(opts.categories[i])}</text>`,
+      );
     }
   }
-  parts.push(`<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#9ca3af"/>`,
+  parts.push(
+    `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#9ca3af"/>`,
     `<text x="${m.left + plotW / 2}" y="${height - 10}" text-anchor="middle" fill="#333">${esc(opts.xLabel)}</text>`,
     `<text transform="translate(12 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(opts.yLabel)}</text>`,
-    '</svg>');
+    '</svg>',
+  );
   return parts.join('');
 }
 
@@ -126,19 +137,23 @@ export function barChart(opts: { title: string; desc: string; categories: string
   const x = (v: number) => m.left + (v / top) * plotW;
   const parts = [open(height, opts.title, opts.desc), legend(opts.series, 16, m.left)];
   for (const t of ticks) {
-    parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#e5e7eb"/>`,
-      `<text x="${x(t)}" y="${height - m.bottom + 14}" text-anchor="middle" fill="#555">${compact(t)}</text>`);
+    parts.push(
+      `<line x1="${x(t)}" x2="${x(t)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#e5e7eb"/>`,
+      `<text x="${x(t)}" y="${height - m.bottom + 14}" text-anchor="middle" fill="#555">${compact(t)}</text>`,
+    );
   }
   opts.categories.forEach((label, i) => {
     const yTop = m.top + i * rowH + 3;
-    const shown = label.length > 21 ? label.slice(0, 20) + '…' : label;
+    const shown = label.length > 21 ? `${label.slice(0, 20)}…` : label;
     parts.push(`<text x="${m.left - 8}" y="${yTop + 12}" text-anchor="end" fill="#333">${esc(shown)}<title>${esc(label)}</title></text>`);
     let base = 0;
     for (const s of opts.series) {
       const v = s.values[i];
       if (v > 0) {
-        parts.push(`<rect x="${x(base).toFixed(1)}" y="${yTop}" width="${(x(base + v) - x(base)).toFixed(1)}" height="${rowH - 6}" fill="${s.color}">` +
-          `<title>${esc(label)}${opts.series.length > 1 ? ` · ${esc(s.name)}` : ''}: ${fmt(v)}</title></rect>`);
+        parts.push(
+          `<rect x="${x(base).toFixed(1)}" y="${yTop}" width="${(x(base + v) - x(base)).toFixed(1)}" height="${rowH - 6}" fill="${s.color}">` +
+            `<title>${esc(label)}${opts.series.length > 1 ? ` · ${esc(s.name)}` : ''}: ${fmt(v)}</title></rect>`,
+        );
       }
       base += v;
     }
@@ -149,14 +164,7 @@ export function barChart(opts: { title: string; desc: string; categories: string
 }
 
 /** Lines over a numeric x axis (titles per release year, one line per platform). */
-export function lineChart(opts: {
-  title: string;
-  desc: string;
-  xs: number[];
-  series: Series[];
-  xLabel: string;
-  yLabel: string;
-}): string {
+export function lineChart(opts: { title: string; desc: string; xs: number[]; series: Series[]; xLabel: string; yLabel: string }): string {
   const height = 250;
   const m = { left: 50, right: 14, top: 28, bottom: 48 };
   const plotW = WIDTH - m.left - m.right;
@@ -169,8 +177,10 @@ export function lineChart(opts: {
   const y = (v: number) => m.top + plotH - (v / top) * plotH;
   const parts = [open(height, opts.title, opts.desc), legend(opts.series, 14, m.left)];
   for (const t of ticks) {
-    parts.push(`<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/>`,
-      `<text x="${m.left - 6}" y="${y(t) + 4}" text-anchor="end" fill="#555">${compact(t)}</text>`);
+    parts.push(
+      `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/>`,
+      `<text x="${m.left - 6}" y="${y(t) + 4}" text-anchor="end" fill="#555">${compact(t)}</text>`,
+    );
   }
   const step = niceTicks(x1 - x0, 6)[1] ?? 1;
   for (let v = Math.ceil(x0 / step) * step; v <= x1; v += step) {
@@ -178,12 +188,16 @@ export function lineChart(opts: {
   }
   for (const s of opts.series) {
     const points = opts.xs.map((xv, i) => `${x(xv).toFixed(1)},${y(s.values[i]).toFixed(1)}`).join(' ');
-    parts.push(`<polyline points="${points}" fill="none" stroke="${s.color}" stroke-width="1.8" stroke-linejoin="round"><title>${esc(s.name)}</title></polyline>`);
+    parts.push(
+      `<polyline points="${points}" fill="none" stroke="${s.color}" stroke-width="1.8" stroke-linejoin="round"><title>${esc(s.name)}</title></polyline>`,
+    );
   }
-  parts.push(`<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#9ca3af"/>`,
+  parts.push(
+    `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#9ca3af"/>`,
     `<text x="${m.left + plotW / 2}" y="${height - 10}" text-anchor="middle" fill="#333">${esc(opts.xLabel)}</text>`,
     `<text transform="translate(12 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(opts.yLabel)}</text>`,
-    '</svg>');
+    '</svg>',
+  );
   return parts.join('');
 }
 
@@ -200,7 +214,12 @@ export interface BoxStats {
 }
 
 /** Box plots side by side (one per group) with Tukey whiskers and every outlier drawn as a dot. */
-export function boxPlot(opts: { title: string; desc: string; groups: { label: string; color: string; stats: BoxStats | null }[]; xLabel: string }): string {
+export function boxPlot(opts: {
+  title: string;
+  desc: string;
+  groups: { label: string; color: string; stats: BoxStats | null }[];
+  xLabel: string;
+}): string {
   const rowH = 40;
   const m = { left: 64, right: 16, top: 10, bottom: 36 };
   const height = m.top + m.bottom + rowH * opts.groups.length;
@@ -211,8 +230,10 @@ export function boxPlot(opts: { title: string; desc: string; groups: { label: st
   const x = (v: number) => m.left + (v / top) * plotW;
   const parts = [open(height, opts.title, opts.desc)];
   for (const t of ticks) {
-    parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#e5e7eb"/>`,
-      `<text x="${x(t)}" y="${height - m.bottom + 14}" text-anchor="middle" fill="#555">${compact(t)}</text>`);
+    parts.push(
+      `<line x1="${x(t)}" x2="${x(t)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#e5e7eb"/>`,
+      `<text x="${x(t)}" y="${height - m.bottom + 14}" text-anchor="middle" fill="#555">${compact(t)}</text>`,
+    );
   }
   opts.groups.forEach((g, i) => {
     const cy = m.top + i * rowH + rowH / 2;

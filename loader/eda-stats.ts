@@ -49,7 +49,11 @@ export interface RatingStats {
   users: number;
   /** Rows per rating value 0.5, 1.0, ..., 5.0. */
   values: number[];
-  perUser: { counts: Summary & { median: number; p90: number; p99: number }; topDecileShare: number; bins: { label: string; users: number }[] };
+  perUser: {
+    counts: Summary & { median: number; p90: number; p99: number };
+    topDecileShare: number;
+    bins: { label: string; users: number }[];
+  };
   perYear: { years: number[]; whole: number[]; half: number[] };
   firstHalfStarDay: string | null;
   lastDay: string | null;
@@ -110,7 +114,14 @@ export function boxStats(values: number[]): BoxStats | null {
 /** Comma-separated lists (cast, country, listed_in): trimmed, empties dropped, each name once per title. */
 export function splitList(value: string | null): string[] {
   if (value === null) return [];
-  return [...new Set(value.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
 }
 
 function rank(titles: Title[], tokens: (t: Title) => string[], top: number): Ranked[] {

@@ -26,7 +26,8 @@ function parseConfig(raw: string | undefined): Partial<MfConfig> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--config must be a JSON object');
   const unknown = Object.keys(parsed).filter((key) => !(key in DEFAULT_MF_CONFIG));
-  if (unknown.length > 0) throw new Error(`--config: unknown hyperparameter(s) ${unknown.join(', ')}; known: ${Object.keys(DEFAULT_MF_CONFIG).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`--config: unknown hyperparameter(s) ${unknown.join(', ')}; known: ${Object.keys(DEFAULT_MF_CONFIG).join(', ')}`);
   new MatrixFactorization(parsed as Partial<MfConfig>); // validates ranges with a clear message
   return parsed as Partial<MfConfig>;
 }
@@ -40,11 +41,23 @@ const EVALUATE_COMMAND = defineCommand({
     ratings: { type: 'string', value: 'FILE', description: 'ratings file (required), e.g. data/external/ml-latest-small/ratings.csv' },
     folds: { type: 'string', value: 'K', default: '5', description: 'number of folds, 2..100' },
     seed: { type: 'string', value: 'S', default: '42', description: 'seed of the split and the training' },
-    threshold: { type: 'string', value: 'T', default: String(DEFAULT_THRESHOLD), description: 'predicted rating from which a title counts as recommended, 0..5' },
+    threshold: {
+      type: 'string',
+      value: 'T',
+      default: String(DEFAULT_THRESHOLD),
+      description: 'predicted rating from which a title counts as recommended, 0..5',
+    },
     threads: { type: 'string', value: 'N', default: String(DEFAULT_MF_CONFIG.threads), description: 'training threads, 1..64' },
-    config: { type: 'string', value: 'JSON', description: 'factorization hyperparameters overriding the defaults, e.g. \'{"factors":32,"maxEpochs":40}\'' },
+    config: {
+      type: 'string',
+      value: 'JSON',
+      description: 'factorization hyperparameters overriding the defaults, e.g. \'{"factors":32,"maxEpochs":40}\'',
+    },
   },
-  examples: ['npm run evaluate -- --ratings data/external/ml-latest-small/ratings.csv', 'npm run evaluate -- --ratings r.csv --folds 10 --config \'{"factors":32}\''],
+  examples: [
+    'npm run evaluate -- --ratings data/external/ml-latest-small/ratings.csv',
+    'npm run evaluate -- --ratings r.csv --folds 10 --config \'{"factors":32}\'',
+  ],
 });
 
 interface EvaluateSettings {

@@ -38,8 +38,10 @@ export function validateKvEntries(entries: Iterable<[string, KvValue]>): void {
   for (const [key, value] of entries) {
     const keyBytes = Buffer.byteLength(key);
     if (keyBytes === 0 || key === '.' || key === '..') throw new Error(`invalid KV key ${JSON.stringify(key)}`);
-    if (keyBytes > KV_MAX_KEY_BYTES) throw new Error(`KV key ${key.slice(0, 60)}... is ${keyBytes} bytes, over the ${KV_MAX_KEY_BYTES}-byte limit`);
-    if (kvValueBytes(value).byteLength > KV_MAX_VALUE_BYTES) throw new Error(`KV value of ${key} is ${kvValueBytes(value).byteLength} bytes, over the 25 MiB limit`);
+    if (keyBytes > KV_MAX_KEY_BYTES)
+      throw new Error(`KV key ${key.slice(0, 60)}... is ${keyBytes} bytes, over the ${KV_MAX_KEY_BYTES}-byte limit`);
+    if (kvValueBytes(value).byteLength > KV_MAX_VALUE_BYTES)
+      throw new Error(`KV value of ${key} is ${kvValueBytes(value).byteLength} bytes, over the 25 MiB limit`);
   }
 }
 
@@ -59,7 +61,8 @@ export function chunkKvPairs(entries: Iterable<[string, KvValue]>, limits: KvBul
   for (const [key, value] of entries) {
     const pair = kvPair(key, value);
     const pairBytes = Buffer.byteLength(JSON.stringify(pair));
-    if (2 + pairBytes > limits.maxBytes) throw new Error(`KV pair ${key} encodes to ${pairBytes} bytes: it cannot fit a ${limits.maxBytes}-byte bulk request`);
+    if (2 + pairBytes > limits.maxBytes)
+      throw new Error(`KV pair ${key} encodes to ${pairBytes} bytes: it cannot fit a ${limits.maxBytes}-byte bulk request`);
     if (current.pairs.length >= limits.maxPairs || current.bytes + 1 + pairBytes > limits.maxBytes) {
       chunks.push(current);
       current = { pairs: [], bytes: 2 };
@@ -75,10 +78,18 @@ export function chunkKvPairs(entries: Iterable<[string, KvValue]>, limits: KvBul
  * Sends `keys` through `send` (one call per round) and again whatever it reports as unsuccessful,
  * up to `rounds` more times; after that it fails naming them.
  */
-async function untilAllSucceed(what: string, keys: string[], rounds: number, send: (keys: string[], round: number) => Promise<string[]>): Promise<void> {
+async function untilAllSucceed(
+  what: string,
+  keys: string[],
+  rounds: number,
+  send: (keys: string[], round: number) => Promise<string[]>,
+): Promise<void> {
   let pending = [...new Set(keys)];
   for (let round = 0; pending.length > 0; round++) {
-    if (round > rounds) throw new Error(`KV bulk ${what}: ${pending.length} keys still not done after ${rounds} retries (${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', ...' : ''})`);
+    if (round > rounds)
+      throw new Error(
+        `KV bulk ${what}: ${pending.length} keys still not done after ${rounds} retries (${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', ...' : ''})`,
+      );
     const asked = new Set(pending);
     pending = (await send(pending, round)).filter((k) => asked.has(k));
   }
@@ -94,7 +105,10 @@ export async function writeKvBulk(
   const stats: KvWriteStats = { keys: entries.size, requests: 0, bytes: 0, largestRequestPairs: 0, largestRequestBytes: 0 };
   await untilAllSucceed('write', [...entries.keys()], options.keyRetryRounds ?? 3, async (keys, round) => {
     const failed: string[] = [];
-    const chunks = chunkKvPairs(keys.map((k) => [k, entries.get(k)!]), options.limits);
+    const chunks = chunkKvPairs(
+      keys.map((k) => [k, entries.get(k)!]),
+      options.limits,
+    );
     for (const [i, { pairs, bytes }] of chunks.entries()) {
       const result = await client.call(`KV bulk write of ${pairs.length} pairs`, () =>
         client.sdk.kv.namespaces.bulkUpdate(namespaceId, { account_id: client.accountId, body: pairs }),
@@ -105,14 +119,21 @@ export async function writeKvBulk(
       stats.largestRequestBytes = Math.max(stats.largestRequestBytes, bytes);
       const unsuccessful = result?.unsuccessful_keys ?? [];
       failed.push(...unsuccessful);
-      log(`kv: request ${i + 1}/${chunks.length}${round > 0 ? ` (retry round ${round})` : ''}: ${pairs.length} pairs, ${(bytes / 1e6).toFixed(2)} MB${unsuccessful.length ? `, ${unsuccessful.length} not written` : ''}`);
+      log(
+        `kv: request ${i + 1}/${chunks.length}${round > 0 ? ` (retry round ${round})` : ''}: ${pairs.length} pairs, ${(bytes / 1e6).toFixed(2)} MB${unsuccessful.length ? `, ${unsuccessful.length} not written` : ''}`,
+      );
     }
     return failed;
   });
   return stats;
 }
 
-export async function deleteKvBulk(client: CloudflareClient, namespaceId: string, keys: string[], options: { maxKeys?: number; keyRetryRounds?: number } = {}): Promise<void> {
+export async function deleteKvBulk(
+  client: CloudflareClient,
+  namespaceId: string,
+  keys: string[],
+  options: { maxKeys?: number; keyRetryRounds?: number } = {},
+): Promise<void> {
   const maxKeys = options.maxKeys ?? KV_BULK_DELETE_MAX_KEYS;
   await untilAllSucceed('delete', keys, options.keyRetryRounds ?? 3, async (pending) => {
     const failed: string[] = [];
@@ -131,7 +152,10 @@ export async function deleteKvBulk(client: CloudflareClient, namespaceId: string
 export async function readKv(client: CloudflareClient, namespaceId: string, key: string): Promise<Uint8Array | null> {
   return client.call(
     `KV read of ${key}`,
-    async () => new Uint8Array(await (await client.sdk.kv.namespaces.values.get(key, { account_id: client.accountId, namespace_id: namespaceId })).arrayBuffer()),
+    async () =>
+      new Uint8Array(
+        await (await client.sdk.kv.namespaces.values.get(key, { account_id: client.accountId, namespace_id: namespaceId })).arrayBuffer(),
+      ),
     () => null,
   );
 }

@@ -8,7 +8,10 @@ import { applyMigrations } from './migrations';
 import type { D1Writer, KVWriter } from '../contract';
 
 export interface LocalStores {
-  kv: KVWriter & { list(opts?: { prefix?: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>; delete(key: string): Promise<void> };
+  kv: KVWriter & {
+    list(opts?: { prefix?: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
+    delete(key: string): Promise<void>;
+  };
   db: D1Writer;
   dispose(): Promise<void>;
 }

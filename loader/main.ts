@@ -44,7 +44,13 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   if (remotePublish) {
     const t1 = performance.now();
     log('> publish (remote, Cloudflare API)');
-    const report = await remotePublish.publishRemoteFromEnv(bundle, { wranglerConfig: cfg.wranglerConfig, migrationsDir: cfg.migrationsDir, force: options.force, log: (m) => log(`  ${m}`), target: remote });
+    const report = await remotePublish.publishRemoteFromEnv(bundle, {
+      wranglerConfig: cfg.wranglerConfig,
+      migrationsDir: cfg.migrationsDir,
+      force: options.force,
+      log: (m) => log(`  ${m}`),
+      target: remote,
+    });
     log(`  publish done in ${((performance.now() - t1) / 1000).toFixed(1)}s (${report.kvWrites} KV writes)`);
     return { version: bundle.version, published: report.published };
   }
@@ -77,12 +83,18 @@ export const LOAD_COMMAND = defineCommand({
     'publishes it to the local stores `npm run dev` serves, or to Cloudflare. Unchanged inputs reuse the last build.',
   options: {
     data: { type: 'string', value: 'DIR', description: 'data directory holding titles/ (the four catalogs) and ratings/ (default: data/)' },
-    target: { type: 'string', value: 'local|remote', default: 'local', description: 'publish to the local stores or to the Cloudflare account of CLOUDFLARE_API_TOKEN' },
+    target: {
+      type: 'string',
+      value: 'local|remote',
+      default: 'local',
+      description: 'publish to the local stores or to the Cloudflare account of CLOUDFLARE_API_TOKEN',
+    },
     force: { type: 'boolean', default: false, description: 'rebuild and republish even when the inputs are unchanged' },
     'persist-to': {
       type: 'string',
       value: 'DIR',
-      description: "local stores in DIR/v3 (as `wrangler dev --persist-to DIR`), build cache and reports in DIR too (default: .wrangler/state)",
+      description:
+        'local stores in DIR/v3 (as `wrangler dev --persist-to DIR`), build cache and reports in DIR too (default: .wrangler/state)',
     },
   },
   examples: ['npm run load', 'npm run load -- --data ~/catalog-data --force', 'CLOUDFLARE_API_TOKEN=... npm run load -- --target remote'],
@@ -97,12 +109,19 @@ export function configFromArgs(dataDir: string | undefined, persistTo?: string):
   if (dataDir !== undefined) {
     const dir = resolve(dataDir);
     const summary = join(dir, 'movie_ratings_summary.csv.gz');
-    cfg = { ...cfg, titlesDir: join(dir, 'titles'), ratingsDir: join(dir, 'ratings'), summaryPath: existsSync(summary) ? summary : cfg.summaryPath };
+    cfg = {
+      ...cfg,
+      titlesDir: join(dir, 'titles'),
+      ratingsDir: join(dir, 'ratings'),
+      summaryPath: existsSync(summary) ? summary : cfg.summaryPath,
+    };
     if (!existsSync(dir)) throw new DataDirError(`--data ${dataDir}: no such directory`);
   }
   const missing = PLATFORMS.map((p) => PLATFORM_FILES[p]).filter((file) => !existsSync(join(cfg.titlesDir, file)));
   if (missing.length > 0) {
-    throw new DataDirError(`${cfg.titlesDir} lacks ${missing.join(', ')}: a data directory holds titles/ with the four catalogs (${PLATFORMS.map((p) => PLATFORM_FILES[p]).join(', ')})`);
+    throw new DataDirError(
+      `${cfg.titlesDir} lacks ${missing.join(', ')}: a data directory holds titles/ with the four catalogs (${PLATFORMS.map((p) => PLATFORM_FILES[p]).join(', ')})`,
+    );
   }
   if (persistTo !== undefined) {
     const dir = resolve(persistTo);
@@ -116,7 +135,8 @@ export class DataDirError extends Error {}
 
 if (isMainModule(import.meta.url)) {
   const values = parseCommand(LOAD_COMMAND);
-  if (values.target !== 'local' && values.target !== 'remote') usageError(LOAD_COMMAND, `--target must be local or remote, not ${JSON.stringify(values.target)}`);
+  if (values.target !== 'local' && values.target !== 'remote')
+    usageError(LOAD_COMMAND, `--target must be local or remote, not ${JSON.stringify(values.target)}`);
   let cfg: LoaderConfig;
   try {
     cfg = configFromArgs(values.data, values['persist-to']);

@@ -17,10 +17,10 @@ export async function applyMigrations(db: D1, dir: string, log: (message: string
       id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE,
       applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`),
   ] as never[]);
-  const applied = new Set(
-    ((await db.prepare(`SELECT name FROM ${TABLE}`).all()).results as { name: string }[]).map((r) => r.name),
-  );
-  const pending = readdirSync(dir).filter((f) => f.endsWith('.sql') && !applied.has(f)).sort();
+  const applied = new Set(((await db.prepare(`SELECT name FROM ${TABLE}`).all()).results as { name: string }[]).map((r) => r.name));
+  const pending = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql') && !applied.has(f))
+    .sort();
   if (pending.length === 0) return pending;
   // Loaded only when there is something to apply: wrangler weighs ~170 MB of RSS.
   const { unstable_splitSqlQuery } = await import('wrangler');

@@ -63,16 +63,12 @@ export function ratingFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => /^\d+\.csv$/.test(f))
-    .sort((a, b) => parseInt(a) - parseInt(b))
+    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10))
     .map((f) => join(dir, f));
 }
 
 /** Real files when present; otherwise the deterministic stand-in, generated if missing or stale. */
-export async function ensureRatings(
-  dir: string,
-  cfg: LoaderConfig,
-  log: Log,
-): Promise<{ files: string[]; source: 'files' | 'stand-in' }> {
+export async function ensureRatings(dir: string, cfg: LoaderConfig, log: Log): Promise<{ files: string[]; source: 'files' | 'stand-in' }> {
   const files = ratingFiles(dir);
   const isStandIn = existsSync(join(dir, 'STANDIN.json'));
   if (files.length > 0 && !isStandIn) return { files, source: 'files' };
@@ -96,11 +92,18 @@ export async function inputHash(files: string[], cfg: LoaderConfig): Promise<str
   const hash = createHash('sha256');
   const codeDirs = ['loader', 'loader/recommender', 'contract'].map((d) => join(cfg.root, d));
   const code = codeDirs.flatMap((d) =>
-    existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.ts')).sort().map((f) => join(d, f)) : [],
+    existsSync(d)
+      ? readdirSync(d)
+          .filter((f) => f.endsWith('.ts'))
+          .sort()
+          .map((f) => join(d, f))
+      : [],
   );
-  const titleFiles = readdirSync(cfg.titlesDir).sort().map((f) => join(cfg.titlesDir, f));
+  const titleFiles = readdirSync(cfg.titlesDir)
+    .sort()
+    .map((f) => join(cfg.titlesDir, f));
   for (const file of [...code, ...titleFiles, cfg.summaryPath, ...files]) {
-    hash.update(file.slice(cfg.root.length) + '\0' + statSync(file).size + '\0');
+    hash.update(`${file.slice(cfg.root.length)}\0${statSync(file).size}\0`);
     await new Promise<void>((resolve, reject) =>
       createReadStream(file, { highWaterMark: 1 << 20 })
         .on('data', (chunk) => hash.update(chunk))
@@ -124,7 +127,11 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
 
   const { files, source, version } = options.inputs ?? (await resolveInputs(cfg, log, options.ratingsDir));
 
-  const { titles, report: catalogReport } = await timed('catalog', () => readCatalog(cfg.titlesDir), (r) => `${r.titles.length.toLocaleString('en-US')} titles`);
+  const { titles, report: catalogReport } = await timed(
+    'catalog',
+    () => readCatalog(cfg.titlesDir),
+    (r) => `${r.titles.length.toLocaleString('en-US')} titles`,
+  );
   const titleIds = titles.map((t) => t.id);
 
   const ingest = await timed(
@@ -137,23 +144,37 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
         maxRejectRatio: cfg.maxRejectRatio,
         onProgress: (p) => progress(p.rows, undefined, 'rows', p.bytes / p.totalBytes),
       }),
-    (r) => `${r.rows.length.toLocaleString('en-US')} rows kept, ${r.rejected.total.toLocaleString('en-US')} rejected, ${Math.round(r.totalRows / r.seconds).toLocaleString('en-US')} rows/s`,
+    (r) =>
+      `${r.rows.length.toLocaleString('en-US')} rows kept, ${r.rejected.total.toLocaleString('en-US')} rejected, ${Math.round(r.totalRows / r.seconds).toLocaleString('en-US')} rows/s`,
   );
   for (const f of ingest.files) {
-    if (f.unterminatedLastLine) log(`  warning: ${f.path} does not end with a line break: a cut-off copy? Its last row was checked like any other.`);
+    if (f.unterminatedLastLine)
+      log(`  warning: ${f.path} does not end with a line break: a cut-off copy? Its last row was checked like any other.`);
   }
   const summaryCheck = source === 'files' ? compareWithSummary(ingest.perTitle, titleIds, readSummary(cfg.summaryPath)) : null;
 
   attachScores(titles, ingest.perTitle.sum, ingest.perTitle.count);
-  const queryIndex = await timed('query indexes', async () => buildQueryIndex(titles), (b) => `${(b.byteLength / 1024).toFixed(0)} KiB`);
+  const queryIndex = await timed(
+    'query indexes',
+    async () => buildQueryIndex(titles),
+    (b) => `${(b.byteLength / 1024).toFixed(0)} KiB`,
+  );
 
   const kv = new Map<string, Uint8Array | string>();
   kv.set(ARTIFACT.queryIndex, queryIndex);
-  const catalog = await timed('catalog index', async () => encodeCatalog(titles), (c) => `index ${(c.index.byteLength / 1024 / 1024).toFixed(1)} MiB, rows ${(c.rows.byteLength / 1024 / 1024).toFixed(1)} MiB`);
+  const catalog = await timed(
+    'catalog index',
+    async () => encodeCatalog(titles),
+    (c) => `index ${(c.index.byteLength / 1024 / 1024).toFixed(1)} MiB, rows ${(c.rows.byteLength / 1024 / 1024).toFixed(1)} MiB`,
+  );
   kv.set(ARTIFACT.catalog, catalog.index);
   kv.set(ARTIFACT.catalogRows, catalog.rows);
 
-  const { model, report: modelReport } = await timed('train recommender', () => trainRecommender(ingest.rows, titles), (r) => `${r.report.data.pairs.toLocaleString('en-US')} pairs`);
+  const { model, report: modelReport } = await timed(
+    'train recommender',
+    () => trainRecommender(ingest.rows, titles),
+    (r) => `${r.report.data.pairs.toLocaleString('en-US')} pairs`,
+  );
   for (const [name, value] of exportRecommender(model, titles)) kv.set(name, value);
 
   const builtAt = new Date().toISOString();
@@ -183,7 +204,11 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
     timings_s: timings,
   };
   const qualityText = formatQualityText(qualityReport, formatCatalogReport(catalogReport));
-  const edaHtml = await timed('eda report', async () => buildEdaReport({ titles, rows: ingest.rows, catalogReport, ratingsSource: source }), (h) => `${(h.length / 1024).toFixed(0)} KiB`);
+  const edaHtml = await timed(
+    'eda report',
+    async () => buildEdaReport({ titles, rows: ingest.rows, catalogReport, ratingsSource: source }),
+    (h) => `${(h.length / 1024).toFixed(0)} KiB`,
+  );
   kv.set(ARTIFACT.eda, edaHtml);
   kv.set(ARTIFACT.quality, JSON.stringify(qualityReport));
 
@@ -192,7 +217,9 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
 
 function formatQualityText(r: QualityReport, catalogText: string): string {
   const ratings = r.ratings as {
-    total_rows: number; kept_rows: number; users: number;
+    total_rows: number;
+    kept_rows: number;
+    users: number;
     rejected: { total: number; byReason: Record<string, number> };
     files: { path: string; rows: number; rejected: number; lineEnding: string; unterminatedLastLine: boolean }[];
   };
@@ -205,7 +232,9 @@ function formatQualityText(r: QualityReport, catalogText: string): string {
     'Ratings',
     `  rows read: ${ratings.total_rows.toLocaleString('en-US')}, kept: ${ratings.kept_rows.toLocaleString('en-US')}, users: ${ratings.users.toLocaleString('en-US')}`,
     `  rejected: ${ratings.rejected.total.toLocaleString('en-US')}`,
-    ...Object.entries(ratings.rejected.byReason).filter(([, n]) => n > 0).map(([reason, n]) => `    ${reason}: ${n.toLocaleString('en-US')}`),
+    ...Object.entries(ratings.rejected.byReason)
+      .filter(([, n]) => n > 0)
+      .map(([reason, n]) => `    ${reason}: ${n.toLocaleString('en-US')}`),
     '  files:',
     ...ratings.files.map(
       (f) =>
@@ -213,18 +242,19 @@ function formatQualityText(r: QualityReport, catalogText: string): string {
         (f.unterminatedLastLine ? ', NO FINAL LINE BREAK (cut-off copy?)' : ''),
     ),
   ];
-  if (r.summary_check) lines.push('', 'Check against the committed summary', '  ' + JSON.stringify(r.summary_check));
+  if (r.summary_check) lines.push('', 'Check against the committed summary', `  ${JSON.stringify(r.summary_check)}`);
   const ev = r.model.evaluation;
   lines.push(
     '',
     `Recommender (${ev.split}; ${r.model.data.pairs.toLocaleString('en-US')} unique pairs, ${r.model.data.exact_duplicates.toLocaleString('en-US')} exact duplicates dropped)`,
     '  model         rmse     mae      auc      precision recall   accuracy',
     ...Object.entries(ev.models).map(
-      ([name, m]) => `  ${name.padEnd(12)}  ${[m.rmse, m.mae, m.auc, m.precision, m.recall, m.accuracy].map((x) => (x === null ? 'n/a' : x.toFixed(4)).padEnd(8)).join(' ')}`,
+      ([name, m]) =>
+        `  ${name.padEnd(12)}  ${[m.rmse, m.mae, m.auc, m.precision, m.recall, m.accuracy].map((x) => (x === null ? 'n/a' : x.toFixed(4)).padEnd(8)).join(' ')}`,
     ),
   );
   lines.push('', 'Stage timings (s)', ...Object.entries(r.timings_s).map(([k, v]) => `  ${k}: ${v}`));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export type { Title };

@@ -3,14 +3,9 @@
 export type Log = (line: string) => void;
 export type Progress = (done: number, total?: number, unit?: string, fraction?: number) => void;
 
-export const consoleLog: Log = (line) => process.stderr.write(line + '\n');
+export const consoleLog: Log = (line) => process.stderr.write(`${line}\n`);
 
-export async function stage<T>(
-  log: Log,
-  name: string,
-  fn: (progress: Progress) => Promise<T>,
-  done?: (result: T) => string,
-): Promise<T> {
+export async function stage<T>(log: Log, name: string, fn: (progress: Progress) => Promise<T>, done?: (result: T) => string): Promise<T> {
   const t0 = performance.now();
   const tty = process.stderr.isTTY && log === consoleLog;
   let lastPrint = 0;
@@ -23,12 +18,12 @@ export async function stage<T>(
     const pct = share === undefined ? '' : ` ${(share * 100).toFixed(0)}%`;
     const rate = seconds > 0 ? ` ${Math.round(count / seconds).toLocaleString('en-US')} ${unit}/s` : '';
     const line = `  ${name}:${pct} ${count.toLocaleString('en-US')} ${unit}${rate}`;
-    if (tty) process.stderr.write('\r' + line.padEnd(78));
+    if (tty) process.stderr.write(`\r${line.padEnd(78)}`);
     else log(line);
   };
   log(`> ${name}`);
   const result = await fn(progress);
-  if (tty) process.stderr.write('\r' + ' '.repeat(78) + '\r');
+  if (tty) process.stderr.write(`\r${' '.repeat(78)}\r`);
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
   log(`  ${name} done in ${seconds}s${done ? `: ${done(result)}` : ''}`);
   return result;

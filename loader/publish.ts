@@ -94,7 +94,11 @@ async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
-export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: (message: string) => void = () => {}): Promise<PublishPlan> {
+export async function publishBundle(
+  bundle: Bundle,
+  stores: Stores,
+  onProgress: (message: string) => void = () => {},
+): Promise<PublishPlan> {
   const plan = await planPublish(bundle);
   const { kv, db } = stores;
   const liveAtStart = (await writersLive(stores))?.version ?? null;
@@ -108,7 +112,8 @@ export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: 
   });
   onProgress(`kv: ${missing.length} new values written, ${plan.blobs.size - missing.length} already present`);
 
-  const [{ n }] = (await db.prepare('SELECT COUNT(*) AS n FROM titles WHERE version = ?1').bind(bundle.version).all<{ n: number }>()).results;
+  const [{ n }] = (await db.prepare('SELECT COUNT(*) AS n FROM titles WHERE version = ?1').bind(bundle.version).all<{ n: number }>())
+    .results;
   if (n !== bundle.titles.length) {
     const statements = [db.prepare('DELETE FROM titles WHERE version = ?1').bind(bundle.version)];
     for (let i = 0; i < bundle.titles.length; i += D1_CHUNK_ROWS) {
@@ -119,7 +124,11 @@ export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: 
   }
   onProgress(`d1: ${bundle.titles.length} titles ${n === bundle.titles.length ? 'already present' : 'written'}`);
 
-  await verify(plan, stores, missing.map(([key]) => key));
+  await verify(
+    plan,
+    stores,
+    missing.map(([key]) => key),
+  );
   onProgress('verified: new values read back, D1 rows counted and checksummed');
 
   await kv.put(manifestKey(plan.manifest.version), JSON.stringify(plan.manifest));
@@ -137,7 +146,12 @@ export async function publishBundle(bundle: Bundle, stores: Stores, onProgress: 
  * sees: the fold's ratings are not lost, the next fold applies every posted rating again on top of the
  * load. Each claim is still a compare-and-set, so a third writer racing in between is seen too.
  */
-export async function goLiveOverAnyFold(stores: Stores, manifest: Manifest, expected: string | null, onProgress: (message: string) => void): Promise<DataPointer> {
+export async function goLiveOverAnyFold(
+  stores: Stores,
+  manifest: Manifest,
+  expected: string | null,
+  onProgress: (message: string) => void,
+): Promise<DataPointer> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await goLive(stores, manifest, expected);
@@ -189,7 +203,12 @@ export async function rollback(stores: Stores, toVersion?: string): Promise<Data
   const present = await listKeys(kv, BLOB_PREFIX);
   const gone = Object.entries(manifest.artifacts).filter(([, key]) => !present.has(key));
   if (gone.length > 0) {
-    throw new Error(`version ${target} cannot go live: ${gone.length} of its values are gone (${gone.slice(0, 3).map(([name]) => name).join(', ')}${gone.length > 3 ? ', …' : ''}); the pointer was not changed`);
+    throw new Error(
+      `version ${target} cannot go live: ${gone.length} of its values are gone (${gone
+        .slice(0, 3)
+        .map(([name]) => name)
+        .join(', ')}${gone.length > 3 ? ', …' : ''}); the pointer was not changed`,
+    );
   }
   await verify({ manifest, blobs: new Map() }, stores, []);
   return goLive(stores, manifest, live?.version ?? null);

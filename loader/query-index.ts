@@ -127,7 +127,13 @@ function packActors(actorCounts: Map<string, number>[]): QueryIndexData['actors'
     let top = 0;
     for (const n of counts.values()) top = Math.max(top, n);
     topCount[cell] = top;
-    if (top > 0) tied.push(...[...counts].filter(([, n]) => n === top).map(([name]) => name).sort(compareCodePoints));
+    if (top > 0)
+      tied.push(
+        ...[...counts]
+          .filter(([, n]) => n === top)
+          .map(([name]) => name)
+          .sort(compareCodePoints),
+      );
     tiedStart[cell + 1] = tied.length;
   });
   return { topCount, tiedStart, tied };

@@ -11,5 +11,11 @@ export interface RatingRows {
 }
 
 export function allocRatingRows(length: number): RatingRows {
-  return { length, user: new Int32Array(length), title: new Uint16Array(length), half: new Uint8Array(length), ts: new Uint32Array(length) };
+  return {
+    length,
+    user: new Int32Array(length),
+    title: new Uint16Array(length),
+    half: new Uint8Array(length),
+    ts: new Uint32Array(length),
+  };
 }

@@ -97,7 +97,9 @@ class ByteParser {
     if (this.order === null) {
       throw new RatingsFileError(
         this.path,
-        offset === 0 ? 'empty file: no header line (expected userId,rating,timestamp,movieId)' : 'no header line: the file has only blank lines',
+        offset === 0
+          ? 'empty file: no header line (expected userId,rating,timestamp,movieId)'
+          : 'no header line: the file has only blank lines',
       );
     }
     const lastByte = this.len > 0 ? this.buf[this.len - 1] : this.lastDroppedByte;

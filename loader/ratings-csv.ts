@@ -91,7 +91,9 @@ export async function parseFileCsv(path: string, ctx: ParseContext, onProgress?:
   if (order === null) {
     throw new RatingsFileError(
       path,
-      size === 0 ? 'empty file: no header line (expected userId,rating,timestamp,movieId)' : 'no header line: the file has only blank lines',
+      size === 0
+        ? 'empty file: no header line (expected userId,rating,timestamp,movieId)'
+        : 'no header line: the file has only blank lines',
     );
   }
   return acc.finish(size > 0 && previous !== LF);

@@ -50,7 +50,11 @@ export function compareWithSummary(
       return;
     }
     compared++;
-    const actual: Record<SummaryField, number> = { n_ratings: perTitle.count[t], rating_sum: perTitle.sum[t], n_half_star_ratings: perTitle.halfStars[t] };
+    const actual: Record<SummaryField, number> = {
+      n_ratings: perTitle.count[t],
+      rating_sum: perTitle.sum[t],
+      n_half_star_ratings: perTitle.halfStars[t],
+    };
     let differs = false;
     for (const field of Object.keys(byField) as SummaryField[]) {
       if (actual[field] === s[field]) continue;

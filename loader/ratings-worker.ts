@@ -29,7 +29,8 @@ const ids = setup.parser === 'bytes' ? new IdTable(setup.titleIds) : null;
 const port = parentPort!;
 
 port.on('message', async (task: ToWorker) => {
-  const progress = (rows: number, bytes: number) => port.postMessage({ type: 'progress', index: task.index, rows, bytes } satisfies FromWorker);
+  const progress = (rows: number, bytes: number) =>
+    port.postMessage({ type: 'progress', index: task.index, rows, bytes } satisfies FromWorker);
   try {
     const result = ids ? parseFileBytes(task.path, ctx, ids, progress) : await parseFileCsv(task.path, ctx, progress);
     port.postMessage({ type: 'done', index: task.index, result } satisfies FromWorker, transferables(result));

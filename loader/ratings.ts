@@ -10,7 +10,6 @@ import { allocRatingRows, type RatingRows } from './rating-rows';
 import { emptyReasonCounts, type FileResult, type RejectExample } from './ratings-file-result';
 import { EXAMPLES_PER_REASON, REASONS, RatingsFileError, defaultMaxTimestamp, type Reason } from '../contract/ratings';
 import type { FromWorker, ParserName, ToWorker, WorkerSetup } from './ratings-worker';
-import type { TitleSummary } from './summary';
 
 export { RatingsFileError, REASONS, type Reason } from '../contract/ratings';
 export type { RejectExample } from './ratings-file-result';
@@ -164,7 +163,11 @@ function runWorkers(
           else next(w);
         } else {
           const e = m.error;
-          finish(e.path !== undefined && e.problem !== undefined ? new RatingsFileError(e.path, e.problem, e.line) : new Error(`ratings worker failed on ${files[m.index]}: ${e.message}`));
+          finish(
+            e.path !== undefined && e.problem !== undefined
+              ? new RatingsFileError(e.path, e.problem, e.line)
+              : new Error(`ratings worker failed on ${files[m.index]}: ${e.message}`),
+          );
         }
       });
       w.on('error', (e) => finish(new Error(`ratings worker crashed: ${e.message}`, { cause: e })));
@@ -177,7 +180,11 @@ function runWorkers(
 function joinResults(results: FileResult[], titleCount: number, t0: number): IngestResult {
   const length = results.reduce((n, r) => n + r.rows.length, 0);
   const rows = allocRatingRows(length);
-  const perTitle: PerTitle = { count: new Uint32Array(titleCount), sum: new Float64Array(titleCount), halfStars: new Uint32Array(titleCount) };
+  const perTitle: PerTitle = {
+    count: new Uint32Array(titleCount),
+    sum: new Float64Array(titleCount),
+    halfStars: new Uint32Array(titleCount),
+  };
   const byReason = emptyReasonCounts();
   const examples: RejectExample[] = [];
   const files: IngestedFile[] = [];

@@ -4,11 +4,32 @@
 // chunked), the catalog into D1 (import API), a read-back check of both, and only then the pointer,
 // as one single-key write, then the history. Everything before the pointer writes keys and rows no
 // reader looks at, so a failure leaves readers on the previous version and a rerun completes.
-import { ARTIFACT, claimedLive, CURRENT_KEY, manifestKey, parseLivePointer, readHistory, TITLE_COLUMNS, type LivePointer, type Manifest, type Title } from '../contract';
+import {
+  ARTIFACT,
+  claimedLive,
+  CURRENT_KEY,
+  manifestKey,
+  parseLivePointer,
+  readHistory,
+  TITLE_COLUMNS,
+  type LivePointer,
+  type Manifest,
+  type Title,
+} from '../contract';
 import { CloudflareClient } from './cloudflare-client';
 import { importSqlFile, queryD1 } from './d1-remote';
 import { applyMigrations } from './migrations';
-import { KV_BULK_LIMITS, kvValueBytes, readKv, readKvTexts, validateKvEntries, writeKvBulk, type KvBulkLimits, type KvValue, type KvWriteStats } from './kv-bulk';
+import {
+  KV_BULK_LIMITS,
+  kvValueBytes,
+  readKv,
+  readKvTexts,
+  validateKvEntries,
+  writeKvBulk,
+  type KvBulkLimits,
+  type KvValue,
+  type KvWriteStats,
+} from './kv-bulk';
 import { cleanup, goLiveOverAnyFold, planPublish, type Bundle } from './publish';
 import { remoteStores } from './remote-stores';
 import { D1_MAX_STATEMENT_BYTES, titlesImportSql } from './titles-sql';
@@ -50,7 +71,15 @@ export async function publishRemote(bundle: Bundle, client: CloudflareClient, op
   const log = opts.log ?? (() => {});
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const { kvNamespaceId: ns, d1DatabaseId: db } = opts;
-  const report: RemotePublishReport = { version: bundle.version, published: false, kv: null, d1: null, verified: null, kvWrites: 0, cleanup: null };
+  const report: RemotePublishReport = {
+    version: bundle.version,
+    published: false,
+    kv: null,
+    d1: null,
+    verified: null,
+    kvWrites: 0,
+    cleanup: null,
+  };
 
   // Checks that cost no request come first, so a bundle that cannot be published writes nothing.
   const plan = await planPublish(bundle);
@@ -71,7 +100,9 @@ export async function publishRemote(bundle: Bundle, client: CloudflareClient, op
   const present = new Set(Object.values(liveManifest?.artifacts ?? {}));
   const toWrite = new Map<string, KvValue>([...plan.blobs].filter(([key]) => !present.has(key)));
   toWrite.set(manifestKey(bundle.version), JSON.stringify(plan.manifest));
-  log(`this publish writes ${toWrite.size + 2} KV keys (${plan.blobs.size - toWrite.size + 1} values unchanged; the Workers Free plan allows 1,000 KV writes a day)`);
+  log(
+    `this publish writes ${toWrite.size + 2} KV keys (${plan.blobs.size - toWrite.size + 1} values unchanged; the Workers Free plan allows 1,000 KV writes a day)`,
+  );
 
   const stores = remoteStores(client, { kvNamespaceId: ns, d1DatabaseId: db, maxDeleteKeys: opts.maxDeleteKeys });
   const migrations = await applyMigrations(stores.db, opts.migrationsDir, log);
@@ -88,10 +119,20 @@ export async function publishRemote(bundle: Bundle, client: CloudflareClient, op
   log(`d1: import complete (${imported.queries} queries${imported.rowsWritten !== null ? `, ${imported.rowsWritten} rows written` : ''})`);
 
   const mustCheck = [manifestKey(bundle.version), plan.manifest.artifacts[ARTIFACT.health]].filter((k) => k && toWrite.has(k));
-  const kvKeys = await verifyKv(client, ns, toWrite, mustCheck, opts.verifyKeys ?? 8, opts.consistencyDelaysMs ?? [500, 1000, 2000, 4000, 8000], sleep);
+  const kvKeys = await verifyKv(
+    client,
+    ns,
+    toWrite,
+    mustCheck,
+    opts.verifyKeys ?? 8,
+    opts.consistencyDelaysMs ?? [500, 1000, 2000, 4000, 8000],
+    sleep,
+  );
   const d1Rows = await verifyD1(client, db, bundle, opts.verifyRows ?? 40);
   report.verified = { kvKeys, d1Rows };
-  log(`verified: ${kvKeys} KV values read back byte for byte, ${bundle.titles.length} D1 rows counted, ${d1Rows} compared column by column`);
+  log(
+    `verified: ${kvKeys} KV values read back byte for byte, ${bundle.titles.length} D1 rows counted, ${d1Rows} compared column by column`,
+  );
 
   // One compare-and-set in D1, then the pointer (a single-key write) and the history in KV.
   const flipped = await goLiveOverAnyFold(stores, plan.manifest, expected, log);
@@ -111,11 +152,15 @@ export async function publishRemote(bundle: Bundle, client: CloudflareClient, op
       return report;
     }
     report.cleanup = await cleanup(stores);
-    log(report.cleanup.versions.length
-      ? `cleanup: dropped versions ${report.cleanup.versions.join(', ')} (${report.cleanup.blobs} values no kept version uses)`
-      : `cleanup: nothing to drop (${report.cleanup.blobs} unused values)`);
+    log(
+      report.cleanup.versions.length
+        ? `cleanup: dropped versions ${report.cleanup.versions.join(', ')} (${report.cleanup.blobs} values no kept version uses)`
+        : `cleanup: nothing to drop (${report.cleanup.blobs} unused values)`,
+    );
   } catch (err) {
-    log(`cleanup failed, the publish stands; the next publish retries it: ${client.redact(err instanceof Error ? err.message : String(err))}`);
+    log(
+      `cleanup failed, the publish stands; the next publish retries it: ${client.redact(err instanceof Error ? err.message : String(err))}`,
+    );
   }
   return report;
 }
@@ -134,14 +179,24 @@ function safeJson<T>(bytes: Uint8Array): T | null {
  * not yet visible is read again after each of `delays`.
  */
 async function verifyKv(
-  client: CloudflareClient, ns: string, written: Map<string, KvValue>, mustCheck: string[], count: number, delays: number[], sleep: (ms: number) => Promise<void>,
+  client: CloudflareClient,
+  ns: string,
+  written: Map<string, KvValue>,
+  mustCheck: string[],
+  count: number,
+  delays: number[],
+  sleep: (ms: number) => Promise<void>,
 ): Promise<number> {
   const keys = [...written.keys()];
   const sample = new Set<string>(mustCheck);
   for (let i = 0; sample.size < Math.min(count, keys.length); i++) sample.add(keys[Math.floor((i * keys.length) / count) % keys.length]);
   let pending = [...sample];
   for (let attempt = 0; pending.length > 0; attempt++) {
-    const texts = await readKvTexts(client, ns, pending.filter((key) => typeof written.get(key) === 'string'));
+    const texts = await readKvTexts(
+      client,
+      ns,
+      pending.filter((key) => typeof written.get(key) === 'string'),
+    );
     const seen = new Map<string, Buffer | null>([...texts].map(([key, text]) => [key, text === null ? null : Buffer.from(text, 'utf8')]));
     for (const key of pending.filter((k) => !seen.has(k))) {
       const bytes = await readKv(client, ns, key);
@@ -154,7 +209,9 @@ async function verifyKv(
     if (bad.length > 0 && attempt >= delays.length) {
       const actual = seen.get(bad[0]);
       const expectedBytes = kvValueBytes(written.get(bad[0])!).byteLength;
-      throw new Error(`KV read-back of ${bad[0]}: ${actual ? `${actual.byteLength} bytes differ from the ${expectedBytes} written` : 'not found'}; the pointer was not changed`);
+      throw new Error(
+        `KV read-back of ${bad[0]}: ${actual ? `${actual.byteLength} bytes differ from the ${expectedBytes} written` : 'not found'}; the pointer was not changed`,
+      );
     }
     pending = bad;
     if (pending.length > 0) await sleep(delays[attempt]);
@@ -165,13 +222,18 @@ async function verifyKv(
 async function verifyD1(client: CloudflareClient, db: string, bundle: Bundle, count: number): Promise<number> {
   const { results } = await queryD1<{ n: number }>(client, db, 'SELECT COUNT(*) AS n FROM titles WHERE version = ?1', [bundle.version]);
   if (results[0]?.n !== bundle.titles.length) {
-    throw new Error(`D1 holds ${results[0]?.n} titles for version ${bundle.version}, expected ${bundle.titles.length}; the pointer was not changed`);
+    throw new Error(
+      `D1 holds ${results[0]?.n} titles for version ${bundle.version}, expected ${bundle.titles.length}; the pointer was not changed`,
+    );
   }
   const sample = sampleTitles(bundle.titles, Math.min(count, 99)); // D1 binds at most 100 parameters
   if (sample.length === 0) return 0;
   const placeholders = sample.map((_, i) => `?${i + 2}`).join(', ');
   const { results: rows } = await queryD1<Record<string, unknown>>(
-    client, db, `SELECT * FROM titles WHERE version = ?1 AND id IN (${placeholders})`, [bundle.version, ...sample.map((t) => t.id)],
+    client,
+    db,
+    `SELECT * FROM titles WHERE version = ?1 AND id IN (${placeholders})`,
+    [bundle.version, ...sample.map((t) => t.id)],
   );
   const byId = new Map(rows.map((r) => [r.id as string, r]));
   for (const title of sample) {
@@ -179,7 +241,9 @@ async function verifyD1(client: CloudflareClient, db: string, bundle: Bundle, co
     if (!row) throw new Error(`D1 read-back: title ${title.id} is missing; the pointer was not changed`);
     for (const column of TITLE_COLUMNS) {
       if (row[column] !== title[column]) {
-        throw new Error(`D1 read-back: title ${title.id} column ${column} is ${JSON.stringify(row[column])}, expected ${JSON.stringify(title[column])}; the pointer was not changed`);
+        throw new Error(
+          `D1 read-back: title ${title.id} column ${column} is ${JSON.stringify(row[column])}, expected ${JSON.stringify(title[column])}; the pointer was not changed`,
+        );
       }
     }
   }
@@ -188,7 +252,7 @@ async function verifyD1(client: CloudflareClient, db: string, bundle: Bundle, co
 
 /** Evenly spread titles plus the ones whose text is hardest to carry through SQL literals. */
 function sampleTitles(titles: Title[], count: number): Title[] {
-  const tricky = [/'/, /\n/, /[^\x00-\x7f]/, /;/, /"/, /\\/];
+  const tricky = [/'/, /\n/, /[^\p{ASCII}]/u, /;/, /"/, /\\/];
   const picked = new Map<string, Title>();
   for (const pattern of tricky) {
     const t = titles.find((x) => TITLE_COLUMNS.some((c) => typeof x[c] === 'string' && pattern.test(x[c] as string)));
@@ -226,7 +290,9 @@ export function remoteTargetFromEnv(
 ): RemoteTarget {
   const missing = ['CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_API_TOKEN'].filter((name) => !env[name]?.trim());
   if (missing.length > 0) {
-    throw new Error(`remote publish needs ${missing.join(' and ')} in the environment (an API token with Workers KV Storage: Edit and D1: Edit)`);
+    throw new Error(
+      `remote publish needs ${missing.join(' and ')} in the environment (an API token with Workers KV Storage: Edit and D1: Edit)`,
+    );
   }
   const pick = (envName: string, fallback: string | undefined, what: string) => {
     const fromEnv = env[envName]?.trim();
@@ -259,18 +325,35 @@ export async function wranglerBindingIds(configPath: string): Promise<{ kvNamesp
 }
 
 /** The target named by the environment and wrangler.toml; `load` resolves it before building, to fail fast. */
-export async function resolveRemoteTarget(wranglerConfig: string, env: Record<string, string | undefined> = process.env): Promise<RemoteTarget> {
+export async function resolveRemoteTarget(
+  wranglerConfig: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<RemoteTarget> {
   return remoteTargetFromEnv(env, await wranglerBindingIds(wranglerConfig));
 }
 
 /** What `load --target remote` calls: configuration from the environment (unless given), then publishRemote. */
 export async function publishRemoteFromEnv(
   bundle: Bundle,
-  options: { wranglerConfig: string; migrationsDir: string; force?: boolean; log: (m: string) => void; env?: Record<string, string | undefined>; target?: RemoteTarget },
+  options: {
+    wranglerConfig: string;
+    migrationsDir: string;
+    force?: boolean;
+    log: (m: string) => void;
+    env?: Record<string, string | undefined>;
+    target?: RemoteTarget;
+  },
 ): Promise<RemotePublishReport> {
   const target = options.target ?? (await resolveRemoteTarget(options.wranglerConfig, options.env));
-  const client = new CloudflareClient({ accountId: target.accountId, apiToken: target.apiToken, baseUrl: target.baseUrl, log: options.log });
-  options.log(`remote: account ${target.accountId}, KV namespace ${target.kvNamespaceId} (from ${target.sources.kvNamespaceId}), D1 database ${target.d1DatabaseId} (from ${target.sources.d1DatabaseId})`);
+  const client = new CloudflareClient({
+    accountId: target.accountId,
+    apiToken: target.apiToken,
+    baseUrl: target.baseUrl,
+    log: options.log,
+  });
+  options.log(
+    `remote: account ${target.accountId}, KV namespace ${target.kvNamespaceId} (from ${target.sources.kvNamespaceId}), D1 database ${target.d1DatabaseId} (from ${target.sources.d1DatabaseId})`,
+  );
   try {
     return await publishRemote(bundle, client, {
       kvNamespaceId: target.kvNamespaceId,

@@ -22,7 +22,8 @@ export function remoteStores(client: CloudflareClient, opts: RemoteStoreOptions)
 
 function remoteKv(client: CloudflareClient, opts: RemoteStoreOptions): KVWriter {
   const ns = opts.kvNamespaceId;
-  const deleteMany = (keys: string[]) => deleteKvBulk(client, ns, keys, { maxKeys: opts.maxDeleteKeys, keyRetryRounds: opts.keyRetryRounds });
+  const deleteMany = (keys: string[]) =>
+    deleteKvBulk(client, ns, keys, { maxKeys: opts.maxDeleteKeys, keyRetryRounds: opts.keyRetryRounds });
 
   async function get(key: string, type: 'text'): Promise<string | null>;
   async function get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
@@ -64,7 +65,11 @@ function remoteD1(client: CloudflareClient, databaseId: string): D1Writer {
     async batch(statements) {
       const list = statements as ReturnType<typeof statement>[];
       if (list.length === 0) return [];
-      return batchD1(client, databaseId, list.map(({ sql, params }) => ({ sql, params })));
+      return batchD1(
+        client,
+        databaseId,
+        list.map(({ sql, params }) => ({ sql, params })),
+      );
     },
   };
 }

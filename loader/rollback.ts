@@ -16,13 +16,19 @@ const ROLLBACK_COMMAND = defineCommand({
   options: {
     to: { type: 'string', value: 'VERSION', description: 'the version to put back (see --list)' },
     list: { type: 'boolean', default: false, description: 'list the kept versions, the live one marked *, and change nothing' },
-    target: { type: 'string', value: 'local|remote', default: 'local', description: 'the local stores, or the Cloudflare account of CLOUDFLARE_API_TOKEN' },
+    target: {
+      type: 'string',
+      value: 'local|remote',
+      default: 'local',
+      description: 'the local stores, or the Cloudflare account of CLOUDFLARE_API_TOKEN',
+    },
   },
   examples: ['npm run rollback -- --list', 'npm run rollback', 'npm run rollback -- --to 3f2a9c1e0b7d'],
 });
 
 const values = parseCommand(ROLLBACK_COMMAND);
-if (values.target !== 'local' && values.target !== 'remote') usageError(ROLLBACK_COMMAND, `--target must be local or remote, not ${JSON.stringify(values.target)}`);
+if (values.target !== 'local' && values.target !== 'remote')
+  usageError(ROLLBACK_COMMAND, `--target must be local or remote, not ${JSON.stringify(values.target)}`);
 if (values.list && values.to !== undefined) usageError(ROLLBACK_COMMAND, '--list and --to cannot be combined');
 
 let stores: Stores;
@@ -33,7 +39,9 @@ if (values.target === 'remote') {
     const remote = await openRemoteStores(config.wranglerConfig, (m) => log(`  ${m}`));
     ({ stores } = remote);
     redact = (text) => remote.client.redact(text);
-    log(`remote: account ${remote.target.accountId}, KV namespace ${remote.target.kvNamespaceId}, D1 database ${remote.target.d1DatabaseId}`);
+    log(
+      `remote: account ${remote.target.accountId}, KV namespace ${remote.target.kvNamespaceId}, D1 database ${remote.target.d1DatabaseId}`,
+    );
   } catch (err) {
     log(`rollback failed, nothing changed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

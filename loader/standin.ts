@@ -43,9 +43,7 @@ const MAX_ROWS_PER_USER = 18_000;
 /** Per-user latent bias sd against a within-user noise sd of 1; tuned so user mean ratings spread ~0.4. */
 const USER_BIAS_SD = 0.4;
 /** Relative share of users whose first rating falls in each year 1995..2017 (MovieLens-like waves). */
-const START_YEAR_WEIGHTS = [
-  0.2, 6, 3, 1.5, 4, 7, 4, 3, 3.5, 4, 6, 4.5, 4, 4.5, 3.5, 3, 3, 3, 2.5, 2.5, 5, 6, 4,
-];
+const START_YEAR_WEIGHTS = [0.2, 6, 3, 1.5, 4, 7, 4, 3, 3.5, 4, 6, 4.5, 4, 4.5, 3.5, 3, 3, 3, 2.5, 2.5, 5, 6, 4];
 /** Rating shape before the per-title sum is met exactly, in half units 1..10 (0.5..5.0), MovieLens-like. */
 const RATING_SHAPE = [0, 1.6, 3.2, 1.6, 7.1, 5.0, 20.0, 12.2, 26.4, 8.6, 14.4];
 
@@ -134,7 +132,7 @@ class Rng {
     return Math.floor(this.float() * n);
   }
   normal(): number {
-    if (this.spare === this.spare) {
+    if (!Number.isNaN(this.spare)) {
       const v = this.spare;
       this.spare = NaN;
       return v;
@@ -165,15 +163,21 @@ export function standInTargets(summary: TitleSummary[], scale: number): TitleTar
   summary.forEach((s, t) => {
     const units0 = s.rating_sum * 2;
     const valid =
-      Number.isInteger(s.n_ratings) && s.n_ratings > 0 && Number.isInteger(units0) &&
-      Number.isInteger(s.n_half_star_ratings) && s.n_half_star_ratings >= 0 && s.n_half_star_ratings <= s.n_ratings;
+      Number.isInteger(s.n_ratings) &&
+      s.n_ratings > 0 &&
+      Number.isInteger(units0) &&
+      Number.isInteger(s.n_half_star_ratings) &&
+      s.n_half_star_ratings >= 0 &&
+      s.n_half_star_ratings <= s.n_ratings;
     if (!valid) throw new Error(`stand-in: summary row ${t + 2} (${s.movieId}) has an impossible n/sum/half: ${JSON.stringify(s)}`);
     const n = Math.max(1, Math.round(s.n_ratings * scale));
     const half = Math.min(n, Math.round((s.n_half_star_ratings * n) / s.n_ratings));
     const lo = 2 * n - half; // halves all 0.5, the rest 1.0
     const hi = 10 * n - half; // halves all 4.5, the rest 5.0
     if (scale === 1 && (units0 < lo || units0 > hi || (units0 - half) % 2 !== 0))
-      throw new Error(`stand-in: summary row ${t + 2} (${s.movieId}): rating_sum ${s.rating_sum} cannot be made of ${n} ratings with ${half} half stars`);
+      throw new Error(
+        `stand-in: summary row ${t + 2} (${s.movieId}): rating_sum ${s.rating_sum} cannot be made of ${n} ratings with ${half} half stars`,
+      );
     let units = Math.round((units0 * n) / s.n_ratings);
     if ((units - half) % 2 !== 0) units += units * s.n_ratings < units0 * n ? 1 : -1;
     out.n[t] = n;
@@ -408,7 +412,13 @@ function assignTitles(rating: Uint8Array, pools: Int32Array, rng: Rng): Uint16Ar
  * same rating, so per-title totals and every user's ratings stay as they were; the copy also takes the
  * original's timestamp, which is legal for that rating. */
 function injectDuplicates(
-  wanted: number, users: Users, ts: Uint32Array, rating: Uint8Array, title: Uint16Array, titleCount: number, rng: Rng,
+  wanted: number,
+  users: Users,
+  ts: Uint32Array,
+  rating: Uint8Array,
+  title: Uint16Array,
+  titleCount: number,
+  rng: Rng,
 ): void {
   const rows = ts.length;
   // Rows grouped by (rating, title), to find another holder of a title with a given rating.
@@ -511,7 +521,12 @@ const MAX_LINE_BYTES = 64;
 
 /** Formats rows by hand into two alternating Buffers; one is written while the other fills. */
 async function writeCsvFiles(
-  outDir: string, users: Users, ts: Uint32Array, rating: Uint8Array, title: Uint16Array, movieIds: string[],
+  outDir: string,
+  users: Users,
+  ts: Uint32Array,
+  rating: Uint8Array,
+  title: Uint16Array,
+  movieIds: string[],
   onProgress?: (rowsWritten: number, totalRows: number) => void,
 ): Promise<StandInFile[]> {
   const rows = ts.length;
@@ -629,7 +644,8 @@ export async function generateStandIn(opts: StandInOptions): Promise<StandInResu
   refuseForeignFiles(outDir);
 
   const summary = readSummary(summaryPath);
-  if (summary.length === 0 || summary.length > 65536) throw new Error(`stand-in: ${summaryPath} has ${summary.length} titles (expected 1..65536)`);
+  if (summary.length === 0 || summary.length > 65536)
+    throw new Error(`stand-in: ${summaryPath} has ${summary.length} titles (expected 1..65536)`);
   const targets = standInTargets(summary, scale);
   const rows = targets.n.reduce((a, b) => a + b, 0);
   const userCount = Math.round(REAL_USERS * scale);
@@ -658,11 +674,19 @@ export async function generateStandIn(opts: StandInOptions): Promise<StandInResu
     files: [],
   };
   const markerPath = join(outDir, STANDIN_MARKER);
-  writeFileSync(markerPath, JSON.stringify(marker, null, 2) + '\n');
+  writeFileSync(markerPath, `${JSON.stringify(marker, null, 2)}\n`);
   for (const name of readdirSync(outDir)) if (NUMBERED_CSV.test(name)) unlinkSync(join(outDir, name));
-  marker.files = await writeCsvFiles(outDir, users, ts, rating, title, summary.map((s) => s.movieId), opts.onProgress);
+  marker.files = await writeCsvFiles(
+    outDir,
+    users,
+    ts,
+    rating,
+    title,
+    summary.map((s) => s.movieId),
+    opts.onProgress,
+  );
   marker.complete = true;
-  writeFileSync(markerPath, JSON.stringify(marker, null, 2) + '\n');
+  writeFileSync(markerPath, `${JSON.stringify(marker, null, 2)}\n`);
   const files = marker.files;
   return {
     outDir,
@@ -688,7 +712,7 @@ export function readStandInMarker(dir: string): StandInMarker | null {
     return null;
   }
   const m = marker as Partial<StandInMarker> | null;
-  if (!m || m.generator !== 'stand-in' || !Array.isArray(m.files)) return null;
+  if (m?.generator !== 'stand-in' || !Array.isArray(m.files)) return null;
   return m as StandInMarker;
 }
 
@@ -696,10 +720,12 @@ export function readStandInMarker(dir: string): StandInMarker | null {
  * summary: the numbered CSVs are exactly the marker's files, at the sizes it recorded. */
 export function standInIsCurrent(dir: string, want: { seed: number; scale: number; summaryPath?: string }): boolean {
   const marker = readStandInMarker(dir);
-  if (!marker || !marker.complete || marker.version !== STANDIN_VERSION || marker.seed !== want.seed || marker.scale !== want.scale) return false;
+  if (!marker?.complete || marker.version !== STANDIN_VERSION || marker.seed !== want.seed || marker.scale !== want.scale) return false;
   const summaryPath = want.summaryPath ?? SUMMARY_PATH;
   if (!existsSync(summaryPath) || marker.summary_sha256 !== sha256File(summaryPath)) return false;
-  const present = readdirSync(dir).filter((n) => NUMBERED_CSV.test(n)).sort();
+  const present = readdirSync(dir)
+    .filter((n) => NUMBERED_CSV.test(n))
+    .sort();
   const expected = marker.files.map((f) => f.name).sort();
   if (present.length !== expected.length || present.some((n, i) => n !== expected[i])) return false;
   return marker.files.every((f) => statSync(join(dir, f.name)).size === f.bytes);
@@ -716,7 +742,8 @@ function parseArgs(argv: string[]): { out: string; seed: number; scale: number }
       process.stdout.write('usage: npx tsx loader/standin.ts [--out data/ratings] [--seed 42] [--scale 1]\n');
       process.exit(0);
     }
-    if (value === undefined || !['--out', '--seed', '--scale'].includes(flag)) throw new Error(`stand-in: unknown or incomplete argument ${flag}`);
+    if (value === undefined || !['--out', '--seed', '--scale'].includes(flag))
+      throw new Error(`stand-in: unknown or incomplete argument ${flag}`);
     if (flag === '--out') args.out = resolve(value);
     else if (flag === '--seed') args.seed = Number(value);
     else args.scale = Number(value);
@@ -741,7 +768,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
         lastPct = pct;
       },
     });
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

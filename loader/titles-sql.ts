@@ -40,7 +40,7 @@ export function titlesImportSql(version: string, titles: Title[], maxStatementBy
   let rows: string[] = [];
   let bytes = headBytes;
   const flush = () => {
-    if (rows.length > 0) statements.push(head + rows.join(',\n') + ';\n');
+    if (rows.length > 0) statements.push(`${head + rows.join(',\n')};\n`);
     rows = [];
     bytes = headBytes;
   };
@@ -48,7 +48,9 @@ export function titlesImportSql(version: string, titles: Title[], maxStatementBy
     const row = `(${versionLiteral}, ${TITLE_COLUMNS.map((c) => sqlLiteral(title[c])).join(', ')}, ${sqlLiteral(d1SearchText(title))})`;
     const rowBytes = Buffer.byteLength(row) + 2; // ",\n" or ";\n"
     if (headBytes + rowBytes > maxStatementBytes) {
-      throw new Error(`title ${title.id} alone needs ${headBytes + rowBytes} bytes of SQL, over D1's ${maxStatementBytes}-byte statement limit`);
+      throw new Error(
+        `title ${title.id} alone needs ${headBytes + rowBytes} bytes of SQL, over D1's ${maxStatementBytes}-byte statement limit`,
+      );
     }
     if (bytes + rowBytes > maxStatementBytes) flush();
     rows.push(row);

@@ -22,10 +22,20 @@ export function attachTitleCombobox(input, list) {
     list.replaceChildren(
       ...(items.length
         ? items.map((t, i) =>
-            el('li', { id: `${list.id}-${i}`, role: 'option', 'aria-selected': 'false' },
+            el(
+              'li',
+              { id: `${list.id}-${i}`, role: 'option', 'aria-selected': 'false' },
               el('span', { class: 'capitalize' }, t.title),
-              el('span', { class: 'meta' }, `${PLATFORM_NAMES[t.platform] ?? t.platform} · ${t.release_year}`)))
-        : [el('li', { class: 'empty', role: 'option', 'aria-disabled': 'true', 'aria-selected': 'false' }, 'No title starts with or contains this text')]),
+              el('span', { class: 'meta' }, `${PLATFORM_NAMES[t.platform] ?? t.platform} · ${t.release_year}`),
+            ),
+          )
+        : [
+            el(
+              'li',
+              { class: 'empty', role: 'option', 'aria-disabled': 'true', 'aria-selected': 'false' },
+              'No title starts with or contains this text',
+            ),
+          ]),
     );
     list.hidden = false;
     input.setAttribute('aria-expanded', 'true');
@@ -52,7 +62,9 @@ export function attachTitleCombobox(input, list) {
     chosen = title.id ? title : null;
     input.value = title.title;
     if (hint) {
-      hint.textContent = chosen ? `Selected ${chosen.id}${chosen.platform ? ` (${PLATFORM_NAMES[chosen.platform] ?? chosen.platform})` : ''}.` : hintText;
+      hint.textContent = chosen
+        ? `Selected ${chosen.id}${chosen.platform ? ` (${PLATFORM_NAMES[chosen.platform] ?? chosen.platform})` : ''}.`
+        : hintText;
       hint.classList.toggle('chosen', Boolean(chosen));
     }
     close();

@@ -11,21 +11,40 @@ try {
   if (!response.ok) throw new Error(`/openapi.json answered ${response.status}`);
   render(await response.json());
 } catch (error) {
-  document.getElementById('docs-loading').replaceWith(
-    el('div', { class: 'problem', role: 'alert' }, el('h4', {}, 'The API description could not be loaded'), el('p', {}, String(error.message ?? error))),
-  );
+  document
+    .getElementById('docs-loading')
+    .replaceWith(
+      el(
+        'div',
+        { class: 'problem', role: 'alert' },
+        el('h4', {}, 'The API description could not be loaded'),
+        el('p', {}, String(error.message ?? error)),
+      ),
+    );
 }
 
 function render(spec) {
   const resolve = (node) => resolveRef(spec, node);
   const operations = Object.entries(spec.paths ?? {}).flatMap(([path, item]) =>
-    ['get', 'post', 'put', 'patch', 'delete'].filter((m) => item[m]).map((method) => ({ path, method, op: item[method], shared: item.parameters ?? [] })),
+    ['get', 'post', 'put', 'patch', 'delete']
+      .filter((m) => item[m])
+      .map((method) => ({ path, method, op: item[method], shared: item.parameters ?? [] })),
   );
   document.getElementById('docs-loading').remove();
   head.append(
-    el('p', {}, el('strong', {}, spec.info?.title ?? 'API'), el('span', { class: 'chip version' }, `v${spec.info?.version ?? '?'}`), el('span', { class: 'chip version' }, `OpenAPI ${spec.openapi}`)),
+    el(
+      'p',
+      {},
+      el('strong', {}, spec.info?.title ?? 'API'),
+      el('span', { class: 'chip version' }, `v${spec.info?.version ?? '?'}`),
+      el('span', { class: 'chip version' }, `OpenAPI ${spec.openapi}`),
+    ),
     spec.info?.description ? el('p', { class: 'desc' }, spec.info.description) : '',
-    el('ul', { class: 'toc', 'aria-label': 'Endpoints' }, ...operations.map(({ path, op }) => el('li', {}, el('a', { href: `#${anchorOf(op, path)}` }, path)))),
+    el(
+      'ul',
+      { class: 'toc', 'aria-label': 'Endpoints' },
+      ...operations.map(({ path, op }) => el('li', {}, el('a', { href: `#${anchorOf(op, path)}` }, path))),
+    ),
   );
   const tags = [...new Set(operations.map(({ op }) => op.tags?.[0] ?? 'other'))];
   for (const tag of tags) {
@@ -46,14 +65,26 @@ function anchorOf(op, path) {
 
 function resolveRef(spec, node, depth = 0) {
   if (!node || typeof node !== 'object' || !node.$ref || depth > 10) return node;
-  const target = node.$ref.replace(/^#\//, '').split('/').reduce((o, key) => o?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+  const target = node.$ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce((o, key) => o?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
   return resolveRef(spec, target, depth + 1);
 }
 
 function operationView({ path, method, op, shared }, resolve) {
   const params = [...shared, ...(op.parameters ?? [])].map(resolve);
-  const details = el('details', { class: 'op', id: anchorOf(op, path) },
-    el('summary', {}, el('span', { class: 'method' }, method.toUpperCase()), el('span', { class: 'path' }, path), el('span', { class: 'op-summary' }, op.summary ?? '')));
+  const details = el(
+    'details',
+    { class: 'op', id: anchorOf(op, path) },
+    el(
+      'summary',
+      {},
+      el('span', { class: 'method' }, method.toUpperCase()),
+      el('span', { class: 'path' }, path),
+      el('span', { class: 'op-summary' }, op.summary ?? ''),
+    ),
+  );
   const inner = el('div', { class: 'op-body' });
   if (op.description) inner.append(el('p', { class: 'op-desc' }, op.description));
 
@@ -63,7 +94,13 @@ function operationView({ path, method, op, shared }, resolve) {
     const rows = params.map((p) => {
       const id = `${anchorOf(op, path)}-${p.name}`;
       const schema = resolve(p.schema) ?? {};
-      const input = el('input', { id, name: p.name, autocomplete: 'off', spellcheck: 'false', placeholder: p.example !== undefined ? `e.g. ${p.example}` : '' });
+      const input = el('input', {
+        id,
+        name: p.name,
+        autocomplete: 'off',
+        spellcheck: 'false',
+        placeholder: p.example !== undefined ? `e.g. ${p.example}` : '',
+      });
       if (Array.isArray(schema.enum)) {
         const list = el('datalist', { id: `${id}-list` }, ...schema.enum.map((v) => el('option', { value: String(v) })));
         input.setAttribute('list', list.id);
@@ -71,14 +108,42 @@ function operationView({ path, method, op, shared }, resolve) {
         form.append(list);
       }
       inputs.set(p, input);
-      return el('tr', {},
-        el('td', {}, el('label', { class: 'pname', for: id }, p.name), p.required ? el('span', { class: 'req' }, 'required') : '', el('span', { class: 'ptype' }, `${typeText(schema)} · ${p.in}`)),
+      return el(
+        'tr',
+        {},
+        el(
+          'td',
+          {},
+          el('label', { class: 'pname', for: id }, p.name),
+          p.required ? el('span', { class: 'req' }, 'required') : '',
+          el('span', { class: 'ptype' }, `${typeText(schema)} · ${p.in}`),
+        ),
         el('td', { class: 'pdesc' }, p.description ?? ''),
-        el('td', {}, input));
+        el('td', {}, input),
+      );
     });
-    form.append(el('div', { class: 'table-wrap' }, el('table', { class: 'params' },
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'Description'), el('th', { scope: 'col' }, 'Value'))),
-      el('tbody', {}, ...rows))));
+    form.append(
+      el(
+        'div',
+        { class: 'table-wrap' },
+        el(
+          'table',
+          { class: 'params' },
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              el('th', { scope: 'col' }, 'Name'),
+              el('th', { scope: 'col' }, 'Description'),
+              el('th', { scope: 'col' }, 'Value'),
+            ),
+          ),
+          el('tbody', {}, ...rows),
+        ),
+      ),
+    );
   }
   const execute = el('button', { type: 'submit', class: 'btn' }, 'Execute');
   const examples = el('button', { type: 'button', class: 'btn btn-ghost' }, 'Fill examples');
@@ -96,7 +161,13 @@ function operationView({ path, method, op, shared }, resolve) {
     event.preventDefault();
     run(path, method, inputs, execute, exchange);
   });
-  inner.append(el('h3', {}, params.length ? 'Parameters · try it' : 'Try it'), form, exchange, el('h3', {}, 'Responses'), responsesView(op.responses ?? {}, resolve));
+  inner.append(
+    el('h3', {}, params.length ? 'Parameters · try it' : 'Try it'),
+    form,
+    exchange,
+    el('h3', {}, 'Responses'),
+    responsesView(op.responses ?? {}, resolve),
+  );
   details.append(inner);
   return details;
 }
@@ -119,16 +190,41 @@ async function run(path, method, inputs, button, exchange) {
     const text = await response.text();
     const type = response.headers.get('Content-Type') ?? '';
     const shown = ['content-type', 'cache-control', 'etag', 'x-data-version', 'x-request-id', 'allow', 'retry-after'];
-    const headerText = shown.filter((h) => response.headers.has(h)).map((h) => `${h}: ${response.headers.get(h)}`).join('\n');
+    const headerText = shown
+      .filter((h) => response.headers.has(h))
+      .map((h) => `${h}: ${response.headers.get(h)}`)
+      .join('\n');
     exchange.replaceChildren(
       el('div', {}, el('h4', {}, 'Request'), el('pre', {}, `curl '${new URL(url, location.origin)}'`)),
-      el('div', {}, el('h4', {}, 'Response'),
-        el('p', {}, el('span', { class: `status-code s${String(response.status)[0]}` }, `${response.status} ${response.statusText}`), ` in ${ms} ms`)),
+      el(
+        'div',
+        {},
+        el('h4', {}, 'Response'),
+        el(
+          'p',
+          {},
+          el('span', { class: `status-code s${String(response.status)[0]}` }, `${response.status} ${response.statusText}`),
+          ` in ${ms} ms`,
+        ),
+      ),
       el('div', {}, el('h4', {}, 'Headers'), el('pre', {}, headerText)),
-      el('div', {}, el('h4', {}, 'Body'), el('pre', { class: 'response-body' }, ...(type.includes('json') ? highlightJson(text) : [text.length > 20000 ? `${text.slice(0, 20000)}\n… (${text.length.toLocaleString('en-US')} characters)` : text]))),
+      el(
+        'div',
+        {},
+        el('h4', {}, 'Body'),
+        el(
+          'pre',
+          { class: 'response-body' },
+          ...(type.includes('json')
+            ? highlightJson(text)
+            : [text.length > 20000 ? `${text.slice(0, 20000)}\n… (${text.length.toLocaleString('en-US')} characters)` : text]),
+        ),
+      ),
     );
   } catch (error) {
-    exchange.replaceChildren(el('div', { class: 'problem', role: 'alert' }, el('h4', {}, 'The request failed'), el('p', {}, String(error.message ?? error))));
+    exchange.replaceChildren(
+      el('div', { class: 'problem', role: 'alert' }, el('h4', {}, 'The request failed'), el('p', {}, String(error.message ?? error))),
+    );
   } finally {
     button.disabled = false;
   }
@@ -140,21 +236,35 @@ function responsesView(responses, resolve) {
     const content = Object.entries(r.content ?? {});
     const blocks = content.map(([type, media]) => {
       const example = media.example ?? Object.values(media.examples ?? {})[0]?.value;
-      return el('details', {}, el('summary', {}, type),
+      return el(
+        'details',
+        {},
+        el('summary', {}, type),
         el('pre', {}, schemaText(resolve(media.schema), resolve)),
-        example !== undefined ? el('pre', {}, JSON.stringify(example, null, 2)) : '');
+        example !== undefined ? el('pre', {}, JSON.stringify(example, null, 2)) : '',
+      );
     });
     return el('tr', {}, el('td', {}, code), el('td', {}, r.description ?? '', ...blocks));
   });
-  return el('div', { class: 'table-wrap' }, el('table', { class: 'responses' },
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Code'), el('th', { scope: 'col' }, 'Description'))), el('tbody', {}, ...rows)));
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el(
+      'table',
+      { class: 'responses' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Code'), el('th', { scope: 'col' }, 'Description'))),
+      el('tbody', {}, ...rows),
+    ),
+  );
 }
 
 function typeText(schema) {
   if (!schema) return 'any';
   if (Array.isArray(schema.enum)) return `${schema.type ?? 'enum'} (${schema.enum.length} values)`;
-  const type = Array.isArray(schema.type) ? schema.type.join(' | ') : schema.type ?? 'any';
-  const range = [schema.minimum !== undefined ? `≥ ${schema.minimum}` : '', schema.maximum !== undefined ? `≤ ${schema.maximum}` : ''].filter(Boolean).join(', ');
+  const type = Array.isArray(schema.type) ? schema.type.join(' | ') : (schema.type ?? 'any');
+  const range = [schema.minimum !== undefined ? `≥ ${schema.minimum}` : '', schema.maximum !== undefined ? `≤ ${schema.maximum}` : '']
+    .filter(Boolean)
+    .join(', ');
   return range ? `${type} ${range}` : type;
 }
 
@@ -163,14 +273,19 @@ function schemaText(schema, resolve, indent = '', depth = 0) {
   schema = resolve(schema);
   if (!schema || depth > 6) return 'any';
   if (schema.oneOf || schema.anyOf) return (schema.oneOf ?? schema.anyOf).map((s) => schemaText(s, resolve, indent, depth + 1)).join(' | ');
-  if (Array.isArray(schema.enum)) return schema.enum.length > 8 ? `${schema.type ?? ''} (one of ${schema.enum.length})` : schema.enum.map((v) => JSON.stringify(v)).join(' | ');
+  if (Array.isArray(schema.enum))
+    return schema.enum.length > 8
+      ? `${schema.type ?? ''} (one of ${schema.enum.length})`
+      : schema.enum.map((v) => JSON.stringify(v)).join(' | ');
   const types = Array.isArray(schema.type) ? schema.type : [schema.type];
   if (types.includes('array')) return `${schemaText(schema.items, resolve, indent, depth + 1)}[]`;
   if (types.includes('object') || schema.properties) {
     const props = Object.entries(schema.properties ?? {});
     if (props.length === 0) return 'object';
     const required = new Set(schema.required ?? []);
-    const lines = props.map(([name, s]) => `${indent}  ${name}${required.has(name) ? '' : '?'}: ${schemaText(s, resolve, `${indent}  `, depth + 1)}`);
+    const lines = props.map(
+      ([name, s]) => `${indent}  ${name}${required.has(name) ? '' : '?'}: ${schemaText(s, resolve, `${indent}  `, depth + 1)}`,
+    );
     return `{\n${lines.join('\n')}\n${indent}}${types.includes('null') ? ' | null' : ''}`;
   }
   return types.filter(Boolean).join(' | ') || 'any';

@@ -89,7 +89,12 @@ function choiceOf(item) {
   if (typeof item === 'string') return { id: null, title: item, label: item };
   const id = item.movie_id ?? item.id ?? null;
   const parts = [PLATFORM_NAMES[item.platform] ?? item.platform, item.release_year, item.type].filter(Boolean);
-  return { id, title: item.title ?? id, platform: item.platform, label: `${item.title ?? id}${parts.length ? ` · ${parts.join(' · ')}` : ''}` };
+  return {
+    id,
+    title: item.title ?? id,
+    platform: item.platform,
+    label: `${item.title ?? id}${parts.length ? ` · ${parts.join(' · ')}` : ''}`,
+  };
 }
 
 /**
@@ -99,30 +104,51 @@ function choiceOf(item) {
 export function renderProblem(res, form, { onChoose }) {
   const box = el('div', { class: 'problem', role: 'alert' });
   if (res.networkError) {
-    box.append(el('h4', {}, 'The API cannot be reached'), el('p', {}, 'Check your connection and try again.'), el('p', { class: 'meta' }, res.networkError));
+    box.append(
+      el('h4', {}, 'The API cannot be reached'),
+      el('p', {}, 'Check your connection and try again.'),
+      el('p', { class: 'meta' }, res.networkError),
+    );
     return box;
   }
   const p = typeof res.body === 'object' && res.body !== null ? res.body : { detail: String(res.body ?? '') };
   box.append(el('h4', {}, p.title ?? `The API answered ${res.status}`));
   if (p.detail) box.append(el('p', {}, p.detail));
   if (Array.isArray(p.invalid_params) && p.invalid_params.length) {
-    box.append(el('ul', {}, ...p.invalid_params.map((param) => {
-      markField(form, param.name, param.reason);
-      const allowed = Array.isArray(param.allowed) && param.allowed.length
-        ? el('span', { class: 'allowed' }, `Accepted: ${param.allowed.slice(0, MAX_ALLOWED_SHOWN).join(', ')}${param.allowed.length > MAX_ALLOWED_SHOWN ? ', …' : ''}`)
-        : '';
-      return el('li', {}, el('strong', {}, param.name), `: ${param.reason}`, allowed);
-    })));
+    box.append(
+      el(
+        'ul',
+        {},
+        ...p.invalid_params.map((param) => {
+          markField(form, param.name, param.reason);
+          const allowed =
+            Array.isArray(param.allowed) && param.allowed.length
+              ? el(
+                  'span',
+                  { class: 'allowed' },
+                  `Accepted: ${param.allowed.slice(0, MAX_ALLOWED_SHOWN).join(', ')}${param.allowed.length > MAX_ALLOWED_SHOWN ? ', …' : ''}`,
+                )
+              : '';
+          return el('li', {}, el('strong', {}, param.name), `: ${param.reason}`, allowed);
+        }),
+      ),
+    );
   }
-  const choices = [...(Array.isArray(p.candidates) ? p.candidates : []), ...(Array.isArray(p.suggestions) ? p.suggestions : [])].map(choiceOf);
+  const choices = [...(Array.isArray(p.candidates) ? p.candidates : []), ...(Array.isArray(p.suggestions) ? p.suggestions : [])].map(
+    choiceOf,
+  );
   if (choices.length && onChoose) {
     box.append(
       el('p', {}, Array.isArray(p.candidates) && p.candidates.length ? 'Several titles match; pick one:' : 'Did you mean:'),
-      el('div', { class: 'choices' }, ...choices.slice(0, 12).map((choice) => {
-        const button = el('button', { type: 'button' }, choice.label);
-        button.addEventListener('click', () => onChoose(choice));
-        return button;
-      })),
+      el(
+        'div',
+        { class: 'choices' },
+        ...choices.slice(0, 12).map((choice) => {
+          const button = el('button', { type: 'button' }, choice.label);
+          button.addEventListener('click', () => onChoose(choice));
+          return button;
+        }),
+      ),
     );
   }
   box.append(el('p', { class: 'meta' }, `HTTP ${res.status}${p.request_id ? ` · request ${p.request_id}` : ''}`));
@@ -130,10 +156,20 @@ export function renderProblem(res, form, { onChoose }) {
 }
 
 export function requestLine(res) {
-  return el('div', { class: 'request-line' }, el('span', {}, `GET · ${res.status}`), el('code', {}, decodeURIComponent(res.url)),
-    el('a', { href: res.url, target: '_blank', rel: 'noopener' }, 'open'));
+  return el(
+    'div',
+    { class: 'request-line' },
+    el('span', {}, `GET · ${res.status}`),
+    el('code', {}, decodeURIComponent(res.url)),
+    el('a', { href: res.url, target: '_blank', rel: 'noopener' }, 'open'),
+  );
 }
 
 export function rawJson(body) {
-  return el('details', { class: 'raw' }, el('summary', {}, 'Response JSON'), el('pre', {}, typeof body === 'string' ? body : JSON.stringify(body, null, 2)));
+  return el(
+    'details',
+    { class: 'raw' },
+    el('summary', {}, 'Response JSON'),
+    el('pre', {}, typeof body === 'string' ? body : JSON.stringify(body, null, 2)),
+  );
 }

@@ -36,31 +36,49 @@ function main(): void {
   const frames = mkdtempSync(join(tmpdir(), 'catalog-demo-'));
   try {
     process.stderr.write(`> browser walkthrough (frames in ${frames})\n`);
-    run(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'browser'], { ...process.env, DEMO_FRAMES: frames });
+    run(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'browser'], {
+      ...process.env,
+      DEMO_FRAMES: frames,
+    });
 
-    const pngs = readdirSync(frames).filter((f) => f.endsWith('.png')).sort();
+    const pngs = readdirSync(frames)
+      .filter((f) => f.endsWith('.png'))
+      .sort();
     if (pngs.length === 0) throw new Error('the walkthrough saved no frames');
     // The concat demuxer shows each frame for its duration; the last file is listed twice so it is held too.
     const list = [...pngs, pngs[pngs.length - 1]]
       .map((f, i) => `file '${join(frames, f)}'${i < pngs.length ? `\nduration ${SECONDS_PER_FRAME}` : ''}`)
       .join('\n');
     const listFile = join(frames, 'frames.txt');
-    writeFileSync(listFile, list + '\n');
+    writeFileSync(listFile, `${list}\n`);
 
     mkdirSync(OUT_DIR, { recursive: true });
     const gif = join(OUT_DIR, 'demo.gif');
     process.stderr.write(`> ffmpeg: ${pngs.length} frames -> ${gif}\n`);
     run('ffmpeg', [
-      '-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'concat', '-safe', '0', '-i', listFile,
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-i',
+      listFile,
       // One palette for the whole clip, computed from the frames themselves: crisp text, small file.
-      '-vf', `fps=4,scale=${GIF_WIDTH}:-1:flags=lanczos,split[a][b];[a]palettegen=max_colors=128:stats_mode=full[p];[b][p]paletteuse=dither=none:diff_mode=rectangle`,
-      '-loop', '0', gif,
+      '-vf',
+      `fps=4,scale=${GIF_WIDTH}:-1:flags=lanczos,split[a][b];[a]palettegen=max_colors=128:stats_mode=full[p];[b][p]paletteuse=dither=none:diff_mode=rectangle`,
+      '-loop',
+      '0',
+      gif,
     ]);
     const still = pngs.find((f) => f.includes(STILL_FRAME)) ?? pngs[0];
     copyFileSync(join(frames, still), join(OUT_DIR, 'demo.png'));
     const kib = (file: string) => `${Math.round(statSync(file).size / 1024)} KiB`;
-    process.stderr.write(`demo: ${gif} (${kib(gif)}), still ${join(OUT_DIR, 'demo.png')} (${kib(join(OUT_DIR, 'demo.png'))}) from ${still}\n`);
+    process.stderr.write(
+      `demo: ${gif} (${kib(gif)}), still ${join(OUT_DIR, 'demo.png')} (${kib(join(OUT_DIR, 'demo.png'))}) from ${still}\n`,
+    );
   } finally {
     rmSync(frames, { recursive: true, force: true });
   }

@@ -16,9 +16,14 @@ export const PORT_OPTION = {
 
 export const DEV_COMMAND = defineCommand({
   invocation: 'npm run dev --',
-  summary: 'Serves the worker with `wrangler dev` from the local stores `npm run load` filled. The cron can be fired by hand: GET /__scheduled.',
+  summary:
+    'Serves the worker with `wrangler dev` from the local stores `npm run load` filled. The cron can be fired by hand: GET /__scheduled.',
   options: PORT_OPTION,
-  examples: ['npm run dev', 'npm run dev -- --port 8788', "curl 'http://localhost:8787/__scheduled'   # fire the cron (fold posted ratings)"],
+  examples: [
+    'npm run dev',
+    'npm run dev -- --port 8788',
+    "curl 'http://localhost:8787/__scheduled'   # fire the cron (fold posted ratings)",
+  ],
 });
 
 /** The port from --port or PORT, or a usage error naming the bad value. */
@@ -26,7 +31,8 @@ export function portFrom(command: Command, flag: string | undefined): number {
   const raw = flag ?? process.env.PORT;
   if (raw === undefined || raw === '') return DEFAULT_PORT;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) usageError(command, `${flag !== undefined ? '--port' : 'PORT'} must be a port number (1-65535), not ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535)
+    usageError(command, `${flag !== undefined ? '--port' : 'PORT'} must be a port number (1-65535), not ${JSON.stringify(raw)}`);
   return port;
 }
 
@@ -34,7 +40,9 @@ export function portFrom(command: Command, flag: string | undefined): number {
 export function portIsBusy(port: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(true) : reject(error)));
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(true) : reject(error),
+    );
     probe.listen(port, () => probe.close(() => resolve(false)));
   });
 }
@@ -42,7 +50,9 @@ export function portIsBusy(port: number): Promise<boolean> {
 /** Exits with one line when `port` is taken: which port, and how to pick another. */
 export async function requireFreePort(port: number, invocation: string): Promise<void> {
   if (!(await portIsBusy(port))) return;
-  process.stderr.write(`port ${port} is already in use (another server?); pick another: ${invocation} -- --port ${port + 1}  (or PORT=${port + 1} ${invocation})\n`);
+  process.stderr.write(
+    `port ${port} is already in use (another server?); pick another: ${invocation} -- --port ${port + 1}  (or PORT=${port + 1} ${invocation})\n`,
+  );
   process.exit(1);
 }
 
@@ -56,7 +66,11 @@ export function startDev(port: number): Promise<number> {
   const url = `http://localhost:${port}`;
   process.stderr.write(`serving ${url} (UI ${url}/, API docs ${url}/docs); fire the cron with: curl '${url}/__scheduled'\n`);
   // --test-scheduled: GET /__scheduled runs the scheduled handler (the fold) on demand.
-  const child = spawn(process.execPath, [WRANGLER_BIN, 'dev', '--port', String(port), '--test-scheduled'], { cwd: root, env: DEV_ENV, stdio: 'inherit' });
+  const child = spawn(process.execPath, [WRANGLER_BIN, 'dev', '--port', String(port), '--test-scheduled'], {
+    cwd: root,
+    env: DEV_ENV,
+    stdio: 'inherit',
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
 }

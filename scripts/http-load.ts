@@ -10,7 +10,8 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 /** Refuses any target that is not this machine. */
 export function checkLoopback(url: string): URL {
   const parsed = new URL(url);
-  if (!LOOPBACK.test(parsed.hostname)) throw new Error(`load tests only target this machine (127.0.0.0/8, localhost, [::1]), not ${parsed.hostname}`);
+  if (!LOOPBACK.test(parsed.hostname))
+    throw new Error(`load tests only target this machine (127.0.0.0/8, localhost, [::1]), not ${parsed.hostname}`);
   return parsed;
 }
 

@@ -106,16 +106,20 @@ export async function runLoad(baseUrl: string, mix: MixEntry[], options: LoadOpt
   let unexpected = 0;
   const unexpectedExamples: LoadReport['unexpectedExamples'] = [];
   const answers = new Array<number>(mix.length).fill(0);
-  const result = await runPaths(baseUrl, mix.map((m) => m.path), {
-    ...options,
-    onAnswer: (index, status) => {
-      answers[index]++;
-      const { path, expected } = mix[index];
-      if (status === expected) return;
-      unexpected++;
-      if (unexpectedExamples.length < 10) unexpectedExamples.push({ path, status, expected });
+  const result = await runPaths(
+    baseUrl,
+    mix.map((m) => m.path),
+    {
+      ...options,
+      onAnswer: (index, status) => {
+        answers[index]++;
+        const { path, expected } = mix[index];
+        if (status === expected) return;
+        unexpected++;
+        if (unexpectedExamples.length < 10) unexpectedExamples.push({ path, status, expected });
+      },
     },
-  });
+  );
   return {
     url: baseUrl,
     seconds: result.duration,
@@ -133,7 +137,9 @@ export async function runLoad(baseUrl: string, mix: MixEntry[], options: LoadOpt
 }
 
 export function formatReport(r: LoadReport): string {
-  const statuses = Object.entries(r.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ');
+  const statuses = Object.entries(r.byStatus)
+    .map(([s, n]) => `${s}: ${n}`)
+    .join(', ');
   return (
     `load test ${r.url}: ${r.connections} connections for ${r.seconds.toFixed(1)} s: ${r.requests} requests, ` +
     `${r.requestsPerSecond} req/s, latency p50 ${r.latencyMs.p50} ms, p90 ${r.latencyMs.p90} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms; ` +

@@ -17,7 +17,7 @@ const values = parseCommand(START_COMMAND);
 const port = portFrom(START_COMMAND, values.port);
 // Checked before a minute of loading, not after it.
 await requireFreePort(port, 'npm start');
-let config;
+let config: ReturnType<typeof configFromArgs>;
 try {
   config = configFromArgs(values.data);
 } catch (err) {

@@ -32,7 +32,7 @@ export interface DevOptions {
   readyPath?: string;
   timeoutMs?: number;
   /** Called just before the group is signalled; what it returns is called once the group has exited. */
-  onStop?: (pid: number) => (() => void) | void;
+  onStop?: (pid: number) => (() => void) | undefined;
 }
 
 /** wrangler offline: no telemetry, no fetch of Request.cf (it cannot reach Cloudflare from here). */
@@ -75,15 +75,32 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile);
   const args = [
-    WRANGLER_BIN, 'dev', ...(options.script ? [options.script] : []),
-    '--config', options.config,
-    '--ip', '127.0.0.1', '--port', String(port),
-    '--inspector-port', String(inspectorPort), '--inspector-ip', '127.0.0.1',
-    '--persist-to', options.persistTo,
-    '--show-interactive-dev-session=false', '--log-level', 'warn',
+    WRANGLER_BIN,
+    'dev',
+    ...(options.script ? [options.script] : []),
+    '--config',
+    options.config,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--inspector-ip',
+    '127.0.0.1',
+    '--persist-to',
+    options.persistTo,
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    'warn',
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...DEV_ENV, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...DEV_ENV, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   running.add(child.pid!);
   child.once('exit', () => running.delete(child.pid!));
   child.stdout!.pipe(log);

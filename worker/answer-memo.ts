@@ -75,7 +75,12 @@ export class AnswerMemo {
 
 /** Strings at two bytes a UTF-16 unit. */
 function weigh(url: string, value: Remembered): number {
-  const body = value.kind === 'problem' ? 2 * value.problem.detail.length : typeof value.body === 'string' ? 2 * value.body.length : value.body.byteLength;
+  const body =
+    value.kind === 'problem'
+      ? 2 * value.problem.detail.length
+      : typeof value.body === 'string'
+        ? 2 * value.body.length
+        : value.body.byteLength;
   return 2 * url.length + body + ENTRY_OVERHEAD_BYTES;
 }
 

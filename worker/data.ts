@@ -39,7 +39,6 @@ export interface KVReader {
   get(key: string, options: { type: 'arrayBuffer'; cacheTtl?: number }): Promise<ArrayBuffer | null>;
 }
 
-
 let pointerCache: { at: number; value: DataPointer | null } | undefined;
 /** Resolved pointers by version and flip time: a manifest is read once per isolate and version. */
 const resolvedPointers = new ResolvedCache<DataPointer>(VERSIONS_KEPT);
@@ -123,8 +122,22 @@ export function loadHealth(kv: KVReader, manifest: Manifest): Promise<DataHealth
  * An artifact of `manifest`, read and decoded at most once while `cache` keeps it. Keyed by blob key,
  * so a value a new version did not change is not read again.
  */
-export function cachedArtifact<V>(cache: ResolvedCache<V>, kv: KVReader, manifest: Manifest, name: string, type: 'text', decode: (value: string) => V): Promise<V>;
-export function cachedArtifact<V>(cache: ResolvedCache<V>, kv: KVReader, manifest: Manifest, name: string, type: 'arrayBuffer', decode: (value: ArrayBuffer) => V): Promise<V>;
+export function cachedArtifact<V>(
+  cache: ResolvedCache<V>,
+  kv: KVReader,
+  manifest: Manifest,
+  name: string,
+  type: 'text',
+  decode: (value: string) => V,
+): Promise<V>;
+export function cachedArtifact<V>(
+  cache: ResolvedCache<V>,
+  kv: KVReader,
+  manifest: Manifest,
+  name: string,
+  type: 'arrayBuffer',
+  decode: (value: ArrayBuffer) => V,
+): Promise<V>;
 export function cachedArtifact<V>(
   cache: ResolvedCache<V>,
   kv: KVReader,
@@ -142,7 +155,12 @@ export function cachedArtifact<V>(
 /** One artifact of a manifest, uncached in the isolate (the edge still caches it: its key is immutable). */
 export async function readBlob(kv: KVReader, manifest: Manifest, name: string, type: 'text'): Promise<string>;
 export async function readBlob(kv: KVReader, manifest: Manifest, name: string, type: 'arrayBuffer'): Promise<ArrayBuffer>;
-export async function readBlob(kv: KVReader, manifest: Manifest, name: string, type: 'text' | 'arrayBuffer'): Promise<string | ArrayBuffer> {
+export async function readBlob(
+  kv: KVReader,
+  manifest: Manifest,
+  name: string,
+  type: 'text' | 'arrayBuffer',
+): Promise<string | ArrayBuffer> {
   const key = requireArtifactKey(manifest, name);
   const value = await kv.get(key, { type: type as 'text', cacheTtl: IMMUTABLE_KV_CACHE_TTL_S });
   if (value === null) throw incompleteError(manifest.version, `${name} (${key})`);

@@ -28,7 +28,8 @@ export const edaReport = defineEndpoint({
         contentType: 'text/html; charset=utf-8',
         // The page carries no script and loads nothing, and no other site may frame it; say so to the browser too.
         headers: {
-          'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          'Content-Security-Policy':
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
           'X-Frame-Options': 'DENY',
         },
       },

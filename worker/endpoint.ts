@@ -68,7 +68,13 @@ export async function runEndpoint(endpoint: Endpoint, ctx: RequestContext, pathV
   const reply = await endpoint.handle(values, ctx, key);
   const contentType = reply.raw ? reply.raw.contentType : JSON_CONTENT_TYPE;
   // Complete here, so finishResponse has nothing to add (see commonHeaders).
-  const shared = { 'Content-Type': contentType, ...reply.raw?.headers, ...versionHeaders(ctx), ETag: makeEtag(reply.etagSource), 'Cache-Control': endpoint.cacheControl };
+  const shared = {
+    'Content-Type': contentType,
+    ...reply.raw?.headers,
+    ...versionHeaders(ctx),
+    ETag: makeEtag(reply.etagSource),
+    'Cache-Control': endpoint.cacheControl,
+  };
   const body = reply.raw ? (reply.body as BodyInit) : JSON.stringify(reply.body);
   if (typeof body === 'string' || body instanceof Uint8Array) ctx.rememberable.answer = { body, headers: shared };
   return new Response(body, { headers: { 'X-Request-Id': ctx.requestId, ...shared } });

@@ -11,7 +11,13 @@ export interface RetentionResult {
   blobsLeft: number;
 }
 
-export async function dropOldVersions(kv: KVWriter, db: D1Database, live: Manifest, blobDeleteBudget: number, keep = KEEP_PREVIOUS_VERSIONS): Promise<RetentionResult> {
+export async function dropOldVersions(
+  kv: KVWriter,
+  db: D1Database,
+  live: Manifest,
+  blobDeleteBudget: number,
+  keep = KEEP_PREVIOUS_VERSIONS,
+): Promise<RetentionResult> {
   const history = await readHistory(kv);
   const kept = keptVersions(live.version, history, keep);
   const dropped = history.versions.map((v) => v.version).filter((v) => !kept.has(v));
@@ -28,7 +34,8 @@ export async function dropOldVersions(kv: KVWriter, db: D1Database, live: Manife
   const orphans = new Set<string>();
   for (const version of dropped) {
     const manifest = await readManifest(kv, version);
-    if (manifest && manifest !== 'unreadable') for (const key of Object.values(manifest.artifacts)) if (!referenced.has(key)) orphans.add(key);
+    if (manifest && manifest !== 'unreadable')
+      for (const key of Object.values(manifest.artifacts)) if (!referenced.has(key)) orphans.add(key);
   }
   let blobsDeleted = 0;
   if (orphans.size <= blobDeleteBudget) {

@@ -37,7 +37,13 @@ export function foldScores(base: ReadonlyMap<string, ScoredTitle>, added: Iterab
     if (!title) throw new RangeError(`foldScores: title ${id} is not in the base version`);
     const oldHalves = title.score === null || title.n_ratings === 0 ? 0 : Math.round(title.score * title.n_ratings * 2);
     const count = title.n_ratings + s.count;
-    changes.push({ ...title, score: (oldHalves + s.halves) / 2 / count, n_ratings: count, oldScore: title.score, oldCount: title.n_ratings });
+    changes.push({
+      ...title,
+      score: (oldHalves + s.halves) / 2 / count,
+      n_ratings: count,
+      oldScore: title.score,
+      oldCount: title.n_ratings,
+    });
   }
   return changes;
 }
@@ -55,7 +61,8 @@ export function patchQueryIndexScores(index: QueryIndex, changes: readonly Score
     if (c.type !== 'movie') continue; // get_score_count counts movies only; the index holds no others
     const y = index.yearSlot.get(c.release_year);
     const p = PLATFORMS.indexOf(c.platform);
-    if (y === undefined || p < 0) throw new RangeError(`patchQueryIndexScores: ${c.id} (${c.platform}, ${c.release_year}) has no cell in the index`);
+    if (y === undefined || p < 0)
+      throw new RangeError(`patchQueryIndexScores: ${c.id} (${c.platform}, ${c.release_year}) has no cell in the index`);
     const cell = cellIndex(Y, p, y);
     byCell.set(cell, [...(byCell.get(cell) ?? []), c]);
   }
@@ -70,7 +77,8 @@ export function patchQueryIndexScores(index: QueryIndex, changes: readonly Score
       for (const c of cellChanges) {
         if (c.oldScore !== null) {
           const at = slice.indexOf(c.oldScore);
-          if (at < 0) throw new RangeError(`patchQueryIndexScores: ${c.id}'s score ${c.oldScore} is not in its cell; index and catalog disagree`);
+          if (at < 0)
+            throw new RangeError(`patchQueryIndexScores: ${c.id}'s score ${c.oldScore} is not in its cell; index and catalog disagree`);
           slice.splice(at, 1);
         }
         if (c.score !== null) slice.push(c.score);

@@ -30,7 +30,11 @@ const PENDING_SELECT = `SELECT p.id AS id, p.user_id AS userId, p.movie_id AS mo
   FROM pending_ratings p JOIN ingest_batches b ON b.id = p.batch_id`;
 
 /** Ratings after `fromId`, in id order: at most `limit`, or exactly those up to `throughId`. */
-export async function pendingRatings(db: D1Database, fromId: number, bound: { limit: number } | { throughId: number }): Promise<PendingRating[]> {
+export async function pendingRatings(
+  db: D1Database,
+  fromId: number,
+  bound: { limit: number } | { throughId: number },
+): Promise<PendingRating[]> {
   const statement =
     'limit' in bound
       ? db.prepare(`${PENDING_SELECT} WHERE p.id > ?1 ORDER BY p.id LIMIT ?2`).bind(fromId, bound.limit)
@@ -87,11 +91,18 @@ const COLUMNS = TITLE_COLUMNS.map((c) => `"${c}"`).join(', ');
  * The new version's catalog rows: the base's, with the changed scores. One D1 batch, so one
  * transaction: the version's rows are either all there or not at all.
  */
-export async function writeVersionRows(db: D1Database, baseVersion: string, version: string, changes: readonly ScoreChange[]): Promise<void> {
+export async function writeVersionRows(
+  db: D1Database,
+  baseVersion: string,
+  version: string,
+  changes: readonly ScoreChange[],
+): Promise<void> {
   const updates = JSON.stringify(changes.map((c) => [c.id, c.score, c.n_ratings]));
   await db.batch([
     db.prepare('DELETE FROM titles WHERE version = ?1').bind(version),
-    db.prepare(`INSERT INTO titles (version, ${COLUMNS}, search_text) SELECT ?1, ${COLUMNS}, search_text FROM titles WHERE version = ?2`).bind(version, baseVersion),
+    db
+      .prepare(`INSERT INTO titles (version, ${COLUMNS}, search_text) SELECT ?1, ${COLUMNS}, search_text FROM titles WHERE version = ?2`)
+      .bind(version, baseVersion),
     db
       .prepare(
         `UPDATE titles SET

@@ -37,7 +37,10 @@ export interface TitleRating {
  * replacing any earlier rating of the same title. Arrival order (not the client's timestamp) decides,
  * so folding ratings in one run or spread over several gives the same list.
  */
-export function mergeRatings(base: UserRecord | null, added: readonly TitleRating[]): { ratedTitles: Uint16Array; ratedHalves: Uint8Array } {
+export function mergeRatings(
+  base: UserRecord | null,
+  added: readonly TitleRating[],
+): { ratedTitles: Uint16Array; ratedHalves: Uint8Array } {
   const byTitle = new Map<number, number>();
   if (base) base.ratedTitles.forEach((t, i) => byTitle.set(t, base.ratedHalves[i]));
   for (const r of added) byTitle.set(r.title, r.halves);

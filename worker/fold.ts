@@ -156,7 +156,10 @@ export async function runFold(env: { KV: KVWriter; DB: D1Database }, options: Fo
   values.set(ARTIFACT.queryIndex, patchQueryIndexScores(index, changes));
   if (changes.length > 0) {
     const catalogIndex = decodeCatalogIndex(await readArtifact(kv, base, ARTIFACT.catalog, 'arrayBuffer'));
-    values.set(ARTIFACT.catalogRows, patchCatalogScores(catalogIndex, new Uint8Array(await readArtifact(kv, base, ARTIFACT.catalogRows, 'arrayBuffer')), changes));
+    values.set(
+      ARTIFACT.catalogRows,
+      patchCatalogScores(catalogIndex, new Uint8Array(await readArtifact(kv, base, ARTIFACT.catalogRows, 'arrayBuffer')), changes),
+    );
   }
   const health = JSON.parse(await readArtifact(kv, base, ARTIFACT.health, 'text')) as DataHealth;
   const counts = { ...health.counts, ratings_rows: health.counts.ratings_rows + applied.length, users: health.counts.users + newUsers };
@@ -191,7 +194,7 @@ export async function runFold(env: { KV: KVWriter; DB: D1Database }, options: Fo
   await kv.put(manifestKey(version), JSON.stringify(manifest));
   await after('manifest-written', version);
 
-  let live;
+  let live: Awaited<ReturnType<typeof goLive>>;
   try {
     live = await goLive({ kv, db }, manifest, base.version);
   } catch (error) {
@@ -222,7 +225,11 @@ export async function runFold(env: { KV: KVWriter; DB: D1Database }, options: Fo
 }
 
 /** The longest prefix of the ratings (in id order) within the user and shard bounds; never empty. */
-export function boundBatch(ratings: readonly PendingRating[], shards: number, limits: Pick<FoldLimits, 'maxRatings' | 'maxUsers' | 'maxShards'>): PendingRating[] {
+export function boundBatch(
+  ratings: readonly PendingRating[],
+  shards: number,
+  limits: Pick<FoldLimits, 'maxRatings' | 'maxUsers' | 'maxShards'>,
+): PendingRating[] {
   const users = new Set<number>();
   const shardSet = new Set<number>();
   const out: PendingRating[] = [];
@@ -257,7 +264,12 @@ export function regularisation(reportText: string): FoldRegularisation {
 }
 
 /** The version's D1 rows, written once and verified (count, every changed score bit for bit), with their checksum. */
-async function ensureVersionRows(db: D1Database, base: Manifest, version: string, changes: readonly ScoreChange[]): Promise<Manifest['titles']> {
+async function ensureVersionRows(
+  db: D1Database,
+  base: Manifest,
+  version: string,
+  changes: readonly ScoreChange[],
+): Promise<Manifest['titles']> {
   for (let attempt = 0; ; attempt++) {
     const rows = await versionRows(db, version);
     const problem = rowsProblem(rows, base.titles.rows, changes);

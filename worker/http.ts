@@ -38,7 +38,11 @@ export interface RequestContext {
    * Set by an endpoint whose answer depends on nothing but the data version and the URL: what to
    * remember of it (answer-memo.ts). `problems`: a client error it throws may be remembered too.
    */
-  rememberable?: { problems: boolean; answer?: { body: RememberedBody; headers: Readonly<Record<string, string>> }; problem?: ProblemError };
+  rememberable?: {
+    problems: boolean;
+    answer?: { body: RememberedBody; headers: Readonly<Record<string, string>> };
+    problem?: ProblemError;
+  };
 }
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -110,7 +114,10 @@ export function etagMatches(ifNoneMatch: string | null, etag: string): boolean {
   return ifNoneMatch.split(',').some((candidate) => opaque(candidate) === wanted);
 }
 
-const CORS_HEADERS: Readonly<Record<string, string>> = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED_HEADERS };
+const CORS_HEADERS: Readonly<Record<string, string>> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': EXPOSED_HEADERS,
+};
 
 export function corsHeaders(): Record<string, string> {
   return { ...CORS_HEADERS };

@@ -11,7 +11,14 @@ export default {
       console.log(JSON.stringify({ level: 'info', event: 'fold', cron: controller.cron, ...result }));
     } catch (error) {
       // Rethrown so the platform records a failed run; the next run resumes the same fold.
-      console.error(JSON.stringify({ level: 'error', event: 'fold', cron: controller.cron, error: error instanceof Error ? error.stack ?? error.message : String(error) }));
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          event: 'fold',
+          cron: controller.cron,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        }),
+      );
       throw error;
     }
   },

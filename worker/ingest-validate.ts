@@ -23,7 +23,12 @@ export type BodyShape = { ok: true; items: unknown[]; pointer: string } | { ok: 
 /** The ratings array of a body: the body itself, or its `ratings` member. */
 export function ratingsArray(body: unknown): BodyShape {
   if (Array.isArray(body)) return { ok: true, items: body, pointer: '' };
-  if (typeof body === 'object' && body !== null && Object.hasOwn(body, 'ratings') && Array.isArray((body as { ratings: unknown }).ratings)) {
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    Object.hasOwn(body, 'ratings') &&
+    Array.isArray((body as { ratings: unknown }).ratings)
+  ) {
     return { ok: true, items: (body as { ratings: unknown[] }).ratings, pointer: '/ratings' };
   }
   return { ok: false, reason: 'the body must be a JSON array of ratings, or an object {"ratings": [...]}' };
@@ -62,17 +67,25 @@ export function validateRatings(
 
       const userText = fieldText(field('userId'));
       const userId = userText === null ? -1 : parseUserId(userText);
-      if (userId < 0) problems.push({ name: `${at}/userId`, reason: `${show(field('userId'))} is not a user id: give an integer 1..${MAX_USER_ID}` });
+      if (userId < 0)
+        problems.push({ name: `${at}/userId`, reason: `${show(field('userId'))} is not a user id: give an integer 1..${MAX_USER_ID}` });
 
       const ratingText = fieldText(field('rating'));
       const halves = ratingText === null ? -1 : parseHalfStars(ratingText);
       if (halves < 0) {
-        problems.push({ name: `${at}/rating`, reason: `${show(field('rating'))} is not a rating: give 0.5 to 5 in half steps`, allowed: HALF_STARS });
+        problems.push({
+          name: `${at}/rating`,
+          reason: `${show(field('rating'))} is not a rating: give 0.5 to 5 in half steps`,
+          allowed: HALF_STARS,
+        });
       }
 
       const movieId = field('movieId');
       if (typeof movieId !== 'string' || !knownMovieIds.has(movieId)) {
-        problems.push({ name: `${at}/movieId`, reason: `${show(movieId)} is not the id of a title in the live catalog (ids look like "as680", "ns45")` });
+        problems.push({
+          name: `${at}/movieId`,
+          reason: `${show(movieId)} is not the id of a title in the live catalog (ids look like "as680", "ns45")`,
+        });
       }
 
       const given = field('timestamp');
@@ -81,7 +94,10 @@ export function validateRatings(
         const text = fieldText(given);
         timestamp = text === null ? -1 : parseTimestamp(text, maxTimestamp);
         if (timestamp < 0) {
-          problems.push({ name: `${at}/timestamp`, reason: `${show(given)} is not a timestamp: give unix seconds from ${MIN_TIMESTAMP} (1990-01-01) to now + 1 day, or leave it out for now` });
+          problems.push({
+            name: `${at}/timestamp`,
+            reason: `${show(given)} is not a timestamp: give unix seconds from ${MIN_TIMESTAMP} (1990-01-01) to now + 1 day, or leave it out for now`,
+          });
         }
       }
       if (problems.length === 0) ratings.push({ userId, movieId: movieId as string, halves, timestamp });

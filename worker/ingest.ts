@@ -56,25 +56,42 @@ async function ingest(ctx: RequestContext): Promise<Response> {
   const { request, env } = ctx;
   const secret = env.INGEST_TOKEN;
   if (!secret) {
-    throw fail('ingestDisabled', 'POST /ratings is disabled: the INGEST_TOKEN secret is not set (wrangler secret put INGEST_TOKEN; locally, .dev.vars).', {}, {}, true);
+    throw fail(
+      'ingestDisabled',
+      'POST /ratings is disabled: the INGEST_TOKEN secret is not set (wrangler secret put INGEST_TOKEN; locally, .dev.vars).',
+      {},
+      {},
+      true,
+    );
   }
   if (!(await bearerMatches(request.headers.get('Authorization'), secret))) {
-    throw fail('unauthorized', 'POST /ratings needs the header Authorization: Bearer <token>, with the ingest token.', {}, { 'WWW-Authenticate': 'Bearer realm="ratings"' });
+    throw fail(
+      'unauthorized',
+      'POST /ratings needs the header Authorization: Bearer <token>, with the ingest token.',
+      {},
+      { 'WWW-Authenticate': 'Bearer realm="ratings"' },
+    );
   }
   const key = request.headers.get('Idempotency-Key');
   if (key === null || !IDEMPOTENCY_KEY.test(key)) {
     throw invalid([
       {
         name: 'Idempotency-Key',
-        reason: key === null
-          ? 'the header is required: a key of your choice, new for each new batch (e.g. a UUID), so a retry cannot store the batch twice'
-          : `${quote(key)} is not a key: use 1 to 255 visible ASCII characters`,
+        reason:
+          key === null
+            ? 'the header is required: a key of your choice, new for each new batch (e.g. a UUID), so a retry cannot store the batch twice'
+            : `${quote(key)} is not a key: use 1 to 255 visible ASCII characters`,
       },
     ]);
   }
   const contentType = request.headers.get('Content-Type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
-    throw fail('unsupportedMediaType', `Send the ratings as Content-Type: application/json (got ${contentType ? quote(contentType) : 'none'}).`, {}, { Accept: JSON_CONTENT_TYPE });
+    throw fail(
+      'unsupportedMediaType',
+      `Send the ratings as Content-Type: application/json (got ${contentType ? quote(contentType) : 'none'}).`,
+      {},
+      { Accept: JSON_CONTENT_TYPE },
+    );
   }
   const bytes = await readBody(request);
   const bodySha = await sha256Hex(bytes);
@@ -92,16 +109,23 @@ async function ingest(ctx: RequestContext): Promise<Response> {
   if (!shape.ok) throw invalid([{ name: '', reason: shape.reason }]);
   if (shape.items.length === 0) throw invalid([{ name: shape.pointer || '/', reason: 'the batch is empty: send 1 to 1000 ratings' }]);
   if (shape.items.length > MAX_RATINGS_PER_BATCH) {
-    throw fail('payloadTooLarge', `A batch holds at most ${MAX_RATINGS_PER_BATCH} ratings; this one has ${shape.items.length}. Split it, one Idempotency-Key per batch.`);
+    throw fail(
+      'payloadTooLarge',
+      `A batch holds at most ${MAX_RATINGS_PER_BATCH} ratings; this one has ${shape.items.length}. Split it, one Idempotency-Key per batch.`,
+    );
   }
 
   const pointer = requirePointer(ctx);
   const known = await knownMovieIds(env.DB, pointer.version, shape.items);
   const checked = validateRatings(shape.items, shape.pointer, known, Date.now());
   if (!checked.ok) {
-    const detail = `${checked.invalidItems} of ${shape.items.length} ratings are invalid; nothing was stored. See invalid_params` +
+    const detail =
+      `${checked.invalidItems} of ${shape.items.length} ratings are invalid; nothing was stored. See invalid_params` +
       (checked.invalid.length < checked.invalidItems ? ` (the first ${checked.invalid.length} problems).` : '.');
-    throw new ProblemError('invalidRequest', detail, { extensions: { invalid_params: checked.invalid, invalid_items: checked.invalidItems }, headers: NO_STORE });
+    throw new ProblemError('invalidRequest', detail, {
+      extensions: { invalid_params: checked.invalid, invalid_items: checked.invalidItems },
+      headers: NO_STORE,
+    });
   }
   const stored = await storeBatch(env.DB, key, bodySha, pointer.version, checked.ratings);
   // Another request with the same key may have won the race between our lookup and our insert.
@@ -116,7 +140,10 @@ async function replay(db: D1Database, batch: BatchRow, bodySha: string): Promise
       `Idempotency-Key ${quote(batch.idempotency_key)} was already used on ${batch.received_at} with a different body; nothing was stored. Use a new key for new ratings.`,
     );
   }
-  return jsonResponse(receipt(batch, await firstApplied(db, batch)), { status: 202, headers: { ...NO_STORE, 'Idempotent-Replayed': 'true' } });
+  return jsonResponse(receipt(batch, await firstApplied(db, batch)), {
+    status: 202,
+    headers: { ...NO_STORE, 'Idempotent-Replayed': 'true' },
+  });
 }
 
 /**
@@ -125,7 +152,9 @@ async function replay(db: D1Database, batch: BatchRow, bodySha: string): Promise
  */
 async function firstApplied(db: D1Database, batch: BatchRow): Promise<{ version: string; published_at: string } | null> {
   return db
-    .prepare("SELECT version, published_at FROM folds WHERE status = 'live' AND from_id < ?1 AND watermark >= ?1 ORDER BY published_at LIMIT 1")
+    .prepare(
+      "SELECT version, published_at FROM folds WHERE status = 'live' AND from_id < ?1 AND watermark >= ?1 ORDER BY published_at LIMIT 1",
+    )
     .bind(batch.last_id)
     .first<{ version: string; published_at: string }>();
 }
@@ -138,7 +167,11 @@ function receipt(batch: BatchRow, applied: { version: string; published_at: stri
         applied_at: applied.published_at,
         detail: `Applied: live since ${applied.published_at} in data version ${applied.version} (and the versions after it).`,
       }
-    : { status: 'queued' as const, detail: 'Stored. The next scheduled fold applies them to the recommender and the scores; X-Data-Version changes when they are live.' };
+    : {
+        status: 'queued' as const,
+        detail:
+          'Stored. The next scheduled fold applies them to the recommender and the scores; X-Data-Version changes when they are live.',
+      };
   return {
     status: state.status,
     ...(applied ? { applied_version: applied.version, applied_at: applied.published_at } : {}),
@@ -207,7 +240,8 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRea
 async function knownMovieIds(db: D1Database, version: string, items: readonly unknown[]): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const item of items) {
-    const id = typeof item === 'object' && item !== null && Object.hasOwn(item, 'movieId') ? (item as { movieId: unknown }).movieId : undefined;
+    const id =
+      typeof item === 'object' && item !== null && Object.hasOwn(item, 'movieId') ? (item as { movieId: unknown }).movieId : undefined;
     if (typeof id === 'string') ids.add(id);
   }
   if (ids.size === 0) return ids;
@@ -233,7 +267,9 @@ async function storeBatch(db: D1Database, key: string, bodySha: string, version:
   try {
     await db.batch([
       db
-        .prepare('INSERT INTO ingest_batches (idempotency_key, body_sha256, received_at, catalog_version, count) VALUES (?1, ?2, ?3, ?4, ?5)')
+        .prepare(
+          'INSERT INTO ingest_batches (idempotency_key, body_sha256, received_at, catalog_version, count) VALUES (?1, ?2, ?3, ?4, ?5)',
+        )
         .bind(key, bodySha, new Date().toISOString(), version, ratings.length),
       db
         .prepare(
@@ -286,10 +322,17 @@ function tooLarge(): ProblemError {
 }
 
 function invalid(params: InvalidParam[]): ProblemError {
-  const detail = params.length === 1 ? `${params[0].name || 'The body'}: ${params[0].reason}.` : `${params.length} problems; see invalid_params.`;
+  const detail =
+    params.length === 1 ? `${params[0].name || 'The body'}: ${params[0].reason}.` : `${params.length} problems; see invalid_params.`;
   return new ProblemError('invalidRequest', detail, { extensions: { invalid_params: params }, headers: NO_STORE });
 }
 
-function fail(kind: ProblemKind, detail: string, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}, log = false): ProblemError {
+function fail(
+  kind: ProblemKind,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+  log = false,
+): ProblemError {
   return new ProblemError(kind, detail, { extensions, headers: { ...NO_STORE, ...headers }, log });
 }

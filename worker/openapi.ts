@@ -31,10 +31,19 @@ const PROBLEM_EXAMPLES: Record<ProblemKind, string> = {
 };
 
 const HEADERS = {
-  'X-Request-Id': { description: 'Identifies this request in logs; the caller\'s own X-Request-Id when it is a short token.', schema: { type: 'string' } },
+  'X-Request-Id': {
+    description: "Identifies this request in logs; the caller's own X-Request-Id when it is a short token.",
+    schema: { type: 'string' },
+  },
   'X-Data-Version': { description: 'The data version that answered (absent when none is published).', schema: { type: 'string' } },
-  ETag: { description: 'Derived from the data version and the normalised request; send it back in If-None-Match to get a 304.', schema: { type: 'string' } },
-  'Cache-Control': { description: 'Answers may be cached briefly: data versions are immutable, but the live version may change.', schema: { type: 'string' } },
+  ETag: {
+    description: 'Derived from the data version and the normalised request; send it back in If-None-Match to get a 304.',
+    schema: { type: 'string' },
+  },
+  'Cache-Control': {
+    description: 'Answers may be cached briefly: data versions are immutable, but the live version may change.',
+    schema: { type: 'string' },
+  },
 };
 const headerRefs = Object.fromEntries(Object.keys(HEADERS).map((name) => [name, { $ref: `#/components/headers/${name}` }]));
 
@@ -49,7 +58,11 @@ const PROBLEM_SCHEMA: JsonSchema = {
     detail: { type: 'string', description: 'What went wrong with this request, in words.' },
     instance: { type: 'string', format: 'uri', description: 'urn:request:<request id>' },
     request_id: { type: 'string', description: 'Same as the X-Request-Id header.' },
-    invalid_params: { type: 'array', items: { $ref: '#/components/schemas/InvalidParam' }, description: 'Every rejected parameter (400 only).' },
+    invalid_params: {
+      type: 'array',
+      items: { $ref: '#/components/schemas/InvalidParam' },
+      description: 'Every rejected parameter (400 only).',
+    },
   },
 };
 
@@ -110,8 +123,16 @@ function mergedProblemResponse(kinds: ProblemKind[]): Record<string, unknown> {
 function problemExample(kind: ProblemKind): Record<string, unknown> {
   const { type, title, status } = PROBLEMS[kind];
   const requestId = '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
-  const example: Record<string, unknown> = { type, title, status, detail: PROBLEM_EXAMPLES[kind], instance: `urn:request:${requestId}`, request_id: requestId };
-  if (kind === 'invalidParams') example.invalid_params = [{ name: 'year', reason: '"2020.0" is not a year: give 1 to 4 digits, e.g. 2020' }];
+  const example: Record<string, unknown> = {
+    type,
+    title,
+    status,
+    detail: PROBLEM_EXAMPLES[kind],
+    instance: `urn:request:${requestId}`,
+    request_id: requestId,
+  };
+  if (kind === 'invalidParams')
+    example.invalid_params = [{ name: 'year', reason: '"2020.0" is not a year: give 1 to 4 digits, e.g. 2020' }];
   return example;
 }
 
@@ -129,7 +150,11 @@ function operation(endpoint: Endpoint): Record<string, unknown> {
       ...params.map(([name, def]) => parameterObject(name, def)),
     ],
     responses: {
-      '200': { description: endpoint.response.description, headers: headerRefs, content: { [endpoint.responseContentType ?? 'application/json']: { schema: endpoint.response.schema } } },
+      '200': {
+        description: endpoint.response.description,
+        headers: headerRefs,
+        content: { [endpoint.responseContentType ?? 'application/json']: { schema: endpoint.response.schema } },
+      },
       '304': { description: 'Not modified: the If-None-Match ETag is still current.', headers: headerRefs },
       ...problemResponses([...new Set(kinds)]),
     },

@@ -54,6 +54,7 @@ export function defaulted<T>(kind: ParamKind<T>, fallback: T, description: strin
 }
 
 /** An endpoint's parameters, keyed by query-parameter name, in documentation order. */
+// biome-ignore lint/suspicious/noExplicitAny: each parameter has its own value type; a record of them can only be any
 export type ParamDefs = Record<string, ParamDef<any>>;
 
 /** The parsed values of a ParamDefs: required and defaulted ones always present. */
@@ -188,7 +189,12 @@ const YEAR_HELP = 'Release year of the title.';
 export const MAX_DURATION_PARAMS = {
   year: optional(YEAR, `${YEAR_HELP} Optional filter.`, '2018'),
   platform: optional(PLATFORM, `${PLATFORM_HELP} Optional filter.`, 'netflix'),
-  duration_type: defaulted(DURATION_TYPE, 'min' as DurationType, 'Unit to compare durations in; titles are compared only within one unit.', 'min'),
+  duration_type: defaulted(
+    DURATION_TYPE,
+    'min' as DurationType,
+    'Unit to compare durations in; titles are compared only within one unit.',
+    'min',
+  ),
 };
 
 export const SCORE_COUNT_PARAMS = {

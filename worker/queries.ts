@@ -61,7 +61,12 @@ export const getScoreCount = defineEndpoint({
   params: SCORE_COUNT_PARAMS,
   response: {
     description: 'The count (0 when nothing matches).',
-    schema: objectSchema({ platform: PLATFORM_SCHEMA, scored: { type: 'number', minimum: 0, maximum: 5 }, year: YEAR_SCHEMA, count: COUNT_SCHEMA }),
+    schema: objectSchema({
+      platform: PLATFORM_SCHEMA,
+      scored: { type: 'number', minimum: 0, maximum: 5 },
+      year: YEAR_SCHEMA,
+      count: COUNT_SCHEMA,
+    }),
   },
   problems: ['noData'],
   cacheControl: CACHE_CONTROL.data,
@@ -121,7 +126,10 @@ export const getActor = defineEndpoint({
     const result = actor(index, { platform, year });
     switch (result.status) {
       case 'found':
-        return { body: { platform, year, actor: result.actor, count: result.count, tied: result.tied }, etagSource: `${version}\n${query}` };
+        return {
+          body: { platform, year, actor: result.actor, count: result.count, tied: result.tied },
+          etagSource: `${version}\n${query}`,
+        };
       case 'no_cast_data_for_platform':
         throw new ProblemError('noCastData', `The ${platform} catalog has no cast data at all, so no actor can be named.`);
       case 'no_titles':

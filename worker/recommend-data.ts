@@ -2,7 +2,15 @@
 // blob is read and decoded once per isolate, and a user's record costs one KV read of its shard unless
 // the isolate answered that user recently. Blobs are content-addressed, so the caches are keyed by blob
 // key: a title blob or shard a new version did not change is not read again.
-import { decodeTitleModel, findUserRecord, MODEL_KEYS, shardOfUser, type DecodedTitleModel, type Manifest, type UserRecord } from '../contract';
+import {
+  decodeTitleModel,
+  findUserRecord,
+  MODEL_KEYS,
+  shardOfUser,
+  type DecodedTitleModel,
+  type Manifest,
+  type UserRecord,
+} from '../contract';
 import { cachedArtifact, readBlob, requireArtifactKey, VERSIONS_KEPT, type KVReader } from './data';
 import { ResolvedCache } from './resolved-cache';
 import { TitleNames } from './title-names';
@@ -25,7 +33,10 @@ export interface LoadedModel {
 
 const models = new ResolvedCache<LoadedModel>(VERSIONS_KEPT);
 // null (a user the model has never seen) is cached too: the shard that says so is immutable.
-const users = new ResolvedCache<UserRecord | null>(USER_CACHE_BYTES, (user) => RECORD_OVERHEAD_BYTES + (user?.factors.buffer.byteLength ?? 0));
+const users = new ResolvedCache<UserRecord | null>(
+  USER_CACHE_BYTES,
+  (user) => RECORD_OVERHEAD_BYTES + (user?.factors.buffer.byteLength ?? 0),
+);
 const reports = new ResolvedCache<Record<string, unknown>>(VERSIONS_KEPT);
 
 /** Forgets everything cached in this isolate (tests that change what is published). */
@@ -39,14 +50,21 @@ export function clearModelCache(): void {
 export function loadModel(kv: KVReader, manifest: Manifest): Promise<LoadedModel> {
   return cachedArtifact(models, kv, manifest, MODEL_KEYS.titles, 'arrayBuffer', (bytes) => {
     const titles = decodeTitleModel(bytes);
-    return { titles, byId: new Map(titles.ids.map((id, t) => [id, t])), unrated: new Set(titles.unrated), names: new TitleNames(titles.names) };
+    return {
+      titles,
+      byId: new Map(titles.ids.map((id, t) => [id, t])),
+      unrated: new Set(titles.unrated),
+      names: new TitleNames(titles.names),
+    };
   });
 }
 
 /** The user's record, or null for a user the model has never seen. One KV read unless answered recently. */
 export function loadUser(kv: KVReader, manifest: Manifest, model: LoadedModel, userId: number): Promise<UserRecord | null> {
   const name = MODEL_KEYS.userShard(shardOfUser(userId, model.titles.shards));
-  return users.get(`${requireArtifactKey(manifest, name)}#${userId}`, async () => findUserRecord(await readBlob(kv, manifest, name, 'arrayBuffer'), userId, true));
+  return users.get(`${requireArtifactKey(manifest, name)}#${userId}`, async () =>
+    findUserRecord(await readBlob(kv, manifest, name, 'arrayBuffer'), userId, true),
+  );
 }
 
 /** The model report the loader wrote (hyperparameters, data size, metrics, storage). */

@@ -10,7 +10,10 @@ export const USER_ID: ParamKind<number> = {
   parse(raw) {
     const text = raw.trim();
     if (!/^\d{1,10}$/.test(text) || Number(text) < MIN_USER_ID || Number(text) > MAX_USER_ID) {
-      return { ok: false, reason: `${quote(raw)} is not a user id: give a whole number from ${MIN_USER_ID} to ${MAX_USER_ID}, digits only` };
+      return {
+        ok: false,
+        reason: `${quote(raw)} is not a user id: give a whole number from ${MIN_USER_ID} to ${MAX_USER_ID}, digits only`,
+      };
     }
     return { ok: true, value: Number(text) };
   },
@@ -25,7 +28,8 @@ export const THRESHOLD: ParamKind<number> = {
     const text = raw.trim();
     const match = DECIMAL.exec(text);
     if (!match) {
-      if (/^\d+,\d+$/.test(text)) return { ok: false, reason: `${quote(raw)} uses a comma: write the decimal point as a dot, e.g. "${text.replace(',', '.')}"` };
+      if (/^\d+,\d+$/.test(text))
+        return { ok: false, reason: `${quote(raw)} uses a comma: write the decimal point as a dot, e.g. "${text.replace(',', '.')}"` };
       return { ok: false, reason: `${quote(raw)} is not a number: give digits with an optional decimal point, e.g. 3.5` };
     }
     // Compare the text, not the float: "5.0000000000000000001" is above 5 though Number() says 5.

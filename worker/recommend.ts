@@ -18,17 +18,6 @@ const CANDIDATES_MAX = 50;
 
 const PLATFORM_SCHEMA: JsonSchema = { type: 'string', enum: [...PLATFORMS] };
 const RATING_SCHEMA: JsonSchema = { type: 'number', minimum: 0.5, maximum: 5 };
-const TITLE_CHOICE_SCHEMA: JsonSchema = {
-  type: 'object',
-  properties: {
-    movie_id: { type: 'string' },
-    title: { type: 'string' },
-    platform: PLATFORM_SCHEMA,
-    type: { type: ['string', 'null'] },
-    release_year: { type: ['integer', 'null'] },
-  },
-};
-
 let configuredThreshold: { raw: string | undefined; value: number } | undefined;
 /** RECOMMEND_THRESHOLD from the configuration; a bad value is logged and the default used. */
 function defaultThreshold(ctx: RequestContext): number {
@@ -36,7 +25,8 @@ function defaultThreshold(ctx: RequestContext): number {
   const cached = configuredThreshold;
   if (cached !== undefined && cached.raw === raw) return cached.value;
   const parsed = raw === undefined ? undefined : THRESHOLD.parse(raw);
-  if (parsed && !parsed.ok) console.error(JSON.stringify({ level: 'error', message: `RECOMMEND_THRESHOLD: ${parsed.reason}; using ${DEFAULT_THRESHOLD}` }));
+  if (parsed && !parsed.ok)
+    console.error(JSON.stringify({ level: 'error', message: `RECOMMEND_THRESHOLD: ${parsed.reason}; using ${DEFAULT_THRESHOLD}` }));
   const value = parsed?.ok ? parsed.value : DEFAULT_THRESHOLD;
   configuredThreshold = { raw, value };
   return value;
@@ -67,9 +57,13 @@ function resolveTitle(model: LoadedModel, movieId: string | undefined, title: st
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) {
     const candidates = matches.map((t) => titleChoice(model, t)).sort((a, b) => (a.movie_id < b.movie_id ? -1 : 1));
-    throw new ProblemError('ambiguousTitle', `${matches.length} titles are named "${model.titles.titles[matches[0]]}"; ask again with the movie_id of one of the candidates.`, {
-      extensions: { candidates: candidates.slice(0, CANDIDATES_MAX) },
-    });
+    throw new ProblemError(
+      'ambiguousTitle',
+      `${matches.length} titles are named "${model.titles.titles[matches[0]]}"; ask again with the movie_id of one of the candidates.`,
+      {
+        extensions: { candidates: candidates.slice(0, CANDIDATES_MAX) },
+      },
+    );
   }
   const suggestions = model.names.suggest(title, SUGGESTIONS).map((t) => titleChoice(model, t));
   throw new ProblemError('noMatch', `No title is named ${JSON.stringify(title.trim())}${suggestions.length ? '; see suggestions' : ''}.`, {
@@ -86,13 +80,23 @@ export const recommend = defineEndpoint({
     'clipped to 0.5..5) and recommends it when the prediction reaches the threshold. Name the title by `movie_id` or by ' +
     '`title` (matched after normalising case, accents and spacing): several titles with that name answer 409 with ' +
     '`candidates`, none answers 404 with `suggestions`. An unknown user gets the title baseline (global mean + title bias) ' +
-    'with `user_known: false`. A title the user already rated is still predicted, with the user\'s own rating.',
+    "with `user_known: false`. A title the user already rated is still predicted, with the user's own rating.",
   params: RECOMMEND_PARAMS,
   response: {
     description: 'The prediction and the decision.',
     schema: {
       type: 'object',
-      required: ['user_id', 'movie_id', 'title', 'recommend', 'predicted_rating', 'threshold', 'user_known', 'movie_known', 'already_rated'],
+      required: [
+        'user_id',
+        'movie_id',
+        'title',
+        'recommend',
+        'predicted_rating',
+        'threshold',
+        'user_known',
+        'movie_known',
+        'already_rated',
+      ],
       additionalProperties: false,
       properties: {
         user_id: { type: 'integer' },
@@ -112,7 +116,8 @@ export const recommend = defineEndpoint({
   cacheControl: CACHE_CONTROL.data,
   crossRules(_values, given) {
     if (given.has('movie_id') && given.has('title')) return [{ name: 'title', reason: 'give movie_id or title, not both' }];
-    if (!given.has('movie_id') && !given.has('title')) return [{ name: 'movie_id', reason: 'required and missing: give movie_id or title' }];
+    if (!given.has('movie_id') && !given.has('title'))
+      return [{ name: 'movie_id', reason: 'required and missing: give movie_id or title' }];
     return [];
   },
   async handle({ user_id, movie_id, title, threshold }, ctx, query) {
@@ -165,7 +170,12 @@ export const recommendations = defineEndpoint({
             type: 'object',
             required: ['movie_id', 'title', 'platform', 'predicted_rating'],
             additionalProperties: false,
-            properties: { movie_id: { type: 'string' }, title: { type: 'string' }, platform: PLATFORM_SCHEMA, predicted_rating: RATING_SCHEMA },
+            properties: {
+              movie_id: { type: 'string' },
+              title: { type: 'string' },
+              platform: PLATFORM_SCHEMA,
+              predicted_rating: RATING_SCHEMA,
+            },
           },
         },
       },
@@ -182,7 +192,10 @@ export const recommendations = defineEndpoint({
       platform: PLATFORMS[model.titles.platform[t]],
       predicted_rating: predicted,
     }));
-    return { body: { user_id, user_known: user !== null, platform: platform ?? null, k, items }, etagSource: `${pointer.version}\n${query}` };
+    return {
+      body: { user_id, user_known: user !== null, platform: platform ?? null, k, items },
+      etagSource: `${pointer.version}\n${query}`,
+    };
   },
 });
 
@@ -205,7 +218,10 @@ export const modelInfo = defineEndpoint({
         model: { type: 'string' },
         hyperparameters: { type: 'object' },
         data: { type: 'object' },
-        evaluation: { type: 'object', description: 'models.{global_mean,biases,mf}: rmse, mae, auc, precision, recall, accuracy; mf_gain.' },
+        evaluation: {
+          type: 'object',
+          description: 'models.{global_mean,biases,mf}: rmse, mae, auc, precision, recall, accuracy; mf_gain.',
+        },
         training: { type: 'object' },
         storage: { type: 'object' },
       },
@@ -216,7 +232,10 @@ export const modelInfo = defineEndpoint({
   async handle(_values, ctx) {
     const pointer = requirePointer(ctx);
     const [report, health] = await Promise.all([loadReport(ctx.env.KV, pointer), loadHealth(ctx.env.KV, pointer)]);
-    return { body: { version: pointer.version, ratings_source: health.ratings_source, ...report }, etagSource: `${pointer.version}\n/model` };
+    return {
+      body: { version: pointer.version, ratings_source: health.ratings_source, ...report },
+      etagSource: `${pointer.version}\n/model`,
+    };
   },
 });
 

@@ -6,7 +6,18 @@ import { readPointer } from './data';
 import { runEndpoint, type Endpoint } from './endpoint';
 import { health } from './health';
 import { answerMemo, type Remembered } from './answer-memo';
-import { ALLOWED_METHODS, CACHE_CONTROL, commonHeaders, corsHeaders, etagMatches, finishResponse, freshRequestId, preflightResponse, requestIdFor, type RequestContext } from './http';
+import {
+  ALLOWED_METHODS,
+  CACHE_CONTROL,
+  commonHeaders,
+  corsHeaders,
+  etagMatches,
+  finishResponse,
+  freshRequestId,
+  preflightResponse,
+  requestIdFor,
+  type RequestContext,
+} from './http';
 import { OPENAPI_PATH, openApiEndpoint } from './openapi';
 import { quote } from './params';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemResponse, toProblemError } from './problem';
@@ -25,11 +36,9 @@ function dispatch(endpoint: Endpoint, ctx: RequestContext, pathValues: Record<st
   const method = ctx.request.method;
   if (method === 'GET' || method === 'HEAD') return runEndpoint(endpoint, ctx, pathValues);
   if (method === 'OPTIONS') return preflightResponse();
-  throw new ProblemError(
-    'methodNotAllowed',
-    `${quote(method)} is not allowed on ${endpoint.path}; allowed: ${ALLOWED_METHODS}.`,
-    { headers: { Allow: ALLOWED_METHODS } },
-  );
+  throw new ProblemError('methodNotAllowed', `${quote(method)} is not allowed on ${endpoint.path}; allowed: ${ALLOWED_METHODS}.`, {
+    headers: { Allow: ALLOWED_METHODS },
+  });
 }
 
 /** What itty-router passes each handler: the plain request-like it matched, with the route's params. */
@@ -177,8 +186,18 @@ export async function handleRequest(request: Request, env: Env): Promise<Respons
     const requestId = ctx?.requestId ?? freshRequestId();
     console.error(JSON.stringify({ level: 'error', request_id: requestId, error: String(error) }));
     return new Response(
-      JSON.stringify({ type: '/problems/internal', title: 'Internal error', status: 500, detail: 'The server failed to answer this request; it has been logged.', instance: `urn:request:${requestId}`, request_id: requestId }),
-      { status: 500, headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', 'X-Request-Id': requestId, ...corsHeaders() } },
+      JSON.stringify({
+        type: '/problems/internal',
+        title: 'Internal error',
+        status: 500,
+        detail: 'The server failed to answer this request; it has been logged.',
+        instance: `urn:request:${requestId}`,
+        request_id: requestId,
+      }),
+      {
+        status: 500,
+        headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', 'X-Request-Id': requestId, ...corsHeaders() },
+      },
     );
   }
 }

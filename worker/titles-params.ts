@@ -22,7 +22,9 @@ export const TITLE_TYPE: ParamKind<'movie' | 'tv show'> = {
   parse(raw) {
     const key = normalizeName(raw);
     // hasOwn, not truthiness: "__proto__" would otherwise find Object.prototype.
-    return Object.hasOwn(TITLE_TYPES, key) ? { ok: true, value: TITLE_TYPES[key] } : { ok: false, reason: `${quote(raw)} is not a title type` };
+    return Object.hasOwn(TITLE_TYPES, key)
+      ? { ok: true, value: TITLE_TYPES[key] }
+      : { ok: false, reason: `${quote(raw)} is not a title type` };
   },
   canonical: String,
 };
@@ -59,7 +61,10 @@ const CURSOR_PREFIX = 'after:';
 /** Opaque page cursors: the id of the last title of the previous page, base64url-encoded. */
 export function encodeCursor(lastId: string): string {
   const bytes = new TextEncoder().encode(CURSOR_PREFIX + lastId);
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 /** The id a cursor continues after, or null when the text is not a cursor this API issued. */
 export function decodeCursor(text: string): string | null {
@@ -103,7 +108,11 @@ export const TITLE_FILTER_PARAMS = {
   type: optional(TITLE_TYPE, 'Optional filter: movie or tv show.', 'movie'),
   year_from: optional(YEAR, 'Optional filter: released in this year or later.', '2015'),
   year_to: optional(YEAR, 'Optional filter: released in this year or earlier.', '2020'),
-  q: optional(SEARCH_TEXT, 'Optional filter: text found in the title, the cast or the director (a substring, ignoring case and accents).', 'star wars'),
+  q: optional(
+    SEARCH_TEXT,
+    'Optional filter: text found in the title, the cast or the director (a substring, ignoring case and accents).',
+    'star wars',
+  ),
   title_prefix: optional(SEARCH_TEXT, 'Optional filter: the title starts with this text (ignoring case and accents).', 'star'),
 };
 export const TITLES_PARAMS = {

@@ -60,7 +60,14 @@ function filterBinds(version: string, f: Filters, after: string | null): unknown
 
 function catalogFilter(f: Filters): CatalogFilter {
   checkYearRange(f);
-  return { platform: f.platform as Title['platform'] | undefined, type: f.type as CatalogFilter['type'], yearFrom: f.year_from, yearTo: f.year_to, text: f.q, titlePrefix: f.title_prefix };
+  return {
+    platform: f.platform as Title['platform'] | undefined,
+    type: f.type as CatalogFilter['type'],
+    yearFrom: f.year_from,
+    yearTo: f.year_to,
+    text: f.q,
+    titlePrefix: f.title_prefix,
+  };
 }
 
 const encoder = new TextEncoder();
@@ -103,7 +110,7 @@ export const TITLE_SCHEMA: JsonSchema = {
     duration_type: { type: ['string', 'null'], enum: ['min', 'season', null] },
     listed_in: { ...nullable('string'), description: 'Comma-separated genres.' },
     description: nullable('string'),
-    score: { ...nullable('number'), description: 'Mean of all the title\'s ratings (float64, not rounded).' },
+    score: { ...nullable('number'), description: "Mean of all the title's ratings (float64, not rounded)." },
     n_ratings: { type: 'integer', minimum: 0 },
   },
 };
@@ -142,11 +149,14 @@ export const listTitles = defineEndpoint({
     const page = searchCatalog(index, filter, after, values.limit);
     const last = page.items[page.items.length - 1];
     return {
-      body: pageBody(page.items.map((t) => titleBytes(rows, t)), {
-        total: page.total,
-        limit: values.limit,
-        next_cursor: page.more ? encodeCursor(titleId(index, last)) : null,
-      }),
+      body: pageBody(
+        page.items.map((t) => titleBytes(rows, t)),
+        {
+          total: page.total,
+          limit: values.limit,
+          next_cursor: page.more ? encodeCursor(titleId(index, last)) : null,
+        },
+      ),
       etagSource: `${pointer.version}\n${query}`,
       raw: JSON_REPLY,
     };
@@ -210,14 +220,14 @@ function csvStream(ctx: RequestContext, version: string, filters: Filters, limit
     async pull(controller) {
       if (!headerSent) {
         headerSent = true;
-        controller.enqueue(encoder.encode(TITLE_COLUMNS.join(',') + '\r\n'));
+        controller.enqueue(encoder.encode(`${TITLE_COLUMNS.join(',')}\r\n`));
         return;
       }
       const chunk = Math.min(CSV_CHUNK_ROWS, left);
       const { results } = await statement.bind(...filterBinds(version, filters, after), chunk).all<Record<string, unknown>>();
       left -= results.length;
       if (results.length > 0) {
-        controller.enqueue(encoder.encode(results.map((row) => TITLE_COLUMNS.map((c) => csvField(row[c])).join(',') + '\r\n').join('')));
+        controller.enqueue(encoder.encode(results.map((row) => `${TITLE_COLUMNS.map((c) => csvField(row[c])).join(',')}\r\n`).join('')));
         after = String(results[results.length - 1].id);
       }
       if (results.length < chunk || left === 0) controller.close();

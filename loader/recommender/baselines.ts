@@ -57,10 +57,7 @@ export class Biases implements RatingModel {
   }
 
   save(): Uint8Array {
-    return packModel(
-      { kind: this.kind, mean: this.mean, config: this.config },
-      { userBias: this.userBias, titleBias: this.titleBias },
-    );
+    return packModel({ kind: this.kind, mean: this.mean, config: this.config }, { userBias: this.userBias, titleBias: this.titleBias });
   }
 
   static fromBytes(bytes: Uint8Array): Biases {
@@ -75,10 +72,7 @@ export class Biases implements RatingModel {
 
 /** Alternating closed-form updates, titles first: each step is the exact regularised optimum
  * given the other side, so a few iterations converge. Float64 sums, Float32 results. */
-export function fitBiases(
-  train: PairSet,
-  config: BiasConfig,
-): { mean: number; userBias: Float32Array; titleBias: Float32Array } {
+export function fitBiases(train: PairSet, config: BiasConfig): { mean: number; userBias: Float32Array; titleBias: Float32Array } {
   const mean = meanRating(train);
   const { user, title, rating } = train;
   const userBias = new Float32Array(train.nUsers);

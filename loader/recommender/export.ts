@@ -55,7 +55,11 @@ export function buildRecommenderExport(model: TrainedRecommender, titles: Catalo
   let userBytes = 0;
   for (let u = 0; u < prepared.nUsers; u++) {
     const listLengths = top.length.subarray(u * PLATFORMS.length, (u + 1) * PLATFORMS.length);
-    userBytes += userRecordShardBytesOf(prepared.userStart[u + 1] - prepared.userStart[u], listLengths.reduce((a, b) => a + b, 0), k);
+    userBytes += userRecordShardBytesOf(
+      prepared.userStart[u + 1] - prepared.userStart[u],
+      listLengths.reduce((a, b) => a + b, 0),
+      k,
+    );
   }
   const shards = Math.max(1, Math.ceil(userBytes / config.targetShardBytes));
   // Users grouped by shard (a counting sort: within a shard, in user order).

@@ -14,11 +14,7 @@ export interface Metrics {
   accuracy: number;
 }
 
-export function computeMetrics(
-  actual: ArrayLike<number>,
-  predicted: ArrayLike<number>,
-  threshold = DEFAULT_THRESHOLD,
-): Metrics {
+export function computeMetrics(actual: ArrayLike<number>, predicted: ArrayLike<number>, threshold = DEFAULT_THRESHOLD): Metrics {
   const n = actual.length;
   if (predicted.length !== n) throw new RangeError('actual and predicted differ in length');
   if (n === 0) throw new RangeError('no pairs to evaluate');

@@ -31,8 +31,22 @@ export function runBlock(sgd: SgdFunction, run: SharedRun, block: number, step: 
   let sse = 0;
   for (let from = run.blockStart[block], end = run.blockStart[block + 1]; from < end; from += SLICE) {
     sse += sgd(
-      from, Math.min(end, from + SLICE), o.user, o.title, o.rating, o.P, o.Q, o.userBias, o.titleBias, run.k * 4,
-      run.mean, step.learningRate, step.learningRateBias, step.regFactors, step.regUserBias, step.regTitleBias,
+      from,
+      Math.min(end, from + SLICE),
+      o.user,
+      o.title,
+      o.rating,
+      o.P,
+      o.Q,
+      o.userBias,
+      o.titleBias,
+      run.k * 4,
+      run.mean,
+      step.learningRate,
+      step.learningRateBias,
+      step.regFactors,
+      step.regUserBias,
+      step.regTitleBias,
     );
   }
   return sse;

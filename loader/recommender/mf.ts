@@ -240,7 +240,15 @@ async function sgdTrain(
   pool.load({
     memory,
     module,
-    offsets: { user: offsets.user, title: offsets.title, rating: offsets.rating, P: offsets.P, Q: offsets.Q, userBias: offsets.userBias, titleBias: offsets.titleBias },
+    offsets: {
+      user: offsets.user,
+      title: offsets.title,
+      rating: offsets.rating,
+      P: offsets.P,
+      Q: offsets.Q,
+      userBias: offsets.userBias,
+      titleBias: offsets.titleBias,
+    },
     k,
     mean: biases.mean,
     blockStart,
@@ -297,7 +305,9 @@ async function sgdTrain(
   if (!validation) return { params: epochs === 0 ? biasesOnly(biases, train, k) : copyParams(params), bestEpochs, curve };
   const gate = bestEpochs > 0 ? significance(baseErrors, bestErrors, config.minSignificance) : NO_GAIN;
   if (bestEpochs > 0 && !gate.accepted) {
-    progress(`mf: validation gain of ${bestEpochs} epochs is ${gate.z.toFixed(2)} standard errors, below ${config.minSignificance}: factors dropped`);
+    progress(
+      `mf: validation gain of ${bestEpochs} epochs is ${gate.z.toFixed(2)} standard errors, below ${config.minSignificance}: factors dropped`,
+    );
     return { params: biasesOnly(biases, train, k), bestEpochs: 0, curve, gate: { ...gate, epochs: bestEpochs } };
   }
   return { params: best ?? biasesOnly(biases, train, k), bestEpochs, curve, gate: { ...gate, epochs: bestEpochs } };
@@ -375,7 +385,16 @@ function validateConfig(c: MfConfig): void {
   if (!Number.isInteger(c.maxEpochs) || c.maxEpochs < 0) throw new RangeError(`mf config: maxEpochs must be an integer >= 0`);
   if (c.blocks > 255) throw new RangeError('mf config: blocks must be at most 255');
   if (!(c.validationFraction >= 0 && c.validationFraction < 1)) throw new RangeError('mf config: validationFraction must be in [0, 1)');
-  const nonNegative = ['minImprovement', 'minSignificance', 'learningRate', 'learningRateBias', 'regFactors', 'regUserBias', 'regTitleBias', 'initStd'] as const;
+  const nonNegative = [
+    'minImprovement',
+    'minSignificance',
+    'learningRate',
+    'learningRateBias',
+    'regFactors',
+    'regUserBias',
+    'regTitleBias',
+    'initStd',
+  ] as const;
   for (const key of nonNegative) {
     if (!(c[key] >= 0)) throw new RangeError(`mf config: ${key} must be a number >= 0, got ${c[key]}`);
   }

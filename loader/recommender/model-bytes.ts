@@ -11,9 +11,7 @@ export interface ModelHeader {
 
 export function packModel(header: ModelHeader, arrays: Record<string, Float32Array>): Uint8Array {
   const names = Object.keys(arrays);
-  const json = new TextEncoder().encode(
-    JSON.stringify({ ...header, arrays: names.map((name) => [name, arrays[name].length]) }),
-  );
+  const json = new TextEncoder().encode(JSON.stringify({ ...header, arrays: names.map((name) => [name, arrays[name].length]) }));
   const jsonPadded = (json.length + 3) & ~3;
   let total = 8 + jsonPadded;
   for (const name of names) total += arrays[name].byteLength;

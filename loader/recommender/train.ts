@@ -64,7 +64,13 @@ export interface ModelReport {
     top_lists_seconds: number;
     seconds: number; // everything: preparation, baselines, factorization runs, scoring, top lists
   };
-  storage?: { title_blob_bytes: number; shards: number; users: number; user_bytes_total: number; shard_bytes: { min: number; mean: number; max: number } };
+  storage?: {
+    title_blob_bytes: number;
+    shards: number;
+    users: number;
+    user_bytes_total: number;
+    shard_bytes: { min: number; mean: number; max: number };
+  };
 }
 
 export interface TrainedRecommender {
@@ -85,7 +91,9 @@ export async function trainRecommender(
   const started = performance.now();
   const cfg: RecommenderConfig = { ...DEFAULT_RECOMMENDER_CONFIG, ...config, bias: { ...DEFAULT_RECOMMENDER_CONFIG.bias, ...config.bias } };
   const prepared = prepareRatings(ratingRowsToRaw(rows), titles.length);
-  onProgress(`recommender: ${prepared.stats.pairs} unique pairs (${prepared.stats.exact_duplicates} exact duplicates dropped, ${prepared.stats.superseded} older ratings superseded)`);
+  onProgress(
+    `recommender: ${prepared.stats.pairs} unique pairs (${prepared.stats.exact_duplicates} exact duplicates dropped, ${prepared.stats.superseded} older ratings superseded)`,
+  );
 
   const held = assignHoldout(prepared.stats.pairs, cfg.holdoutFraction, cfg.seed);
   const train = selectPairs(prepared, held, 0);
@@ -105,7 +113,9 @@ export async function trainRecommender(
   const holdoutSeconds = (performance.now() - holdoutStarted) / 1000;
   score('mf', holdoutModel);
   const epochs = holdoutModel.log!.best_epochs;
-  onProgress(`recommender: holdout rmse global_mean ${metrics.global_mean.rmse.toFixed(4)}, biases ${metrics.biases.rmse.toFixed(4)}, mf ${metrics.mf.rmse.toFixed(4)} (${epochs} epochs)`);
+  onProgress(
+    `recommender: holdout rmse global_mean ${metrics.global_mean.rmse.toFixed(4)}, biases ${metrics.biases.rmse.toFixed(4)}, mf ${metrics.mf.rmse.toFixed(4)} (${epochs} epochs)`,
+  );
 
   const finalStarted = performance.now();
   const mf = new MatrixFactorization({ ...cfg, maxEpochs: epochs, validationFraction: 0 });
@@ -119,14 +129,27 @@ export async function trainRecommender(
     return p;
   });
   const top = await computeTopLists(
-    { params: { k: mf.k, mean: mf.mean, userBias: mf.userBias, titleBias: mf.titleBias, userFactors: mf.userFactors, titleFactors: mf.titleFactors }, titlePlatform, rated: prepared, n: cfg.topN },
+    {
+      params: {
+        k: mf.k,
+        mean: mf.mean,
+        userBias: mf.userBias,
+        titleBias: mf.titleBias,
+        userFactors: mf.userFactors,
+        titleFactors: mf.titleFactors,
+      },
+      titlePlatform,
+      rated: prepared,
+      n: cfg.topN,
+    },
     cfg.threads,
   );
   const topSeconds = (performance.now() - topStarted) / 1000;
   onProgress(`recommender: top ${cfg.topN} lists of ${prepared.nUsers} users in ${topSeconds.toFixed(1)} s`);
 
   const report: ModelReport = {
-    model: 'biased matrix factorization: mean + user bias + title bias + user factors . title factors, clipped to 0.5..5; deterministic parallel SGD (DSGD)',
+    model:
+      'biased matrix factorization: mean + user bias + title bias + user factors . title factors, clipped to 0.5..5; deterministic parallel SGD (DSGD)',
     hyperparameters: cfg,
     data: { ...prepared.stats, titles: titles.length },
     evaluation: {

@@ -15,9 +15,18 @@ export function nextMessage<T>(worker: Worker): Promise<T> {
       worker.off('error', onError);
       worker.off('exit', onExit);
     };
-    const onMessage = (message: T) => (cleanup(), resolve(message));
-    const onError = (error: Error) => (cleanup(), reject(error));
-    const onExit = (code: number) => (cleanup(), reject(new Error(`recommender worker exited with code ${code}`)));
+    const onMessage = (message: T) => {
+      cleanup();
+      resolve(message);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`recommender worker exited with code ${code}`));
+    };
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);

@@ -44,7 +44,13 @@ export async function publishTestData(stateDir: string, log: Log = () => {}): Pr
 
 /** `wrangler dev` on a free port over `stateDir` (the bench's launcher); resolves once /health answers 200. */
 export async function startWrangler(stateDir: string, timeoutMs = 90_000): Promise<{ url: string; stop(): Promise<void> }> {
-  return startDev({ config: MAIN_CONFIG, persistTo: stateDir, logFile: join(stateDir, 'wrangler-dev.log'), readyPath: '/health', timeoutMs });
+  return startDev({
+    config: MAIN_CONFIG,
+    persistTo: stateDir,
+    logFile: join(stateDir, 'wrangler-dev.log'),
+    readyPath: '/health',
+    timeoutMs,
+  });
 }
 
 /** A published data version served by wrangler dev, in a temporary directory removed by stop(). */

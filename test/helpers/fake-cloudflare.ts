@@ -96,7 +96,12 @@ interface ImportJob {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -204,7 +209,12 @@ export class FakeCloudflare {
     res.end(payload);
   }
 
-  async #route(req: IncomingMessage, url: URL, body: Buffer, record: RecordedRequest): Promise<{ status?: number; headers?: Record<string, string>; result?: unknown; raw?: Uint8Array }> {
+  async #route(
+    req: IncomingMessage,
+    url: URL,
+    body: Buffer,
+    record: RecordedRequest,
+  ): Promise<{ status?: number; headers?: Record<string, string>; result?: unknown; raw?: Uint8Array }> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
 
@@ -213,7 +223,12 @@ export class FakeCloudflare {
     if (upload && method === 'PUT') {
       record.route = 'upload';
       this.#failIfInjected('upload');
-      if (req.headers.authorization !== undefined) throw new HttpError(400, 400, 'InvalidArgument: Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
+      if (req.headers.authorization !== undefined)
+        throw new HttpError(
+          400,
+          400,
+          'InvalidArgument: Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified',
+        );
       const entry = this.#uploads.get(decodeURIComponent(upload[1]));
       if (!entry || url.searchParams.get('X-Amz-Signature') !== entry.signature) throw new HttpError(403, 403, 'SignatureDoesNotMatch');
       entry.sql = body.toString('utf8');
@@ -226,7 +241,11 @@ export class FakeCloudflare {
     const prefix = `/client/v4/accounts/${this.options.accountId}`;
     const kvPrefix = `${prefix}/storage/kv/namespaces/${this.options.kvNamespaceId}`;
     const d1Prefix = `${prefix}/d1/database/${this.options.d1DatabaseId}`;
-    const shape = ROUTES.find((r) => r.method === method && (typeof r.path === 'string' ? path === r.path.replace('{kv}', kvPrefix).replace('{d1}', d1Prefix) : r.path(path, kvPrefix)));
+    const shape = ROUTES.find(
+      (r) =>
+        r.method === method &&
+        (typeof r.path === 'string' ? path === r.path.replace('{kv}', kvPrefix).replace('{d1}', d1Prefix) : r.path(path, kvPrefix)),
+    );
     record.route = shape?.route ?? 'unknown';
 
     if (req.headers.authorization !== `Bearer ${this.options.apiToken}`) throw new HttpError(403, 10000, 'Authentication error');
@@ -264,7 +283,8 @@ export class FakeCloudflare {
     const json = parseJson(body);
     if (record.route === 'kv-bulk-get') {
       const { keys, type = 'text' } = json as { keys: string[]; type?: string };
-      if (keys.length > this.limits.maxBulkGetKeys) throw new HttpError(400, 10026, `bulk get of ${keys.length} keys; at most ${this.limits.maxBulkGetKeys} per request`);
+      if (keys.length > this.limits.maxBulkGetKeys)
+        throw new HttpError(400, 10026, `bulk get of ${keys.length} keys; at most ${this.limits.maxBulkGetKeys} per request`);
       record.keys = keys;
       this.#failIfInjected('kv-bulk-get', keys);
       const values: Record<string, unknown> = {};
@@ -303,7 +323,8 @@ export class FakeCloudflare {
     const prefix = params.get('prefix') ?? '';
     const limitParam = params.get('limit');
     const limit = limitParam === null ? 1000 : Number(limitParam);
-    if (!Number.isInteger(limit) || limit < 10 || limit > 1000) throw new HttpError(400, 10026, `limit must be an integer from 10 to 1000, not ${limitParam}`);
+    if (!Number.isInteger(limit) || limit < 10 || limit > 1000)
+      throw new HttpError(400, 10026, `limit must be an integer from 10 to 1000, not ${limitParam}`);
     const cursor = params.get('cursor');
     let after = '';
     if (cursor) {
@@ -311,12 +332,19 @@ export class FakeCloudflare {
       if (!after.startsWith('k:')) throw new HttpError(400, 10026, 'invalid cursor');
       after = after.slice(2);
     }
-    const names = [...this.kv.keys()].filter((k) => k.startsWith(prefix) && (!cursor || Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0))
+    const names = [...this.kv.keys()]
+      .filter((k) => k.startsWith(prefix) && (!cursor || Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0))
       .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const page = names.slice(0, Math.min(limit, this.limits.maxListKeys));
     const more = names.length > page.length;
     const next = more ? Buffer.from(`k:${page[page.length - 1]}`).toString('base64url') : '';
-    const envelope = { success: true, errors: [], messages: [], result: page.map((name) => ({ name })), result_info: { count: page.length, cursor: next } };
+    const envelope = {
+      success: true,
+      errors: [],
+      messages: [],
+      result: page.map((name) => ({ name })),
+      result_info: { count: page.length, cursor: next },
+    };
     return { raw: new TextEncoder().encode(JSON.stringify(envelope)) };
   }
 
@@ -335,13 +363,21 @@ export class FakeCloudflare {
     const rule = this.#injected.find((r) => r.route === route && r.times > 0 && (!r.key || keys?.includes(r.key)));
     if (!rule) return;
     rule.times--;
-    throw new HttpError(rule.status, rule.status === 429 ? 971 : 10013, `injected failure (HTTP ${rule.status})`,
-      rule.retryAfter !== undefined ? { 'retry-after': String(rule.retryAfter) } : {});
+    throw new HttpError(
+      rule.status,
+      rule.status === 429 ? 971 : 10013,
+      `injected failure (HTTP ${rule.status})`,
+      rule.retryAfter !== undefined ? { 'retry-after': String(rule.retryAfter) } : {},
+    );
   }
 
   #parseBulk(body: Buffer): { key: string; value: Uint8Array }[] {
     if (body.byteLength > this.limits.maxBulkBytes) {
-      throw new HttpError(413, 10011, `request body is ${body.byteLength} bytes; bulk writes must be ${this.limits.maxBulkBytes} bytes or less`);
+      throw new HttpError(
+        413,
+        10011,
+        `request body is ${body.byteLength} bytes; bulk writes must be ${this.limits.maxBulkBytes} bytes or less`,
+      );
     }
     const items = parseJson(body);
     if (!Array.isArray(items)) throw new HttpError(400, 10026, 'bulk write body must be a JSON array');
@@ -349,7 +385,8 @@ export class FakeCloudflare {
       throw new HttpError(400, 10026, `bulk write of ${items.length} pairs; at most ${this.limits.maxBulkPairs} per request`);
     }
     return items.map((item: { key?: unknown; value?: unknown; base64?: unknown }) => {
-      if (typeof item?.key !== 'string' || typeof item.value !== 'string') throw new HttpError(400, 10026, 'each pair needs a string key and value');
+      if (typeof item?.key !== 'string' || typeof item.value !== 'string')
+        throw new HttpError(400, 10026, 'each pair needs a string key and value');
       const unknownField = Object.keys(item).find((f) => !BULK_PAIR_FIELDS.has(f));
       if (unknownField) throw new HttpError(400, 10026, `unknown field ${unknownField} in a bulk pair`);
       if (item.base64 !== undefined && typeof item.base64 !== 'boolean') throw new HttpError(400, 10026, 'base64 must be a boolean');
@@ -359,12 +396,14 @@ export class FakeCloudflare {
       }
       let value: Uint8Array;
       if (item.base64 === true) {
-        if (item.value.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(item.value)) throw new HttpError(400, 10026, `value of ${item.key} is not valid base64`);
+        if (item.value.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(item.value))
+          throw new HttpError(400, 10026, `value of ${item.key} is not valid base64`);
         value = new Uint8Array(Buffer.from(item.value, 'base64'));
       } else {
         value = new TextEncoder().encode(item.value);
       }
-      if (value.byteLength > this.limits.maxValueBytes) throw new HttpError(413, 10033, `value of ${item.key} exceeds ${this.limits.maxValueBytes} bytes`);
+      if (value.byteLength > this.limits.maxValueBytes)
+        throw new HttpError(413, 10033, `value of ${item.key} exceeds ${this.limits.maxValueBytes} bytes`);
       return { key: item.key, value };
     });
   }
@@ -373,11 +412,11 @@ export class FakeCloudflare {
   async #query(json: Record<string, unknown>): Promise<unknown[]> {
     const db = await this.d1();
     const items = (Array.isArray(json.batch) ? json.batch : [json]) as { sql: string; params?: string[] }[];
-    const statements = items.map(({ sql, params = [] }) => {
+    const statements = items.flatMap(({ sql, params = [] }) => {
       const split = this.#split(sql);
       if (split.length > 1 && params.length > 0) throw new HttpError(400, 7400, 'params cannot be bound to several statements');
       return split.map((s, i) => ({ sql: s, params: i === 0 ? params : [] }));
-    }).flat();
+    });
     try {
       const prepared = statements.map(({ sql, params }) => db.prepare(sql).bind(...params));
       return prepared.length === 1 ? [await prepared[0].all()] : await db.batch(prepared);
@@ -390,7 +429,12 @@ export class FakeCloudflare {
   #split(sql: string): string[] {
     const statements = splitSql(sql);
     const tooLong = statements.find((s) => Buffer.byteLength(s) > this.limits.maxStatementBytes);
-    if (tooLong) throw new HttpError(400, 7500, `statement too long (${Buffer.byteLength(tooLong)} bytes, limit ${this.limits.maxStatementBytes}): SQLITE_TOOBIG`);
+    if (tooLong)
+      throw new HttpError(
+        400,
+        7500,
+        `statement too long (${Buffer.byteLength(tooLong)} bytes, limit ${this.limits.maxStatementBytes}): SQLITE_TOOBIG`,
+      );
     if (statements.length === 0) throw new HttpError(400, 7500, 'no SQL statements');
     return statements;
   }
@@ -406,19 +450,31 @@ export class FakeCloudflare {
       const signature = randomBytes(16).toString('hex');
       this.#uploads.set(filename, { signature });
       const origin = this.url.replace(/\/client\/v4$/, '');
-      return { success: true, type: 'import', filename, upload_url: `${origin}/r2-upload/${encodeURIComponent(filename)}?X-Amz-Signature=${signature}` };
+      return {
+        success: true,
+        type: 'import',
+        filename,
+        upload_url: `${origin}/r2-upload/${encodeURIComponent(filename)}?X-Amz-Signature=${signature}`,
+      };
     }
     if (action === 'ingest') {
       const { etag, filename } = json;
       const entry = typeof filename === 'string' ? this.#uploads.get(filename) : undefined;
       if (!entry?.sql) throw new HttpError(400, 7400, `file ${String(filename)} has not been uploaded`);
-      if (createHash('md5').update(entry.sql).digest('hex') !== etag) throw new HttpError(400, 7400, 'etag does not match the uploaded file');
-      const job: ImportJob = { bookmark: `bookmark-${++this.#bookmarks}`, pollsLeft: this.options.importPollsBeforeComplete ?? 1, queries: 0, rowsWritten: 0 };
+      if (createHash('md5').update(entry.sql).digest('hex') !== etag)
+        throw new HttpError(400, 7400, 'etag does not match the uploaded file');
+      const job: ImportJob = {
+        bookmark: `bookmark-${++this.#bookmarks}`,
+        pollsLeft: this.options.importPollsBeforeComplete ?? 1,
+        queries: 0,
+        rowsWritten: 0,
+      };
       this.#imports.set(job.bookmark, job);
       try {
         const db = await this.d1();
         const statements = this.#split(entry.sql);
-        if (statements.some((s) => /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(s))) throw new Error('explicit transactions are not allowed in imports');
+        if (statements.some((s) => /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(s)))
+          throw new Error('explicit transactions are not allowed in imports');
         // One batch: all or nothing, as D1 documents for imports.
         const results = await db.batch(statements.map((s) => db.prepare(s)));
         job.queries = statements.length;
@@ -441,7 +497,11 @@ export class FakeCloudflare {
     if (job.pollsLeft > 0) return { success: true, type: 'import', at_bookmark: job.bookmark, messages };
     if (job.error) return { success: false, type: 'import', status: 'error', at_bookmark: job.bookmark, error: job.error, messages };
     return {
-      success: true, type: 'import', status: 'complete', at_bookmark: job.bookmark, messages,
+      success: true,
+      type: 'import',
+      status: 'complete',
+      at_bookmark: job.bookmark,
+      messages,
       result: { num_queries: job.queries, final_bookmark: `${job.bookmark}-final`, meta: { rows_written: job.rowsWritten, duration: 1 } },
     };
   }
@@ -517,22 +577,59 @@ const onlyFields = (body: any, allowed: string[]) => {
 };
 const d1Statement = (s: any, where: string) =>
   onlyFields(s, ['sql', 'params']) ??
-  (typeof s.sql !== 'string' ? `${where}sql must be a string` : s.params !== undefined && !isStringArray(s.params) ? `${where}params must be an array of strings` : null);
+  (typeof s.sql !== 'string'
+    ? `${where}sql must be a string`
+    : s.params !== undefined && !isStringArray(s.params)
+      ? `${where}params must be an array of strings`
+      : null);
 
 const ROUTES: RouteShape[] = [
-  { route: 'kv-bulk', method: 'PUT', path: '{kv}/bulk', query: [], body: 'json', validate: (b) => (Array.isArray(b) ? null : 'bulk write body must be a JSON array') },
   {
-    route: 'kv-bulk-get', method: 'POST', path: '{kv}/bulk/get', query: [], body: 'json',
-    validate: (b) => onlyFields(b, ['keys', 'type', 'withMetadata']) ??
-      (!isStringArray(b.keys) || b.keys.length === 0 ? 'keys must be a non-empty array of key names'
-        : b.type !== undefined && b.type !== 'text' && b.type !== 'json' ? 'type must be text or json'
-        : b.withMetadata !== undefined && typeof b.withMetadata !== 'boolean' ? 'withMetadata must be a boolean' : null),
+    route: 'kv-bulk',
+    method: 'PUT',
+    path: '{kv}/bulk',
+    query: [],
+    body: 'json',
+    validate: (b) => (Array.isArray(b) ? null : 'bulk write body must be a JSON array'),
   },
-  { route: 'kv-bulk-delete', method: 'POST', path: '{kv}/bulk/delete', query: [], body: 'json', validate: (b) => (isStringArray(b) ? null : 'bulk delete body must be a JSON array of key names') },
-  { route: 'kv-get', method: 'GET', path: (p, kv) => p.startsWith(`${kv}/values/`) && p.length > `${kv}/values/`.length, query: [], body: 'none' },
+  {
+    route: 'kv-bulk-get',
+    method: 'POST',
+    path: '{kv}/bulk/get',
+    query: [],
+    body: 'json',
+    validate: (b) =>
+      onlyFields(b, ['keys', 'type', 'withMetadata']) ??
+      (!isStringArray(b.keys) || b.keys.length === 0
+        ? 'keys must be a non-empty array of key names'
+        : b.type !== undefined && b.type !== 'text' && b.type !== 'json'
+          ? 'type must be text or json'
+          : b.withMetadata !== undefined && typeof b.withMetadata !== 'boolean'
+            ? 'withMetadata must be a boolean'
+            : null),
+  },
+  {
+    route: 'kv-bulk-delete',
+    method: 'POST',
+    path: '{kv}/bulk/delete',
+    query: [],
+    body: 'json',
+    validate: (b) => (isStringArray(b) ? null : 'bulk delete body must be a JSON array of key names'),
+  },
+  {
+    route: 'kv-get',
+    method: 'GET',
+    path: (p, kv) => p.startsWith(`${kv}/values/`) && p.length > `${kv}/values/`.length,
+    query: [],
+    body: 'none',
+  },
   { route: 'kv-list', method: 'GET', path: '{kv}/keys', query: ['prefix', 'cursor', 'limit'], body: 'none' },
   {
-    route: 'd1-query', method: 'POST', path: '{d1}/query', query: [], body: 'json',
+    route: 'd1-query',
+    method: 'POST',
+    path: '{d1}/query',
+    query: [],
+    body: 'json',
     validate: (b) => {
       if (b && typeof b === 'object' && 'batch' in b) {
         const wrong = onlyFields(b, ['batch']) ?? (Array.isArray(b.batch) && b.batch.length > 0 ? null : 'batch must be a non-empty array');
@@ -542,9 +639,17 @@ const ROUTES: RouteShape[] = [
     },
   },
   {
-    route: 'd1-import', method: 'POST', path: '{d1}/import', query: [], body: 'json',
+    route: 'd1-import',
+    method: 'POST',
+    path: '{d1}/import',
+    query: [],
+    body: 'json',
     validate: (b) => {
-      const fields: Record<string, string[]> = { init: ['action', 'etag'], ingest: ['action', 'etag', 'filename'], poll: ['action', 'current_bookmark'] };
+      const fields: Record<string, string[]> = {
+        init: ['action', 'etag'],
+        ingest: ['action', 'etag', 'filename'],
+        poll: ['action', 'current_bookmark'],
+      };
       const allowed = fields[b?.action];
       if (!allowed) return `action must be one of ${Object.keys(fields).join(', ')}`;
       return onlyFields(b, allowed) ?? allowed.filter((f) => typeof b[f] !== 'string').map((f) => `${f} must be a string`)[0] ?? null;
@@ -560,7 +665,8 @@ function checkShape(shape: RouteShape, req: IncomingMessage, url: URL, body: Buf
     if (body.byteLength > 0) throw new HttpError(400, 10026, `${shape.method} ${shape.route} takes no body`);
     return;
   }
-  if (contentType !== 'application/json') throw new HttpError(415, 10026, `content-type must be application/json, not ${contentType ?? '(none)'}`);
+  if (contentType !== 'application/json')
+    throw new HttpError(415, 10026, `content-type must be application/json, not ${contentType ?? '(none)'}`);
   const wrong = shape.validate?.(parseJson(body));
   if (wrong) throw new HttpError(400, 10026, wrong);
 }

@@ -26,7 +26,9 @@ function summaryMeansIndex(titles: Title[]): Uint8Array {
   return buildQueryIndex(
     titles.map((t) => {
       const s = byId.get(t.id);
-      return s && s.n_ratings > 0 ? { ...t, score: s.rating_sum / s.n_ratings, n_ratings: s.n_ratings } : { ...t, score: null, n_ratings: 0 };
+      return s && s.n_ratings > 0
+        ? { ...t, score: s.rating_sum / s.n_ratings, n_ratings: s.n_ratings }
+        : { ...t, score: null, n_ratings: 0 };
     }),
   );
 }
@@ -45,5 +47,7 @@ export default async function setup(project: TestProject): Promise<void> {
   }
   const packed = await packBundle({ ...bundle, scores: 'ratings-sample', summaryMeansIndex: summaryMeansIndex(bundle.titles) });
   project.provide('workerBundle', packed);
-  log(`bundle ${bundle.version}: ${bundle.titles.length} titles, ${bundle.health.counts.ratings_rows} rating rows, ${bundle.kv.size} KV values (${(packed.length / 2 ** 20).toFixed(1)} MiB to workerd), ready in ${Math.round(performance.now() - t0)} ms`);
+  log(
+    `bundle ${bundle.version}: ${bundle.titles.length} titles, ${bundle.health.counts.ratings_rows} rating rows, ${bundle.kv.size} KV values (${(packed.length / 2 ** 20).toFixed(1)} MiB to workerd), ready in ${Math.round(performance.now() - t0)} ms`,
+  );
 }

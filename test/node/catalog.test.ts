@@ -137,18 +137,39 @@ describe('readCatalog on the real catalogs', () => {
   it('matches hand-checked raw rows', () => {
     // hulu_titles.csv line 52: s51,Movie,Yashahime: Princess Half-Demon,,,Japan,"October 9, 2021",2020,2 Seasons,,Anime,...
     expect(byId('hs51')).toMatchObject({
-      type: 'movie', title: 'yashahime: princess half-demon', director: null, cast: null, country: 'japan',
-      date_added: '2021-10-09', release_year: 2020, rating: 'g', duration_int: 2, duration_type: 'season', listed_in: 'anime',
+      type: 'movie',
+      title: 'yashahime: princess half-demon',
+      director: null,
+      cast: null,
+      country: 'japan',
+      date_added: '2021-10-09',
+      release_year: 2020,
+      rating: 'g',
+      duration_int: 2,
+      duration_type: 'season',
+      listed_in: 'anime',
     });
     // netflix_titles.csv line 5543: s5542,Movie,Louis C.K. 2017,...,"April 4, 2017",2017,74 min,,Movies,...
     expect(byId('ns5542')).toMatchObject({
-      title: 'louis c.k. 2017', director: 'louis c.k.', cast: 'louis c.k.', country: 'united states',
-      date_added: '2017-04-04', rating: 'g', duration_int: 74, duration_type: 'min', listed_in: 'movies',
+      title: 'louis c.k. 2017',
+      director: 'louis c.k.',
+      cast: 'louis c.k.',
+      country: 'united states',
+      date_added: '2017-04-04',
+      rating: 'g',
+      duration_int: 74,
+      duration_type: 'min',
+      listed_in: 'movies',
     });
     // netflix_titles.csv line 6081: date_added " August 4, 2017" with a leading space, duration "2 Seasons".
     expect(byId('ns6080')).toMatchObject({
-      type: 'tv show', title: 'abnormal summit', director: 'jung-ah im, seung-uk jo', date_added: '2017-08-04',
-      rating: 'tv-pg', duration_int: 2, duration_type: 'season',
+      type: 'tv show',
+      title: 'abnormal summit',
+      director: 'jung-ah im, seung-uk jo',
+      date_added: '2017-08-04',
+      rating: 'tv-pg',
+      duration_int: 2,
+      duration_type: 'season',
     });
     // netflix_titles.csv line 6179: non-Latin title kept as is.
     expect(byId('ns6178')).toMatchObject({ title: '忍者ハットリくん', date_added: '2018-12-23', rating: 'tv-y7' });
@@ -177,7 +198,11 @@ describe('attachScores', () => {
   it('sets the exact float64 mean and the count', async () => {
     const { titles: scored } = await readCatalog();
     const summary = readSummary();
-    attachScores(scored, Float64Array.from(summary, (s) => s.rating_sum), Uint32Array.from(summary, (s) => s.n_ratings));
+    attachScores(
+      scored,
+      Float64Array.from(summary, (s) => s.rating_sum),
+      Uint32Array.from(summary, (s) => s.n_ratings),
+    );
     const first = summary[0];
     expect(scored[0].score).toBe(first.rating_sum / first.n_ratings);
     expect(scored[0].n_ratings).toBe(first.n_ratings);
@@ -232,7 +257,9 @@ describe('readCatalog on broken catalogs', () => {
     const text = original('amazon').toString('utf8');
     const lines = text.split('\r\n');
     const broken = [...lines.slice(0, 3), 's9999,Movie,Too Short,,,', ...lines.slice(3)].join('\r\n');
-    await expect(readCatalog(catalogWith('amazon', broken))).rejects.toThrow(/amazon_prime_titles\.csv is malformed CSV.*(Invalid Record Length|record)/i);
+    await expect(readCatalog(catalogWith('amazon', broken))).rejects.toThrow(
+      /amazon_prime_titles\.csv is malformed CSV.*(Invalid Record Length|record)/i,
+    );
   });
 
   it('names an empty file and invalid UTF-8', async () => {

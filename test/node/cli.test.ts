@@ -59,7 +59,12 @@ describe('--help', () => {
 
 describe('mistakes', () => {
   it('an unknown option: one line naming it, the usage, exit 2, no stack trace', async () => {
-    for (const [script, option] of [['loader/main.ts', '--bogus-flag'], ['loader/rollback.ts', '--bogus-flag'], ['bench/run.ts', '--bogus-flag'], ['scripts/start.ts', '--prot']]) {
+    for (const [script, option] of [
+      ['loader/main.ts', '--bogus-flag'],
+      ['loader/rollback.ts', '--bogus-flag'],
+      ['bench/run.ts', '--bogus-flag'],
+      ['scripts/start.ts', '--prot'],
+    ]) {
       const r = await run(script, [option]);
       expect(r.code, script).toBe(2);
       expect(r.stderr.split('\n')[0], script).toBe(`Unknown option '${option}'`);
@@ -110,7 +115,10 @@ describe('a busy port', () => {
   it('npm start and npm run dev name it and how to pick another, before loading anything', async () => {
     server = createServer();
     const port = await new Promise<number>((resolve) => server.listen(0, () => resolve((server.address() as { port: number }).port)));
-    for (const [script, invocation] of [['scripts/start.ts', 'npm start'], ['scripts/dev.ts', 'npm run dev']]) {
+    for (const [script, invocation] of [
+      ['scripts/start.ts', 'npm start'],
+      ['scripts/dev.ts', 'npm run dev'],
+    ]) {
       const t0 = performance.now();
       const r = await run(script, ['--port', String(port)]);
       expect(r.code, script).toBe(1);
@@ -127,7 +135,10 @@ describe('paths with spaces', () => {
     const dir = join(scratch, 'a checkout with space');
     mkdirSync(dir);
     const script = join(dir, 'main.ts');
-    writeFileSync(script, `import { isMainModule } from ${JSON.stringify(pathToFileURL(join(ROOT, 'loader/cli.ts')).href)};\nconsole.log(isMainModule(import.meta.url) ? 'main' : 'imported');\n`);
+    writeFileSync(
+      script,
+      `import { isMainModule } from ${JSON.stringify(pathToFileURL(join(ROOT, 'loader/cli.ts')).href)};\nconsole.log(isMainModule(import.meta.url) ? 'main' : 'imported');\n`,
+    );
     const child = await new Promise<Run>((resolve) => {
       const c = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';

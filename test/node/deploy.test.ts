@@ -17,11 +17,11 @@ const outdir = mkdtempSync(join(tmpdir(), 'wrangler-dry-run-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 it('wrangler deploy --dry-run builds a bundle under the Workers size limit', async () => {
-  const { stdout, stderr } = await promisify(execFile)(
-    'npx',
-    ['wrangler', 'deploy', '--dry-run', '--outdir', outdir],
-    { cwd: config.root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, maxBuffer: 16 << 20 },
-  ).catch((err: { stdout?: string; stderr?: string; message: string }) => {
+  const { stdout, stderr } = await promisify(execFile)('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
+    cwd: config.root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
+    maxBuffer: 16 << 20,
+  }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
     throw new Error(`wrangler deploy --dry-run failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
   });
   expect(stdout).toContain('--dry-run: exiting now.');

@@ -80,7 +80,14 @@ describe('EDA report on the real catalog', () => {
   });
 
   it('escapes catalog text and shows an unknown report shape raw but safe', () => {
-    const evil: Title = { ...titles[0], id: 'as0', title: '<script>alert(1)</script>', cast: 'a<b, c&d', duration_type: 'min', duration_int: 10_000 };
+    const evil: Title = {
+      ...titles[0],
+      id: 'as0',
+      title: '<script>alert(1)</script>',
+      cast: 'a<b, c&d',
+      duration_type: 'min',
+      duration_int: 10_000,
+    };
     const page = buildEdaReport({ titles: [...titles, evil], rows, catalogReport: { odd: '<i>' }, ratingsSource: 'files' });
     expect(page).not.toContain('<script>alert(1)</script>');
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -89,7 +96,13 @@ describe('EDA report on the real catalog', () => {
   });
 
   it('says so instead of charting nothing when there are no rating rows', () => {
-    const none: RatingRows = { length: 0, user: new Int32Array(0), title: new Uint16Array(0), half: new Uint8Array(0), ts: new Uint32Array(0) };
+    const none: RatingRows = {
+      length: 0,
+      user: new Int32Array(0),
+      title: new Uint16Array(0),
+      half: new Uint8Array(0),
+      ts: new Uint32Array(0),
+    };
     const page = buildEdaReport({ titles, rows: none, catalogReport: report, ratingsSource: 'files' });
     expect(page).toContain('This load has no rating rows');
     expect(page).not.toMatch(/NaN|Infinity|undefined/);
@@ -144,7 +157,9 @@ describe('EDA statistics', () => {
 
   it('per-platform tallies add up to the catalog', () => {
     const c = catalogStats(titles);
-    const yearTotal = Object.values(c.years.byPlatform).flat().reduce((a, b) => a + b, 0);
+    const yearTotal = Object.values(c.years.byPlatform)
+      .flat()
+      .reduce((a, b) => a + b, 0);
     expect(yearTotal).toBe(titles.length);
     const minutes = titles.filter((t) => t.duration_type === 'min').length;
     expect(c.durations.min.all!.n).toBe(minutes);

@@ -33,21 +33,98 @@ const d1 = `/d1/database/${D1_DB}`;
 
 describe('the fake API refuses requests that break the documented shape', () => {
   it.each([
-    ['a bulk write sent as text/plain', 'PUT', `${kv}/bulk`, { headers: { ...json, 'content-type': 'text/plain' }, body: '[{"key":"a","value":"b"}]' }, 415, /content-type must be application\/json/],
+    [
+      'a bulk write sent as text/plain',
+      'PUT',
+      `${kv}/bulk`,
+      { headers: { ...json, 'content-type': 'text/plain' }, body: '[{"key":"a","value":"b"}]' },
+      415,
+      /content-type must be application\/json/,
+    ],
     ['a bulk write that is an object, not an array', 'PUT', `${kv}/bulk`, { body: '{"key":"a","value":"b"}' }, 400, /must be a JSON array/],
-    ['a bulk pair with an undocumented field', 'PUT', `${kv}/bulk`, { body: '[{"key":"a","value":"b","ttl":60}]' }, 400, /unknown field ttl/],
-    ['a bulk pair whose base64 flag is a string', 'PUT', `${kv}/bulk`, { body: '[{"key":"a","value":"YQ==","base64":"true"}]' }, 400, /base64 must be a boolean/],
+    [
+      'a bulk pair with an undocumented field',
+      'PUT',
+      `${kv}/bulk`,
+      { body: '[{"key":"a","value":"b","ttl":60}]' },
+      400,
+      /unknown field ttl/,
+    ],
+    [
+      'a bulk pair whose base64 flag is a string',
+      'PUT',
+      `${kv}/bulk`,
+      { body: '[{"key":"a","value":"YQ==","base64":"true"}]' },
+      400,
+      /base64 must be a boolean/,
+    ],
     ['a bulk write with POST instead of PUT', 'POST', `${kv}/bulk`, { body: '[]' }, 404, /Could not route/],
-    ['a bulk read of over 100 keys', 'POST', `${kv}/bulk/get`, { body: JSON.stringify({ keys: Array.from({ length: 101 }, (_, i) => `k${i}`) }) }, 400, /at most 100/],
-    ['a bulk read asking for a binary type', 'POST', `${kv}/bulk/get`, { body: '{"keys":["a"],"type":"arrayBuffer"}' }, 400, /type must be text or json/],
+    [
+      'a bulk read of over 100 keys',
+      'POST',
+      `${kv}/bulk/get`,
+      { body: JSON.stringify({ keys: Array.from({ length: 101 }, (_, i) => `k${i}`) }) },
+      400,
+      /at most 100/,
+    ],
+    [
+      'a bulk read asking for a binary type',
+      'POST',
+      `${kv}/bulk/get`,
+      { body: '{"keys":["a"],"type":"arrayBuffer"}' },
+      400,
+      /type must be text or json/,
+    ],
     ['a bulk delete of objects, not names', 'POST', `${kv}/bulk/delete`, { body: '[{"key":"a"}]' }, 400, /array of key names/],
-    ['a key listing with an undocumented parameter', 'GET', `${kv}/keys?prefix=a&page=2`, { headers: { authorization: json.authorization } }, 400, /unknown query parameter page/],
+    [
+      'a key listing with an undocumented parameter',
+      'GET',
+      `${kv}/keys?prefix=a&page=2`,
+      { headers: { authorization: json.authorization } },
+      400,
+      /unknown query parameter page/,
+    ],
     ['a value read without a key name', 'GET', `${kv}/values/`, { headers: { authorization: json.authorization } }, 404, /Could not route/],
-    ['a D1 query whose params are numbers', 'POST', `${d1}/query`, { body: '{"sql":"SELECT ?1","params":[1]}' }, 400, /params must be an array of strings/],
-    ['a D1 query with an undocumented field', 'POST', `${d1}/query`, { body: '{"sql":"SELECT 1","bindings":["1"]}' }, 400, /unknown field bindings/],
-    ['a D1 batch mixing sql beside batch', 'POST', `${d1}/query`, { body: '{"sql":"SELECT 1","batch":[{"sql":"SELECT 2"}]}' }, 400, /unknown field sql/],
-    ['a D1 import with an unknown action', 'POST', `${d1}/import`, { body: '{"action":"upload","etag":"x"}' }, 400, /action must be one of init, ingest, poll/],
-    ['a D1 import poll without its bookmark', 'POST', `${d1}/import`, { body: '{"action":"poll"}' }, 400, /current_bookmark must be a string/],
+    [
+      'a D1 query whose params are numbers',
+      'POST',
+      `${d1}/query`,
+      { body: '{"sql":"SELECT ?1","params":[1]}' },
+      400,
+      /params must be an array of strings/,
+    ],
+    [
+      'a D1 query with an undocumented field',
+      'POST',
+      `${d1}/query`,
+      { body: '{"sql":"SELECT 1","bindings":["1"]}' },
+      400,
+      /unknown field bindings/,
+    ],
+    [
+      'a D1 batch mixing sql beside batch',
+      'POST',
+      `${d1}/query`,
+      { body: '{"sql":"SELECT 1","batch":[{"sql":"SELECT 2"}]}' },
+      400,
+      /unknown field sql/,
+    ],
+    [
+      'a D1 import with an unknown action',
+      'POST',
+      `${d1}/import`,
+      { body: '{"action":"upload","etag":"x"}' },
+      400,
+      /action must be one of init, ingest, poll/,
+    ],
+    [
+      'a D1 import poll without its bookmark',
+      'POST',
+      `${d1}/import`,
+      { body: '{"action":"poll"}' },
+      400,
+      /current_bookmark must be a string/,
+    ],
   ] as const)('%s', async (_label, method, path, init, status, message) => {
     const answer = await send(method, path, init);
     expect(answer).toMatchObject({ status, success: false });
@@ -55,7 +132,11 @@ describe('the fake API refuses requests that break the documented shape', () => 
   });
 
   it('a presigned upload that carries the API token', async () => {
-    const init = (await fetch(`${fake.url}/accounts/${ACCOUNT}${d1}/import`, { method: 'POST', headers: json, body: JSON.stringify({ action: 'init', etag: 'd41d8cd98f00b204e9800998ecf8427e' }) }).then((r) => r.json())) as { result: { upload_url: string } };
+    const init = (await fetch(`${fake.url}/accounts/${ACCOUNT}${d1}/import`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ action: 'init', etag: 'd41d8cd98f00b204e9800998ecf8427e' }),
+    }).then((r) => r.json())) as { result: { upload_url: string } };
     const withToken = await fetch(init.result.upload_url, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: '' });
     expect(withToken.status).toBe(400);
     const signedOnly = await fetch(init.result.upload_url, { method: 'PUT', body: '' });
@@ -65,8 +146,22 @@ describe('the fake API refuses requests that break the documented shape', () => 
 
 describe('the SDK calls the publisher makes are the documented shapes', () => {
   it('writes, reads in bulk and one by one, and tells a missing key from an empty one', async () => {
-    await writeKvBulk(client, KV_NS, new Map<string, string | Uint8Array>([['t/text', 'héllo'], ['t/empty', ''], ['t/bin', new Uint8Array([0, 255, 1])]]));
-    expect(await readKvTexts(client, KV_NS, ['t/text', 't/empty', 't/none'])).toEqual(new Map([['t/text', 'héllo'], ['t/empty', ''], ['t/none', null]]));
+    await writeKvBulk(
+      client,
+      KV_NS,
+      new Map<string, string | Uint8Array>([
+        ['t/text', 'héllo'],
+        ['t/empty', ''],
+        ['t/bin', new Uint8Array([0, 255, 1])],
+      ]),
+    );
+    expect(await readKvTexts(client, KV_NS, ['t/text', 't/empty', 't/none'])).toEqual(
+      new Map([
+        ['t/text', 'héllo'],
+        ['t/empty', ''],
+        ['t/none', null],
+      ]),
+    );
     expect([...(await readKv(client, KV_NS, 't/bin'))!]).toEqual([0, 255, 1]);
     expect(await readKv(client, KV_NS, 't/none')).toBeNull();
   });
@@ -80,11 +175,15 @@ describe('the SDK calls the publisher makes are the documented shapes', () => {
     ]);
     expect(results[2].results).toEqual([{ v: 'a' }, { v: 'b' }]);
     expect(fake.requests.slice(before).map((r) => r.route)).toEqual(['d1-query']);
-    expect((await queryD1<{ n: number }>(client, D1_DB, 'SELECT COUNT(*) AS n FROM shape_probe WHERE v = ?1', ['b'])).results).toEqual([{ n: 1 }]);
+    expect((await queryD1<{ n: number }>(client, D1_DB, 'SELECT COUNT(*) AS n FROM shape_probe WHERE v = ?1', ['b'])).results).toEqual([
+      { n: 1 },
+    ]);
   });
 
   it('imports an SQL file: init, upload without the token, ingest, poll', async () => {
-    const outcome = await importSqlFile(client, D1_DB, 'CREATE TABLE import_probe (x INTEGER); INSERT INTO import_probe VALUES (1), (2);', { pollIntervalMs: 1 });
+    const outcome = await importSqlFile(client, D1_DB, 'CREATE TABLE import_probe (x INTEGER); INSERT INTO import_probe VALUES (1), (2);', {
+      pollIntervalMs: 1,
+    });
     expect(outcome).toMatchObject({ queries: 2, uploaded: true });
     const upload = fake.requests.filter((r) => r.route === 'upload');
     expect(upload.at(-1)).toMatchObject({ status: 200, hadAuthorization: false });

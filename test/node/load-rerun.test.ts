@@ -23,7 +23,14 @@ beforeAll(async () => {
   const ratingsDir = join(root, 'ratings');
   await generateStandIn({ outDir: ratingsDir, seed: STAND_IN_SEED, scale: STAND_IN_SCALE, summaryPath: baseConfig.summaryPath });
   unlinkSync(join(ratingsDir, STANDIN_MARKER)); // "real" files to the loader: never regenerated
-  cfg = { ...baseConfig, threads: 2, ratingsDir, persistDir: join(root, 'state', 'v3'), cacheDir: join(root, 'cache'), outDir: join(root, 'out') };
+  cfg = {
+    ...baseConfig,
+    threads: 2,
+    ratingsDir,
+    persistDir: join(root, 'state', 'v3'),
+    cacheDir: join(root, 'cache'),
+    outDir: join(root, 'out'),
+  };
 });
 
 afterAll(() => {

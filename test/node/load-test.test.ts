@@ -27,7 +27,10 @@ describe('load test', () => {
     const documented = Object.keys(((await (await fetch(`${server!.url}/openapi.json`)).json()) as { paths: object }).paths);
     for (const template of documented) {
       const prefix = template.replace(/\{\w+\}.*$/, '');
-      expect(mix.some((m) => m.path.startsWith(prefix)), template).toBe(true);
+      expect(
+        mix.some((m) => m.path.startsWith(prefix)),
+        template,
+      ).toBe(true);
     }
     expect(mix.filter((m) => m.expected === 200).length).toBeGreaterThanOrEqual(documented.length);
     expect(mix.some((m) => m.expected === 400) && mix.some((m) => m.expected === 404)).toBe(true);
@@ -51,7 +54,9 @@ describe('load test', () => {
     const movie = sample.items[0].id;
     const statuses = await Promise.all(
       Array.from({ length: 64 }, (_, i) =>
-        fetch(`${server!.url}/${i % 2 ? 'recommendations' : 'recommend'}?user_id=${1 + i * 4099}&movie_id=${movie}&k=5`).then((r) => r.status),
+        fetch(`${server!.url}/${i % 2 ? 'recommendations' : 'recommend'}?user_id=${1 + i * 4099}&movie_id=${movie}&k=5`).then(
+          (r) => r.status,
+        ),
       ),
     );
     expect(statuses.filter((s) => s >= 500)).toEqual([]);

@@ -92,7 +92,7 @@ function withColumn(lines: string[], column: keyof typeof columns, count: number
 }
 
 function csv(lines: string[]): string {
-  return [header, ...lines].join('\n') + '\n';
+  return `${[header, ...lines].join('\n')}\n`;
 }
 
 function escapeRegExp(text: string): RegExp {
@@ -107,10 +107,17 @@ beforeAll(async () => {
   const standIn = join(root, 'stand-in');
   await generateStandIn({ outDir: standIn, seed: STAND_IN_SEED, scale: STAND_IN_SCALE, summaryPath: baseConfig.summaryPath });
   unlinkSync(join(standIn, STANDIN_MARKER));
-  const lines = readFileSync(join(standIn, '1.csv'), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(join(standIn, '1.csv'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   [header, ...rows] = lines;
   const names = header.split(',');
-  columns = { userId: names.indexOf('userId'), rating: names.indexOf('rating'), timestamp: names.indexOf('timestamp'), movieId: names.indexOf('movieId') };
+  columns = {
+    userId: names.indexOf('userId'),
+    rating: names.indexOf('rating'),
+    timestamp: names.indexOf('timestamp'),
+    movieId: names.indexOf('movieId'),
+  };
   expect(Object.values(columns).every((i) => i >= 0)).toBe(true);
   expect(rows.length).toBeGreaterThan(40_000);
 });
@@ -125,7 +132,10 @@ describe('rating files with a few bad rows: counted, reported, skipped, publishe
     const badRatings = OUT_OF_RANGE.length * 5;
     const half = rows.length >> 1;
     // 1.csv: every third line ends in CRLF.
-    const mixed = csv(rows.slice(0, half)).split('\n').map((line, i) => (line !== '' && i % 3 === 0 ? `${line}\r` : line)).join('\n');
+    const mixed = csv(rows.slice(0, half))
+      .split('\n')
+      .map((line, i) => (line !== '' && i % 3 === 0 ? `${line}\r` : line))
+      .join('\n');
     // 2.csv: unknown ids and bad ratings on distinct rows, and the copy cut off inside the last row's timestamp.
     const body = rows.slice(half, -1);
     const step = Math.floor(body.length / badIds);
@@ -144,7 +154,14 @@ describe('rating files with a few bad rows: counted, reported, skipped, publishe
     const quality = JSON.parse(readFileSync(join(cfg.outDir, 'data-quality.json'), 'utf8'));
     const r = quality.ratings;
     expect(r.total_rows).toBe(rows.length);
-    expect(r.rejected.byReason).toMatchObject({ movie_id: badIds, rating: badRatings, field_count: 1, malformed: 0, user_id: 0, timestamp: 0 });
+    expect(r.rejected.byReason).toMatchObject({
+      movie_id: badIds,
+      rating: badRatings,
+      field_count: 1,
+      malformed: 0,
+      user_id: 0,
+      timestamp: 0,
+    });
     expect(r.rejected.total).toBe(badIds + badRatings + 1);
     expect(r.kept_rows).toBe(rows.length - r.rejected.total);
     expect(r.files.map((f: { lineEnding: string; unterminatedLastLine: boolean }) => [f.lineEnding, f.unterminatedLastLine])).toEqual([
@@ -182,12 +199,18 @@ describe('inputs that must stop the load: a clear error, and the previous versio
   const ratingsFile = (cfg: LoaderConfig) => escapeRegExp(join(cfg.ratingsDir, '2.csv'));
 
   it('unknown movieIds above 1% of rows', async () => {
-    const cfg = dataset('many-unknown-ids', { ratings: { '2.csv': csv(withColumn(secondHalf(), 'movieId', Math.ceil(rows.length * 0.011), (k) => `zz${k}`)) } });
+    const cfg = dataset('many-unknown-ids', {
+      ratings: { '2.csv': csv(withColumn(secondHalf(), 'movieId', Math.ceil(rows.length * 0.011), (k) => `zz${k}`)) },
+    });
     await expectRefused(cfg, RejectThresholdError, /above the 1\.00% limit; nothing may be published/, /movie_id \d+/, /zz\d+/);
   });
 
   it('out-of-range ratings above 1% of rows', async () => {
-    const cfg = dataset('many-bad-ratings', { ratings: { '2.csv': csv(withColumn(secondHalf(), 'rating', Math.ceil(rows.length * 0.011), (k) => OUT_OF_RANGE[k % OUT_OF_RANGE.length])) } });
+    const cfg = dataset('many-bad-ratings', {
+      ratings: {
+        '2.csv': csv(withColumn(secondHalf(), 'rating', Math.ceil(rows.length * 0.011), (k) => OUT_OF_RANGE[k % OUT_OF_RANGE.length])),
+      },
+    });
     await expectRefused(cfg, RejectThresholdError, /above the 1\.00% limit/, /By reason: rating \d+/);
   });
 
@@ -213,7 +236,8 @@ describe('inputs that must stop the load: a clear error, and the previous versio
     await expectRefused(cfg, RatingsFileError, ratingsFile(cfg), /wrong header|not a ratings CSV|quote is never closed/);
   });
 
-  const catalogFile = (cfg: LoaderConfig, platform: keyof typeof PLATFORM_FILES) => escapeRegExp(join(cfg.titlesDir, PLATFORM_FILES[platform]));
+  const catalogFile = (cfg: LoaderConfig, platform: keyof typeof PLATFORM_FILES) =>
+    escapeRegExp(join(cfg.titlesDir, PLATFORM_FILES[platform]));
 
   it('a missing catalog file', async () => {
     const cfg = dataset('catalog-missing', { breakCatalog: (dir) => unlinkSync(join(dir, PLATFORM_FILES.hulu)) });
@@ -257,7 +281,7 @@ describe('inputs that must stop the load: a clear error, and the previous versio
     const headerOnly = dataset('catalog-header-only', {
       breakCatalog: (dir) => {
         const file = join(dir, PLATFORM_FILES.hulu);
-        writeFileSync(file, readFileSync(file, 'utf8').split('\n')[0] + '\n');
+        writeFileSync(file, `${readFileSync(file, 'utf8').split('\n')[0]}\n`);
       },
     });
     await expectRefused(headerOnly, CatalogError, /hulu_titles\.csv has a header but no rows/);

@@ -44,6 +44,7 @@ describe('foldSearchText', () => {
   it('keeps spacing and other letters as they are, and is idempotent', () => {
     const text = '  star  wars: 海的儿子 ø ß ';
     expect(foldSearchText(text)).toBe('  star  wars: 海的儿子 ø ß ');
-    for (const sample of [text, 'Pokémon', 'çok filim', 'ég man þig']) expect(foldSearchText(foldSearchText(sample))).toBe(foldSearchText(sample));
+    for (const sample of [text, 'Pokémon', 'çok filim', 'ég man þig'])
+      expect(foldSearchText(foldSearchText(sample))).toBe(foldSearchText(sample));
   });
 });

@@ -46,12 +46,16 @@ afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 /** Runs the publish child; with killAfterPuts, SIGKILLs it once it announced that many KV writes. */
 function publishChild(killAfterPuts?: number): Promise<{ puts: string[]; killed: boolean }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/publish-child.ts'), cacheDir(), versionB, join(stateDir, 'v3')], {
-    cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true, // its own process group: the kill takes the workerd it started down with it
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'test/helpers/publish-child.ts'), cacheDir(), versionB, join(stateDir, 'v3')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true, // its own process group: the kill takes the workerd it started down with it
+    },
+  );
   const puts: string[] = [];
   let killed = false;
   let buffered = '';
@@ -68,7 +72,9 @@ function publishChild(killAfterPuts?: number): Promise<{ puts: string[]; killed:
     }
   });
   return new Promise((resolve, reject) =>
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' || code === 0 ? resolve({ puts, killed }) : reject(new Error(`publish child exited ${code}`)))),
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' || code === 0 ? resolve({ puts, killed }) : reject(new Error(`publish child exited ${code}`)),
+    ),
   );
 }
 

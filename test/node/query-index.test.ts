@@ -34,7 +34,11 @@ beforeAll(async () => {
   ({ titles } = await readCatalog());
   const summary = readSummary();
   expect(summary.map((s) => s.movieId)).toEqual(titles.map((t) => t.id));
-  attachScores(titles, Float64Array.from(summary, (s) => s.rating_sum), Uint32Array.from(summary, (s) => s.n_ratings));
+  attachScores(
+    titles,
+    Float64Array.from(summary, (s) => s.rating_sum),
+    Uint32Array.from(summary, (s) => s.n_ratings),
+  );
   bytes = buildQueryIndex(titles);
   ix = decodeQueryIndex(bytes.slice().buffer);
   yearsPresent = [...new Set(titles.map((t) => t.release_year))].sort((a, b) => a - b);
@@ -56,14 +60,23 @@ function scanMaxDuration(q: { year?: number; platform?: Platform; durationType: 
   const t = candidates[0];
   if (!t) return null;
   return {
-    id: t.id, title: t.title, platform: t.platform, type: t.type, release_year: t.release_year,
-    duration_int: t.duration_int, duration_type: t.duration_type,
+    id: t.id,
+    title: t.title,
+    platform: t.platform,
+    type: t.type,
+    release_year: t.release_year,
+    duration_int: t.duration_int,
+    duration_type: t.duration_type,
   };
 }
 
 function scanActor(platform: Platform, year: number): ActorResult {
   const platformTitles = titles.filter((t) => t.platform === platform);
-  const splitCast = (cast: string | null) => (cast ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const splitCast = (cast: string | null) =>
+    (cast ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   if (platformTitles.every((t) => splitCast(t.cast).length === 0)) return { status: 'no_cast_data_for_platform' };
   const ofYear = platformTitles.filter((t) => t.release_year === year);
   if (ofYear.length === 0) return { status: 'no_titles' };
@@ -71,7 +84,10 @@ function scanActor(platform: Platform, year: number): ActorResult {
   for (const t of ofYear) for (const name of new Set(splitCast(t.cast))) counts.set(name, (counts.get(name) ?? 0) + 1);
   if (counts.size === 0) return { status: 'no_cast_for_year' };
   const top = Math.max(...counts.values());
-  const tied = [...counts].filter(([, n]) => n === top).map(([name]) => name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const tied = [...counts]
+    .filter(([, n]) => n === top)
+    .map(([name]) => name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { status: 'found', actor: tied[0], count: top, tied };
 }
 
@@ -94,7 +110,8 @@ describe('query index vs a plain scan of the catalog', () => {
           const q = { year, platform, durationType };
           const got = maxDuration(ix, q);
           const want = scanMaxDuration(q);
-          if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${JSON.stringify(q)}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+          if (JSON.stringify(got) !== JSON.stringify(want))
+            mismatches.push(`${JSON.stringify(q)}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
           compared++;
         }
       }
@@ -151,7 +168,9 @@ describe('query index vs a plain scan of the catalog', () => {
     expect(exact.length).toBeGreaterThan(0);
     const t = exact[0];
     const above = (scored: number) => scoreCount(ix, { platform: t.platform, year: t.release_year, scored });
-    expect(above(nextAfter(3.5, -1)) - above(3.5)).toBe(exact.filter((e) => e.platform === t.platform && e.release_year === t.release_year).length);
+    expect(above(nextAfter(3.5, -1)) - above(3.5)).toBe(
+      exact.filter((e) => e.platform === t.platform && e.release_year === t.release_year).length,
+    );
     // Published answers reproduced from the real means (see data SOURCES.md).
     expect(scoreCount(ix, { platform: 'disney', scored: 3.2, year: 2011 })).toBe(35);
     expect(scoreCount(ix, { platform: 'disney', scored: 1.4, year: 2012 })).toBe(29);
@@ -164,7 +183,8 @@ describe('query index vs a plain scan of the catalog', () => {
       for (const year of [...yearsPresent, ...ABSENT_YEARS]) {
         const got = actor(ix, { platform, year });
         const want = scanActor(platform, year);
-        if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${platform} ${year}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          mismatches.push(`${platform} ${year}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
         statuses.set(got.status, (statuses.get(got.status) ?? 0) + 1);
       }
     }
@@ -200,9 +220,22 @@ describe('query index vs a plain scan of the catalog', () => {
 
 describe('tie rules on a hand-made catalog', () => {
   const make = (over: Partial<Title> & Pick<Title, 'id' | 'title'>): Title => ({
-    platform: 'netflix', show_id: over.id.slice(1), type: 'movie', director: null, cast: null, country: null,
-    date_added: null, release_year: 2000, rating: 'g', duration_int: 90, duration_type: 'min', listed_in: null,
-    description: null, score: null, n_ratings: 0, ...over,
+    platform: 'netflix',
+    show_id: over.id.slice(1),
+    type: 'movie',
+    director: null,
+    cast: null,
+    country: null,
+    date_added: null,
+    release_year: 2000,
+    rating: 'g',
+    duration_int: 90,
+    duration_type: 'min',
+    listed_in: null,
+    description: null,
+    score: null,
+    n_ratings: 0,
+    ...over,
   });
   const small = (list: Title[]) => decodeQueryIndex(buildQueryIndex(list));
 
@@ -263,7 +296,10 @@ describe('query index encoding', () => {
 
   it('stores every movie score exactly, once', () => {
     const stored = [...ix.scores.values].sort((a, b) => a - b);
-    const scored = titles.filter((t) => t.type === 'movie').map((t) => t.score!).sort((a, b) => a - b);
+    const scored = titles
+      .filter((t) => t.type === 'movie')
+      .map((t) => t.score!)
+      .sort((a, b) => a - b);
     expect(stored).toEqual(scored);
   });
 

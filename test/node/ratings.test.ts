@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,7 +8,14 @@ import { parseFileBytes } from '../../loader/ratings-bytes';
 import { parseFileCsv } from '../../loader/ratings-csv';
 import { makeContext } from '../../contract/ratings';
 import { IdTable } from '../../loader/ratings-id-table';
-import { RatingsFileError, RejectThresholdError, compareWithSummary, ingestRatings, type IngestOptions, type IngestResult } from '../../loader/ratings';
+import {
+  RatingsFileError,
+  RejectThresholdError,
+  compareWithSummary,
+  ingestRatings,
+  type IngestOptions,
+  type IngestResult,
+} from '../../loader/ratings';
 import { readSummary } from '../../loader/summary';
 import { generateStandIn } from '../../loader/standin';
 
@@ -134,7 +141,7 @@ describe('ingestRatings: valid rows', () => {
   });
 
   it('keeps row order: file order, then line order, whatever the threads', async () => {
-    const files = [3000, 10, 5000, 1, 2500].map((n, k) => write([HEADER, ...validLines(n, k + 1)].join('\n') + '\n'));
+    const files = [3000, 10, 5000, 1, 2500].map((n, k) => write(`${[HEADER, ...validLines(n, k + 1)].join('\n')}\n`));
     const one = await ingest(files, { threads: 1 });
     const two = await ingest(files, { threads: 2 });
     const four = await ingest(files, { threads: 4 });
@@ -257,8 +264,8 @@ describe('ingestRatings: rejected rows', () => {
 describe('ingestRatings: line ends and quoting', () => {
   it('reads LF, CRLF and mixed files alike and reports their line ends', async () => {
     const lines = [HEADER, ...validLines(200, 6)];
-    const lf = write(lines.join('\n') + '\n');
-    const crlf = write(lines.join('\r\n') + '\r\n');
+    const lf = write(`${lines.join('\n')}\n`);
+    const crlf = write(`${lines.join('\r\n')}\r\n`);
     const mixed = write(lines.map((l, i) => l + (i % 3 === 0 ? '\r\n' : '\n')).join(''));
     const a = await ingestBoth([lf]);
     const b = await ingestBoth([crlf]);
@@ -329,7 +336,8 @@ describe('ingestRatings: line ends and quoting', () => {
       () => `1,"4.5\r\n",1400000000,ns1`,
       () => `1,4.5,1400000000,ns1,`,
       () => `1,4.5\r,1400000000,ns1`,
-      () => `${Math.floor(rnd() * 3e9)},${(rnd() * 6).toFixed(Math.floor(rnd() * 3))},${Math.floor(rnd() * 2e9)},as${Math.floor(rnd() * 12000)}`,
+      () =>
+        `${Math.floor(rnd() * 3e9)},${(rnd() * 6).toFixed(Math.floor(rnd() * 3))},${Math.floor(rnd() * 2e9)},as${Math.floor(rnd() * 12000)}`,
       () => 'é,ü,"ß",\u0000',
     ];
     // ~2 MB: long enough to cross a 1 MiB read boundary of the byte parser.
@@ -337,7 +345,7 @@ describe('ingestRatings: line ends and quoting', () => {
       const k = rnd() < 0.5 ? 0 : Math.floor(rnd() * pieces.length);
       return pieces[k]() + (rnd() < 0.5 ? '\r\n' : '\n');
     }).join('');
-    const path = write(HEADER + '\n' + body);
+    const path = write(`${HEADER}\n${body}`);
     const r = await ingestBoth([path], { maxRejectRatio: 1 }, false);
     expect(r.files[0].bytes).toBeGreaterThan(1 << 20);
     expect(r.rows.length).toBeGreaterThan(40_000);
@@ -383,7 +391,9 @@ describe('byte parser and csv-parse reference', () => {
 describe('ingestRatings: broken files', () => {
   const fileError = async (content: string | Buffer, pattern: RegExp) => {
     const path = write(content);
-    const errors = await Promise.all((['bytes', 'csv-parse'] as const).map((parser) => ingest([path], { parser }).catch((e: unknown) => e)));
+    const errors = await Promise.all(
+      (['bytes', 'csv-parse'] as const).map((parser) => ingest([path], { parser }).catch((e: unknown) => e)),
+    );
     for (const err of errors) {
       expect(err).toBeInstanceOf(RatingsFileError);
       expect((err as RatingsFileError).path).toBe(path);
@@ -393,12 +403,17 @@ describe('ingestRatings: broken files', () => {
 
   it('an empty file is a file error', () => fileError('', /empty file: no header line/));
   it('a file of blank lines is a file error', () => fileError('\n\r\n\n', /no header line/));
-  it('a wrong header is a file error', () => fileError('user,rating,timestamp,movie\n1,4.0,1425941529,as1\n', /wrong header.*missing userId, movieId/));
-  it('an extra header column is a file error', () => fileError(`${HEADER},platform\n1,4.0,1425941529,as1,amazon\n`, /wrong header.*got 5 columns/));
+  it('a wrong header is a file error', () =>
+    fileError('user,rating,timestamp,movie\n1,4.0,1425941529,as1\n', /wrong header.*missing userId, movieId/));
+  it('an extra header column is a file error', () =>
+    fileError(`${HEADER},platform\n1,4.0,1425941529,as1,amazon\n`, /wrong header.*got 5 columns/));
   it('a header-less data file is a file error', () => fileError('1,4.0,1425941529,as1\n', /wrong header/));
   it('binary garbage is a file error', () => {
     const rnd = random(5);
-    return fileError(Buffer.from(Array.from({ length: 300_000 }, () => Math.floor(rnd() * 256))), /wrong header|not a ratings CSV|quote is never closed/);
+    return fileError(
+      Buffer.from(Array.from({ length: 300_000 }, () => Math.floor(rnd() * 256))),
+      /wrong header|not a ratings CSV|quote is never closed/,
+    );
   });
 
   it('accepts a byte order mark before the header', async () => {
@@ -419,12 +434,16 @@ describe('ingestRatings: broken files', () => {
     const rnd = random(6);
     const garbage = Buffer.from(Array.from({ length: 400_000 }, () => Math.floor(rnd() * 256)));
     const path = write(Buffer.concat([Buffer.from(`${HEADER}\n${validLines(100, 7).join('\n')}\n`), garbage]));
-    const errors = await Promise.all((['bytes', 'csv-parse'] as const).map((parser) => ingest([path], { parser }).catch((e: unknown) => e)));
+    const errors = await Promise.all(
+      (['bytes', 'csv-parse'] as const).map((parser) => ingest([path], { parser }).catch((e: unknown) => e)),
+    );
     for (const err of errors) expect(err).toBeInstanceOf(RejectThresholdError);
   });
 
   it('a record without a line end for over 64 KiB is one malformed row, then reading resumes', async () => {
-    const path = write(`${HEADER}\n1,4.0,1425941529,as1\n${'x'.repeat(200_000)}\r\n2,4.0,1425941529,as1\n3,4.0,1425941529,"${'y'.repeat(70_000)}\n4,4.0,1425941529,as1\n`);
+    const path = write(
+      `${HEADER}\n1,4.0,1425941529,as1\n${'x'.repeat(200_000)}\r\n2,4.0,1425941529,as1\n3,4.0,1425941529,"${'y'.repeat(70_000)}\n4,4.0,1425941529,as1\n`,
+    );
     const r = await ingest([path], { maxRejectRatio: 1 });
     expect(rowsOf(r).map((row) => row[0])).toEqual([1, 2, 4]);
     expect(r.rejected.byReason.malformed).toBe(2);
@@ -437,7 +456,7 @@ describe('ingestRatings: broken files', () => {
 
   it('a truncated last line is judged like any row and flagged', async () => {
     const lines = [HEADER, ...validLines(50, 8)];
-    const cutInRow = write(lines.join('\n') + '\n12,4.5,14259');
+    const cutInRow = write(`${lines.join('\n')}\n12,4.5,14259`);
     const r = await ingestBoth([cutInRow], { maxRejectRatio: 1 });
     expect(r.rows.length).toBe(50);
     expect(r.rejected.examples).toEqual([{ file: cutInRow, line: 52, reason: 'field_count', text: '12,4.5,14259' }]);
@@ -452,7 +471,11 @@ describe('ingestRatings: broken files', () => {
 
 describe('compareWithSummary', () => {
   const exact = () => {
-    const perTitle = { count: new Uint32Array(titleIds.length), sum: new Float64Array(titleIds.length), halfStars: new Uint32Array(titleIds.length) };
+    const perTitle = {
+      count: new Uint32Array(titleIds.length),
+      sum: new Float64Array(titleIds.length),
+      halfStars: new Uint32Array(titleIds.length),
+    };
     summary.forEach((s, i) => {
       perTitle.count[i] = s.n_ratings;
       perTitle.sum[i] = s.rating_sum;
@@ -476,7 +499,12 @@ describe('compareWithSummary', () => {
     expect(check.ok).toBe(false);
     expect(check.titlesDiffering).toBe(2);
     expect(check.byField).toEqual({ n_ratings: 1, rating_sum: 1, n_half_star_ratings: 1 });
-    expect(check.examples[0]).toEqual({ movieId: titleIds[3], field: 'n_ratings', expected: summary[3].n_ratings, actual: summary[3].n_ratings + 1 });
+    expect(check.examples[0]).toEqual({
+      movieId: titleIds[3],
+      field: 'n_ratings',
+      expected: summary[3].n_ratings,
+      actual: summary[3].n_ratings + 1,
+    });
     expect(check.notInSummary).toEqual([titleIds[titleIds.length - 1]]);
   });
 });
@@ -493,7 +521,7 @@ describe('stand-in rating files', () => {
       if (lines.length > 200_000) break;
     }
     input.close();
-    const path = write(lines.join('\n') + '\n');
+    const path = write(`${lines.join('\n')}\n`);
     const r = await ingestBoth([path]);
     expect(lines[0]).toBe(HEADER);
     const naive = lines.slice(1).map((line) => {

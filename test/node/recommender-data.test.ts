@@ -44,9 +44,25 @@ describe('prepareRatings', () => {
   });
 
   it('breaks timestamp ties by file order, and uses file order when there are no timestamps', () => {
-    const tie = prepareRatings(raw([[1, 0, 2, 100], [1, 0, 4.5, 100]]), 1);
+    const tie = prepareRatings(
+      raw([
+        [1, 0, 2, 100],
+        [1, 0, 4.5, 100],
+      ]),
+      1,
+    );
     expect(Array.from(tie.rating)).toEqual([4.5]);
-    const noTs = prepareRatings(raw([[1, 0, 2], [1, 0, 1], [1, 0, 3.5]], false), 1);
+    const noTs = prepareRatings(
+      raw(
+        [
+          [1, 0, 2],
+          [1, 0, 1],
+          [1, 0, 3.5],
+        ],
+        false,
+      ),
+      1,
+    );
     expect(Array.from(noTs.rating)).toEqual([3.5]);
     expect(noTs.stats.superseded).toBe(2);
   });
@@ -57,21 +73,32 @@ describe('prepareRatings', () => {
 
   it('sorts pairs by user, then title, for any input order (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: -5, max: 5 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 3 })), { maxLength: 60 }), (rows) => {
-        const p = prepareRatings(raw(rows.map(([u, t, h, ts]) => [u, t, h / 2, ts])), 7);
-        const latest = new Map<string, { rating: number; ts: number }>();
-        for (const [u, t, h, ts] of rows) {
-          const key = `${u},${t}`;
-          const prev = latest.get(key);
-          if (!prev || ts >= prev.ts) latest.set(key, { rating: h / 2, ts });
-        }
-        expect(p.stats.pairs).toBe(latest.size);
-        for (let i = 0; i < p.stats.pairs; i++) {
-          const key = `${p.userIds[p.user[i]]},${p.title[i]}`;
-          expect(p.rating[i]).toBe(latest.get(key)!.rating);
-          if (i > 0) expect(p.user[i] > p.user[i - 1] || (p.user[i] === p.user[i - 1] && p.title[i] > p.title[i - 1])).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: -5, max: 5 }),
+            fc.integer({ min: 0, max: 6 }),
+            fc.integer({ min: 1, max: 10 }),
+            fc.integer({ min: 0, max: 3 }),
+          ),
+          { maxLength: 60 },
+        ),
+        (rows) => {
+          const p = prepareRatings(raw(rows.map(([u, t, h, ts]) => [u, t, h / 2, ts])), 7);
+          const latest = new Map<string, { rating: number; ts: number }>();
+          for (const [u, t, h, ts] of rows) {
+            const key = `${u},${t}`;
+            const prev = latest.get(key);
+            if (!prev || ts >= prev.ts) latest.set(key, { rating: h / 2, ts });
+          }
+          expect(p.stats.pairs).toBe(latest.size);
+          for (let i = 0; i < p.stats.pairs; i++) {
+            const key = `${p.userIds[p.user[i]]},${p.title[i]}`;
+            expect(p.rating[i]).toBe(latest.get(key)!.rating);
+            if (i > 0) expect(p.user[i] > p.user[i - 1] || (p.user[i] === p.user[i - 1] && p.title[i] > p.title[i - 1])).toBe(true);
+          }
+        },
+      ),
     );
   });
 });
@@ -165,23 +192,26 @@ describe('metrics', () => {
 
   it('AUC equals the pairwise definition with ties counted half (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 8 })), { minLength: 2, maxLength: 40 }), (rows) => {
-        const actual = rows.map(([h]) => h / 2);
-        const predicted = rows.map(([, p]) => p / 2);
-        let wins = 0;
-        let pairs = 0;
-        for (let i = 0; i < rows.length; i++) {
-          for (let j = 0; j < rows.length; j++) {
-            if (actual[i] >= 4 && actual[j] < 4) {
-              pairs++;
-              wins += predicted[i] > predicted[j] ? 1 : predicted[i] === predicted[j] ? 0.5 : 0;
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 8 })), { minLength: 2, maxLength: 40 }),
+        (rows) => {
+          const actual = rows.map(([h]) => h / 2);
+          const predicted = rows.map(([, p]) => p / 2);
+          let wins = 0;
+          let pairs = 0;
+          for (let i = 0; i < rows.length; i++) {
+            for (let j = 0; j < rows.length; j++) {
+              if (actual[i] >= 4 && actual[j] < 4) {
+                pairs++;
+                wins += predicted[i] > predicted[j] ? 1 : predicted[i] === predicted[j] ? 0.5 : 0;
+              }
             }
           }
-        }
-        const value = auc(actual, predicted);
-        if (pairs === 0) expect(value).toBeNaN();
-        else expect(value).toBeCloseTo(wins / pairs, 12);
-      }),
+          const value = auc(actual, predicted);
+          if (pairs === 0) expect(value).toBeNaN();
+          else expect(value).toBeCloseTo(wins / pairs, 12);
+        },
+      ),
     );
   });
 });

@@ -40,7 +40,10 @@ function randomTitleModel(seed: number, T: number, k: number): TitleModel {
     types: Array.from({ length: T }, (_, t) => (t % 2 ? 'movie' : 'tv show')),
     releaseYears: Array.from({ length: T }, (_, t) => (t % 5 ? 1990 + t : null)),
     unrated: [1, 4],
-    baselineLists: Object.fromEntries(PLATFORMS.map((p, i) => [p, Uint16Array.from({ length: i + 1 }, (_, j) => j * 2)])) as Record<Platform, Uint16Array>,
+    baselineLists: Object.fromEntries(PLATFORMS.map((p, i) => [p, Uint16Array.from({ length: i + 1 }, (_, j) => j * 2)])) as Record<
+      Platform,
+      Uint16Array
+    >,
   };
 }
 
@@ -52,7 +55,9 @@ function randomRecord(random: () => number, userId: number, k: number, T: number
     factors: Float32Array.from({ length: k }, () => random() - 0.5),
     ratedTitles: Uint16Array.from(rated),
     ratedHalves: Uint8Array.from(rated, () => 1 + Math.floor(random() * 10)),
-    lists: Object.fromEntries(PLATFORMS.map((p) => [p, Uint16Array.from({ length: Math.floor(random() * 6) }, () => Math.floor(random() * T))])) as Record<Platform, Uint16Array>,
+    lists: Object.fromEntries(
+      PLATFORMS.map((p) => [p, Uint16Array.from({ length: Math.floor(random() * 6) }, () => Math.floor(random() * T))]),
+    ) as Record<Platform, Uint16Array>,
   };
 }
 
@@ -96,7 +101,9 @@ describe('title blob layout', () => {
   it('rejects truncated or foreign values with a format error', () => {
     const bytes = encodeTitleModel(randomTitleModel(3, 5, 4));
     expect(() => decodeTitleModel(bytes.subarray(0, bytes.length - 1))).toThrow(ModelFormatError);
-    expect(() => decodeTitleModel(new TextEncoder().encode('RMUS and more bytes than a title blob header would ever need'))).toThrow(/expected a RMTB/);
+    expect(() => decodeTitleModel(new TextEncoder().encode('RMUS and more bytes than a title blob header would ever need'))).toThrow(
+      /expected a RMTB/,
+    );
     expect(() => encodeTitleModel({ ...randomTitleModel(3, 5, 4), k: 3 })).toThrow(/multiple of 4/);
   });
 });
@@ -143,7 +150,11 @@ describe('user shard layout', () => {
   });
 
   it('ratingOf finds the latest rating of rated titles only', () => {
-    const record = { ...randomRecord(seededRandom(2), 1, 4, 9), ratedTitles: Uint16Array.of(2, 5, 7), ratedHalves: Uint8Array.of(9, 1, 10) };
+    const record = {
+      ...randomRecord(seededRandom(2), 1, 4, 9),
+      ratedTitles: Uint16Array.of(2, 5, 7),
+      ratedHalves: Uint8Array.of(9, 1, 10),
+    };
     expect([2, 5, 7, 0, 6, 8].map((t) => ratingOf(record, t))).toEqual([4.5, 0.5, 5, null, null, null]);
   });
 });
@@ -237,7 +248,10 @@ describe('exportRecommender', () => {
         .filter(({ t }) => !rated.has(t))
         .sort(order);
       for (const p of PLATFORMS) {
-        const expected = ranked.filter(({ t }) => titles[t].platform === p).slice(0, blob.topN).map(({ t }) => t);
+        const expected = ranked
+          .filter(({ t }) => titles[t].platform === p)
+          .slice(0, blob.topN)
+          .map(({ t }) => t);
         expect(Array.from(record.lists[p])).toEqual(expected);
         expect(topTitles(blob, record, p, 7).map((x) => x.title)).toEqual(expected.slice(0, 7));
       }
@@ -251,7 +265,12 @@ describe('exportRecommender', () => {
   it('gives unknown users the best titles by mean + title bias', () => {
     const ranked = Array.from({ length: T }, (_, t) => ({ t, s: scoreTitle(blob, null, t) })).sort((a, b) => b.s - a.s || a.t - b.t);
     for (const p of PLATFORMS) {
-      expect(Array.from(blob.baselineLists[p])).toEqual(ranked.filter(({ t }) => titles[t].platform === p).slice(0, blob.topN).map(({ t }) => t));
+      expect(Array.from(blob.baselineLists[p])).toEqual(
+        ranked
+          .filter(({ t }) => titles[t].platform === p)
+          .slice(0, blob.topN)
+          .map(({ t }) => t),
+      );
     }
     expect(topTitles(blob, null, 'disney', 3).map((x) => x.title)).toEqual(Array.from(blob.baselineLists.disney.subarray(0, 3)));
   });

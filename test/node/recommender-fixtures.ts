@@ -40,7 +40,13 @@ export function syntheticRows(options: { users: number; titles: number; perUser:
   // Activity varies per user (perUser/2 .. 3 perUser/2), so records differ in size.
   const counts = Array.from({ length: users }, () => Math.min(titles, Math.max(1, Math.floor(perUser * (0.5 + random())))));
   const n = counts.reduce((a, b) => a + b, 0);
-  const rows: RatingRows = { length: n, user: new Int32Array(n), title: new Uint16Array(n), half: new Uint8Array(n), ts: new Uint32Array(n) };
+  const rows: RatingRows = {
+    length: n,
+    user: new Int32Array(n),
+    title: new Uint16Array(n),
+    half: new Uint8Array(n),
+    ts: new Uint32Array(n),
+  };
   let i = 0;
   for (let u = 0; u < users; u++) {
     const seen = new Set<number>();

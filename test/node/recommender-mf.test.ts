@@ -11,10 +11,15 @@ import { assignFolds, selectPairs } from '../../loader/recommender/split';
 import { FAST_MF, mlLatestSmall, pairsOf, syntheticRows } from './recommender-fixtures';
 
 function bytesOf(model: MatrixFactorization): Buffer[] {
-  return [model.userBias, model.titleBias, model.userFactors, model.titleFactors].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  return [model.userBias, model.titleBias, model.userFactors, model.titleFactors].map((a) =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+  );
 }
 
-async function trained(train: PairSet, config: Partial<ConstructorParameters<typeof MatrixFactorization>[0]>): Promise<MatrixFactorization> {
+async function trained(
+  train: PairSet,
+  config: Partial<ConstructorParameters<typeof MatrixFactorization>[0]>,
+): Promise<MatrixFactorization> {
   const model = new MatrixFactorization({ ...FAST_MF, ...config });
   await model.fit(train);
   return model;
@@ -82,8 +87,13 @@ describe('WebAssembly SGD kernel', () => {
     const nT = 4;
     const n = 60;
     const { memory, module, offsets } = new SharedArena()
-      .add('user', n * 4).add('title', n * 4).add('rating', n * 4)
-      .add('P', nU * k * 4).add('Q', nT * k * 4).add('bu', nU * 4).add('bi', nT * 4)
+      .add('user', n * 4)
+      .add('title', n * 4)
+      .add('rating', n * 4)
+      .add('P', nU * k * 4)
+      .add('Q', nT * k * 4)
+      .add('bu', nU * 4)
+      .add('bi', nT * 4)
       .allocate();
     const buf = memory.buffer;
     const user = new Int32Array(buf, offsets.user, n);
@@ -105,7 +115,24 @@ describe('WebAssembly SGD kernel', () => {
     const ref = { P: P.slice(), Q: Q.slice(), bu: bu.slice(), bi: bi.slice() };
     const [mean, lr, lrb, reg, regU, regT] = [3.5, 0.05, 0.01, 0.1, 0.02, 0.03].map(Math.fround);
 
-    const sse = instantiateSgd(module, memory)(0, n, offsets.user, offsets.title, offsets.rating, offsets.P, offsets.Q, offsets.bu, offsets.bi, k * 4, mean, lr, lrb, reg, regU, regT);
+    const sse = instantiateSgd(module, memory)(
+      0,
+      n,
+      offsets.user,
+      offsets.title,
+      offsets.rating,
+      offsets.P,
+      offsets.Q,
+      offsets.bu,
+      offsets.bi,
+      k * 4,
+      mean,
+      lr,
+      lrb,
+      reg,
+      regU,
+      regT,
+    );
 
     const f = Math.fround;
     let refSse = 0;
@@ -170,7 +197,13 @@ describe('early stopping and the factor gate', () => {
     const strong = significance(base, clear, 3);
     expect(strong.z).toBeGreaterThan(3);
     expect(strong.accepted).toBe(true);
-    expect(significance(base, Float64Array.from(base, (x) => x + 0.01), 3).accepted).toBe(false);
+    expect(
+      significance(
+        base,
+        Float64Array.from(base, (x) => x + 0.01),
+        3,
+      ).accepted,
+    ).toBe(false);
   });
 
   it('keeps factors that capture a real interaction', async () => {

@@ -17,7 +17,10 @@ const run = promisify(execFile);
 
 async function evaluate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'loader/evaluate.ts', ...args], { cwd: ROOT, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'loader/evaluate.ts', ...args], {
+      cwd: ROOT,
+      maxBuffer: 1 << 24,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -55,11 +58,27 @@ describe('npm run evaluate', () => {
       const [user, movie, rating] = line.split(',');
       return `tt${movie.padStart(7, '0')}\t${rating}\tuser-${user}`;
     });
-    writeFileSync(path, ['movieId\trating\tuserId', ...body, body[0]].join('\n') + '\n'); // and one exact duplicate
-    const { code, stdout, stderr } = await evaluate('--ratings', path, '--folds', '3', '--seed', '7', '--config', '{"factors":16,"maxEpochs":15}');
+    writeFileSync(path, `${['movieId\trating\tuserId', ...body, body[0]].join('\n')}\n`); // and one exact duplicate
+    const { code, stdout, stderr } = await evaluate(
+      '--ratings',
+      path,
+      '--folds',
+      '3',
+      '--seed',
+      '7',
+      '--config',
+      '{"factors":16,"maxEpochs":15}',
+    );
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout);
-    expect(result.data).toMatchObject({ delimiter: 'tab', rows_read: 20001, rows: 20001, pairs: 20000, superseded: 0, exact_duplicates: 1 });
+    expect(result.data).toMatchObject({
+      delimiter: 'tab',
+      rows_read: 20001,
+      rows: 20001,
+      pairs: 20000,
+      superseded: 0,
+      exact_duplicates: 1,
+    });
     expect(result.evaluation.folds).toBe(3);
     expect(result.mf.config.factors).toBe(16);
     expect(result.models.mf.rmse).toBeLessThan(result.models.global_mean.rmse);
@@ -111,7 +130,14 @@ describe('trainRecommender', () => {
     const titles = Array.from({ length: 400 }, (_, t) => ({ id: `x${t}`, title: `t${t}`, platform: PLATFORMS[t % 4] }));
     const { model, report } = await trainRecommender(rows, titles, { factors: 8, topN: 10 });
 
-    expect(report.data).toMatchObject({ rows: rows.length, exact_duplicates: extra, superseded: extra, pairs: base.length, users: 1500, titles: 400 });
+    expect(report.data).toMatchObject({
+      rows: rows.length,
+      exact_duplicates: extra,
+      superseded: extra,
+      pairs: base.length,
+      users: 1500,
+      titles: 400,
+    });
     expect(report.hyperparameters).toMatchObject({ factors: 8, topN: 10, holdoutFraction: 0.1, threshold: 3.5 });
     expect(report.evaluation.train_pairs + report.evaluation.test_pairs).toBe(base.length);
     const { global_mean, biases, mf } = report.evaluation.models;
@@ -124,7 +150,9 @@ describe('trainRecommender', () => {
     expect(model.mf.titleBias).toHaveLength(400);
     // The later rating of each re-rated pair is the one trained on.
     const u = model.prepared.userIds.indexOf(base.user[0]);
-    const r = model.prepared.userStart[u] + Array.from(model.prepared.title.subarray(model.prepared.userStart[u], model.prepared.userStart[u + 1])).indexOf(base.title[0]);
+    const r =
+      model.prepared.userStart[u] +
+      Array.from(model.prepared.title.subarray(model.prepared.userStart[u], model.prepared.userStart[u + 1])).indexOf(base.title[0]);
     expect(model.prepared.rating[r]).toBe((((base.half[0] + 2) % 10) + 1) / 2);
   });
 });

@@ -2,7 +2,17 @@
 // adapters (loader/remote-stores.ts), against the fake API with small list pages and bulk deletes.
 import { spawn } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACT, BLOB_PREFIX, CURRENT_KEY, HISTORY_KEY, MANIFEST_PREFIX, manifestKey, type DataHealth, type Manifest, type Title } from '../../contract';
+import {
+  ARTIFACT,
+  BLOB_PREFIX,
+  CURRENT_KEY,
+  HISTORY_KEY,
+  MANIFEST_PREFIX,
+  manifestKey,
+  type DataHealth,
+  type Manifest,
+  type Title,
+} from '../../contract';
 import { readCatalog, TITLES_DIR } from '../../loader/catalog';
 import { CloudflareClient } from '../../loader/cloudflare-client';
 import { config, ROOT } from '../../loader/config';
@@ -35,8 +45,12 @@ afterEach(async () => {
 
 async function startFake(extra: Partial<FakeCloudflareOptions> = {}): Promise<FakeCloudflare> {
   fake = await FakeCloudflare.start({
-    accountId: ACCOUNT, apiToken: TOKEN, kvNamespaceId: KV_NS, d1DatabaseId: D1_DB,
-    limits: { maxListKeys: 3, maxBulkDeleteKeys: DELETE_CHUNK }, ...extra,
+    accountId: ACCOUNT,
+    apiToken: TOKEN,
+    kvNamespaceId: KV_NS,
+    d1DatabaseId: D1_DB,
+    limits: { maxListKeys: 3, maxBulkDeleteKeys: DELETE_CHUNK },
+    ...extra,
   });
   return fake;
 }
@@ -47,8 +61,14 @@ function client(f: FakeCloudflare, extra: Partial<ConstructorParameters<typeof C
 
 function options(extra: Partial<RemotePublishOptions> = {}): RemotePublishOptions {
   return {
-    kvNamespaceId: KV_NS, d1DatabaseId: D1_DB, migrationsDir: config.migrationsDir, log: (m) => logs.push(m),
-    importPollIntervalMs: 5, consistencyDelaysMs: [5], maxDeleteKeys: DELETE_CHUNK, ...extra,
+    kvNamespaceId: KV_NS,
+    d1DatabaseId: D1_DB,
+    migrationsDir: config.migrationsDir,
+    log: (m) => logs.push(m),
+    importPollIntervalMs: 5,
+    consistencyDelaysMs: [5],
+    maxDeleteKeys: DELETE_CHUNK,
+    ...extra,
   };
 }
 
@@ -57,7 +77,9 @@ function bundleOf(n: number): Bundle {
   const version = `v-${n}`;
   const catalog = titles.slice(n, n + 40).map((t) => ({ ...t, title: `${t.title} (${version})` }));
   const health: DataHealth = {
-    version, built_at: `2026-01-0${n}T00:00:00.000Z`, ratings_source: 'stand-in',
+    version,
+    built_at: `2026-01-0${n}T00:00:00.000Z`,
+    ratings_source: 'stand-in',
     counts: { titles: catalog.length, movies: 0, ratings_rows: 0, ratings_rejected: 0, users: 0 },
   };
   const kv = new Map<string, string>([
@@ -100,8 +122,9 @@ describe('cleanup after a remote publish', () => {
     const referenced = new Set(keptVersions.flatMap((v) => Object.values(manifestOf(f, v).artifacts)));
     expect(keysUnder(f, BLOB_PREFIX)).toEqual([...referenced].sort());
     expect(await d1Versions(f)).toEqual(keptVersions);
-    expect((await readHistory(remoteStores(client(f), { kvNamespaceId: KV_NS, d1DatabaseId: D1_DB }).kv)).versions.map((v) => v.version))
-      .toEqual([...keptVersions].reverse());
+    expect(
+      (await readHistory(remoteStores(client(f), { kvNamespaceId: KV_NS, d1DatabaseId: D1_DB }).kv)).versions.map((v) => v.version),
+    ).toEqual([...keptVersions].reverse());
     expect(JSON.parse(f.kvText(CURRENT_KEY)!).version).toBe(`v-${count}`);
 
     // Listing went page by page through the cursor; deletes went in bulk, within the fake's limit.
@@ -118,12 +141,19 @@ describe('cleanup after a remote publish', () => {
     const f = await startFake();
     const base = `${f.url}/accounts/${ACCOUNT}/storage/kv/namespaces/${KV_NS}`;
     const auth = { authorization: `Bearer ${TOKEN}` };
-    const over = await fetch(`${base}/bulk/delete`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(['a', 'b', 'c', 'd', 'e']) });
+    const over = await fetch(`${base}/bulk/delete`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(['a', 'b', 'c', 'd', 'e']),
+    });
     expect(over.status).toBe(400);
     expect(await over.json()).toMatchObject({ success: false, errors: [{ message: expect.stringContaining(`at most ${DELETE_CHUNK}`) }] });
 
     for (const k of ['p/a', 'p/b', 'p/c', 'p/d', 'q/x']) f.kv.set(k, new Uint8Array([1]));
-    const first = (await (await fetch(`${base}/keys?prefix=p/`, { headers: auth })).json()) as { result: { name: string }[]; result_info: { cursor: string } };
+    const first = (await (await fetch(`${base}/keys?prefix=p/`, { headers: auth })).json()) as {
+      result: { name: string }[];
+      result_info: { cursor: string };
+    };
     expect(first.result.map((k) => k.name)).toEqual(['p/a', 'p/b', 'p/c']);
     expect(first.result_info.cursor).not.toBe('');
     const second = await (await fetch(`${base}/keys?prefix=p/&cursor=${first.result_info.cursor}`, { headers: auth })).json();
@@ -186,7 +216,9 @@ describe('remote rollback', () => {
     await expect(rollback(stores, 'v-unknown')).rejects.toThrow(/version v-unknown is not kept \(kept versions: v-3, v-2, v-1\)/);
     const healthOfV1 = manifestOf(f, 'v-1').artifacts[ARTIFACT.health];
     f.kv.delete(healthOfV1);
-    await expect(rollback(stores, 'v-1')).rejects.toThrow(/version v-1 cannot go live: 1 of its values are gone \(health\); the pointer was not changed/);
+    await expect(rollback(stores, 'v-1')).rejects.toThrow(
+      /version v-1 cannot go live: 1 of its values are gone \(health\); the pointer was not changed/,
+    );
 
     expect(f.kvText(CURRENT_KEY)).toBe(before);
     expect(f.requests.filter((r) => r.route === 'kv-bulk').length).toBe(writesBefore);
@@ -196,16 +228,25 @@ describe('remote rollback', () => {
     const f = await startFake();
     await publishAll(f, 2);
     const env = {
-      ...process.env, CLOUDFLARE_ACCOUNT_ID: ACCOUNT, CLOUDFLARE_API_TOKEN: TOKEN, CLOUDFLARE_API_BASE_URL: f.url,
-      CF_KV_NAMESPACE_ID: KV_NS, CF_D1_DATABASE_ID: D1_DB,
+      ...process.env,
+      CLOUDFLARE_ACCOUNT_ID: ACCOUNT,
+      CLOUDFLARE_API_TOKEN: TOKEN,
+      CLOUDFLARE_API_BASE_URL: f.url,
+      CF_KV_NAMESPACE_ID: KV_NS,
+      CF_D1_DATABASE_ID: D1_DB,
     };
-    const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'loader/rollback.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'loader/rollback.ts', ...args], {
+          cwd: ROOT,
+          env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
 
     const refused = await run(['--target', 'remote', '--to', 'v-nope']);
     expect(refused.code).toBe(1);

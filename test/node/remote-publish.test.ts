@@ -28,7 +28,13 @@ function bundleOf(version: string, catalog: Title[], extra = new Map<string, Uin
     version,
     built_at: '2026-01-01T00:00:00.000Z',
     ratings_source: 'stand-in',
-    counts: { titles: catalog.length, movies: catalog.filter((t) => t.type === 'movie').length, ratings_rows: 0, ratings_rejected: 0, users: 0 },
+    counts: {
+      titles: catalog.length,
+      movies: catalog.filter((t) => t.type === 'movie').length,
+      ratings_rows: 0,
+      ratings_rejected: 0,
+      users: 0,
+    },
   };
   const kv = new Map<string, Uint8Array | string>([
     [ARTIFACT.queryIndex, buildQueryIndex(catalog)],
@@ -40,13 +46,15 @@ function bundleOf(version: string, catalog: Title[], extra = new Map<string, Uin
 }
 
 /** Deterministic binary values shaped like the recommender's user shards. */
-function shards(version: string, count: number, bytes: number): Map<string, Uint8Array> {
+function shards(_version: string, count: number, bytes: number): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   let x = 0x9e3779b9;
   for (let s = 0; s < count; s++) {
     const value = new Uint8Array(bytes);
     for (let i = 0; i < bytes; i++) {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
       value[i] = x & 0xff;
     }
     out.set(`users/${String(s).padStart(3, '0')}`, value);
@@ -59,7 +67,11 @@ async function startFake(extra: Partial<FakeCloudflareOptions> = {}): Promise<Fa
   return fake;
 }
 
-function client(f: FakeCloudflare, token = TOKEN, extra: Partial<ConstructorParameters<typeof CloudflareClient>[0]> = {}): CloudflareClient {
+function client(
+  f: FakeCloudflare,
+  token = TOKEN,
+  extra: Partial<ConstructorParameters<typeof CloudflareClient>[0]> = {},
+): CloudflareClient {
   return new CloudflareClient({ accountId: ACCOUNT, apiToken: token, baseUrl: f.url, log: (m) => logs.push(m), ...extra });
 }
 
@@ -121,23 +133,34 @@ describe('publishRemote through the fake API', () => {
 
     // Every catalog row, every column, exactly as built: escaping and float64 scores survive the SQL file.
     const db = await f.d1();
-    const { results } = await db.prepare('SELECT * FROM titles WHERE version = ?1 ORDER BY id').bind(realBundle.version).all<Record<string, unknown>>();
+    const { results } = await db
+      .prepare('SELECT * FROM titles WHERE version = ?1 ORDER BY id')
+      .bind(realBundle.version)
+      .all<Record<string, unknown>>();
     expect(results.length).toBe(titles.length);
     const byId = new Map(titles.map((t) => [t.id, t]));
     for (const row of results) {
       const t = byId.get(row.id as string)!;
-      for (const c of TITLE_COLUMNS) if (row[c] !== t[c]) throw new Error(`${t.id}.${c}: ${JSON.stringify(row[c])} != ${JSON.stringify(t[c])}`);
+      for (const c of TITLE_COLUMNS)
+        if (row[c] !== t[c]) throw new Error(`${t.id}.${c}: ${JSON.stringify(row[c])} != ${JSON.stringify(t[c])}`);
     }
 
     // The pointer: one single-key write after the import and the read-backs; only the history follows.
     const pointerWrites = bulk.filter((r) => r.keys!.includes(CURRENT_KEY));
     expect(pointerWrites).toHaveLength(1);
     expect(pointerWrites[0].keys).toEqual([CURRENT_KEY]);
-    expect(f.requests.slice(f.requests.indexOf(pointerWrites[0]) + 1).filter((r) => r.route === 'kv-bulk').map((r) => r.keys)).toEqual([[HISTORY_KEY]]);
+    expect(
+      f.requests
+        .slice(f.requests.indexOf(pointerWrites[0]) + 1)
+        .filter((r) => r.route === 'kv-bulk')
+        .map((r) => r.keys),
+    ).toEqual([[HISTORY_KEY]]);
     const last = pointerWrites[0];
     const importDone = f.requests.findLastIndex((r) => r.route === 'd1-import');
     // Keys read: the live-pointer check one by one, the read-backs in bulk (text) or one by one (binary).
-    const reads = f.requests.filter((r) => r.route === 'kv-get').length + f.requests.filter((r) => r.route === 'kv-bulk-get').reduce((n, r) => n + r.keys!.length, 0);
+    const reads =
+      f.requests.filter((r) => r.route === 'kv-get').length +
+      f.requests.filter((r) => r.route === 'kv-bulk-get').reduce((n, r) => n + r.keys!.length, 0);
     expect(importDone).toBeLessThan(f.requests.indexOf(last));
     expect(reads).toBeGreaterThanOrEqual(8); // the live-pointer check plus the read-backs
     expect(pointerVersion(f)).toBe(realBundle.version);
@@ -161,7 +184,11 @@ describe('publishRemote through the fake API', () => {
 
     // And the fake does refuse what is over the limits.
     const over = JSON.stringify(Array.from({ length: 10_001 }, (_, i) => ({ key: `x${i}`, value: 'v' })));
-    const res = await fetch(`${f.url}/accounts/${ACCOUNT}/storage/kv/namespaces/${KV_NS}/bulk`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: over });
+    const res = await fetch(`${f.url}/accounts/${ACCOUNT}/storage/kv/namespaces/${KV_NS}/bulk`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: over,
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ success: false, errors: [{ message: expect.stringContaining('at most 10000') }] });
   });
@@ -289,7 +316,9 @@ describe('publishRemote through the fake API', () => {
       const b = bundle();
       const healthBlob = (await planPublish(b)).manifest.artifacts[ARTIFACT.health];
       f.droppedKeys.add(healthBlob);
-      await expect(publishRemote(b, client(f), options())).rejects.toThrow(new RegExp(`KV read-back of ${healthBlob}: not found; the pointer was not changed`));
+      await expect(publishRemote(b, client(f), options())).rejects.toThrow(
+        new RegExp(`KV read-back of ${healthBlob}: not found; the pointer was not changed`),
+      );
       expect(f.kvText(CURRENT_KEY)).toBe(previous);
     });
 
@@ -314,7 +343,9 @@ describe('publishRemote through the fake API', () => {
     expect(forced.published).toBe(true);
     const db = await f.d1();
     expect((await db.prepare('SELECT COUNT(*) AS n FROM titles').first<{ n: number }>())?.n).toBe(30); // re-import replaced, not duplicated
-    expect((await db.prepare('SELECT COUNT(*) AS n FROM d1_migrations').first<{ n: number }>())?.n).toBe(readdirSync(config.migrationsDir).filter((f) => f.endsWith('.sql')).length);
+    expect((await db.prepare('SELECT COUNT(*) AS n FROM d1_migrations').first<{ n: number }>())?.n).toBe(
+      readdirSync(config.migrationsDir).filter((f) => f.endsWith('.sql')).length,
+    );
   });
 });
 
@@ -322,7 +353,9 @@ describe('the token stays secret', () => {
   it('is redacted from errors and logs even when the server echoes it', async () => {
     const f = await startFake({ echoAuthorizationInErrors: true });
     f.inject({ route: 'd1-query', status: 500, times: 1000 });
-    const error = await publishRemote(bundleOf('v-secret', titles.slice(0, 5)), client(f, TOKEN, { maxRetries: 1 }), options()).catch((e: Error) => e);
+    const error = await publishRemote(bundleOf('v-secret', titles.slice(0, 5)), client(f, TOKEN, { maxRetries: 1 }), options()).catch(
+      (e: Error) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain('<redacted>');
     expect((error as Error).message).not.toContain(TOKEN);
@@ -341,7 +374,9 @@ describe('the token stays secret', () => {
   it('gives up at once when Retry-After is longer than the client will wait', async () => {
     const f = await startFake();
     f.inject({ route: 'kv-get', status: 429, times: 1, retryAfter: 600 });
-    await expect(publishRemote(bundleOf('v-long', titles.slice(0, 5)), client(f, TOKEN, { maxRetryAfterMs: 2000 }), options())).rejects.toThrow(/Retry-After 600s exceeds the 2s/);
+    await expect(
+      publishRemote(bundleOf('v-long', titles.slice(0, 5)), client(f, TOKEN, { maxRetryAfterMs: 2000 }), options()),
+    ).rejects.toThrow(/Retry-After 600s exceeds the 2s/);
   });
 });
 
@@ -361,16 +396,31 @@ describe('configuration from the environment', () => {
   it('takes ids from CF_KV_NAMESPACE_ID / CF_D1_DATABASE_ID, else from wrangler.toml', () => {
     const base = { CLOUDFLARE_ACCOUNT_ID: ACCOUNT, CLOUDFLARE_API_TOKEN: TOKEN };
     expect(remoteTargetFromEnv(base, ids)).toMatchObject({ kvNamespaceId: 'toml-kv', d1DatabaseId: 'toml-d1', baseUrl: undefined });
-    expect(remoteTargetFromEnv({ ...base, CF_KV_NAMESPACE_ID: 'env-kv', CF_D1_DATABASE_ID: 'env-d1', CLOUDFLARE_API_BASE_URL: 'http://x' }, ids))
-      .toMatchObject({ kvNamespaceId: 'env-kv', d1DatabaseId: 'env-d1', baseUrl: 'http://x', sources: { kvNamespaceId: 'CF_KV_NAMESPACE_ID' } });
+    expect(
+      remoteTargetFromEnv({ ...base, CF_KV_NAMESPACE_ID: 'env-kv', CF_D1_DATABASE_ID: 'env-d1', CLOUDFLARE_API_BASE_URL: 'http://x' }, ids),
+    ).toMatchObject({
+      kvNamespaceId: 'env-kv',
+      d1DatabaseId: 'env-d1',
+      baseUrl: 'http://x',
+      sources: { kvNamespaceId: 'CF_KV_NAMESPACE_ID' },
+    });
     expect(() => remoteTargetFromEnv(base, {})).toThrow(/set CF_KV_NAMESPACE_ID or put the id in wrangler.toml/);
   });
 
   it('publishRemoteFromEnv publishes to the account the environment names', async () => {
     const f = await startFake();
-    const env = { CLOUDFLARE_ACCOUNT_ID: ACCOUNT, CLOUDFLARE_API_TOKEN: TOKEN, CLOUDFLARE_API_BASE_URL: f.url, CF_KV_NAMESPACE_ID: KV_NS, CF_D1_DATABASE_ID: D1_DB };
+    const env = {
+      CLOUDFLARE_ACCOUNT_ID: ACCOUNT,
+      CLOUDFLARE_API_TOKEN: TOKEN,
+      CLOUDFLARE_API_BASE_URL: f.url,
+      CF_KV_NAMESPACE_ID: KV_NS,
+      CF_D1_DATABASE_ID: D1_DB,
+    };
     const report = await publishRemoteFromEnv(bundleOf('v-env', titles.slice(0, 40)), {
-      wranglerConfig: config.wranglerConfig, migrationsDir: config.migrationsDir, log: (m) => logs.push(m), env,
+      wranglerConfig: config.wranglerConfig,
+      migrationsDir: config.migrationsDir,
+      log: (m) => logs.push(m),
+      env,
     });
     expect(report.published).toBe(true);
     expect(pointerVersion(f)).toBe('v-env');
@@ -382,7 +432,11 @@ describe('SQL literals', () => {
     const f = await startFake();
     const nasty = ["'); DROP TABLE titles; --", 'a\nb\r\nc', '/* not a comment */', 'back\\slash', '😀 emoji and ünïcödé', "it''s", ';'];
     const rows: Title[] = nasty.map((text, i) => ({
-      ...titles[i], id: `zz${i}`, title: text, description: text, cast: null,
+      ...titles[i],
+      id: `zz${i}`,
+      title: text,
+      description: text,
+      cast: null,
       score: [0.1 + 0.2, 1e-7, 3.5, 4.123456789012345, 2 / 3, 5, Number.MIN_VALUE][i],
     }));
     const { sql } = titlesImportSql('v-sql', rows);
@@ -393,7 +447,9 @@ describe('SQL literals', () => {
     const { remoteStores } = await import('../../loader/remote-stores');
     await applyMigrations(remoteStores(api, { kvNamespaceId: KV_NS, d1DatabaseId: D1_DB }).db, config.migrationsDir);
     await importSqlFile(api, D1_DB, sql, { pollIntervalMs: 1 });
-    const { results } = await db.prepare(`SELECT id, title, description, "cast", score FROM titles WHERE version = 'v-sql' ORDER BY id`).all<Record<string, unknown>>();
+    const { results } = await db
+      .prepare(`SELECT id, title, description, "cast", score FROM titles WHERE version = 'v-sql' ORDER BY id`)
+      .all<Record<string, unknown>>();
     expect(results.map((r) => [r.title, r.description, r.cast, r.score])).toEqual(rows.map((t) => [t.title, t.description, null, t.score]));
   });
 

@@ -5,8 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_STANDIN_DIR, DEFAULT_STANDIN_SEED, HALF_STARS_FROM, generateStandIn, readStandInMarker, standInIsCurrent,
-  standInTargets, type StandInResult,
+  DEFAULT_STANDIN_DIR,
+  DEFAULT_STANDIN_SEED,
+  HALF_STARS_FROM,
+  generateStandIn,
+  readStandInMarker,
+  standInIsCurrent,
+  standInTargets,
+  type StandInResult,
 } from '../../loader/standin';
 import { readSummary, type TitleSummary } from '../../loader/summary';
 
@@ -47,7 +53,12 @@ function titleLookup(summary: TitleSummary[]): (letter: number, num: number) => 
 function parseRatings(dir: string, fileCount: number, titleOf: (letter: number, num: number) => number): Parsed {
   const cap = 12_000_000;
   const out: Parsed = {
-    fileRows: [], user: new Int32Array(cap), half: new Uint8Array(cap), ts: new Uint32Array(cap), title: new Uint16Array(cap), length: 0,
+    fileRows: [],
+    user: new Int32Array(cap),
+    half: new Uint8Array(cap),
+    ts: new Uint32Array(cap),
+    title: new Uint16Array(cap),
+    length: 0,
   };
   let n = 0;
   for (let f = 1; f <= fileCount; f++) {
@@ -57,7 +68,9 @@ function parseRatings(dir: string, fileCount: number, titleOf: (letter: number, 
     const start = n;
     const fail = (what: string): never => {
       const lineStart = buf.lastIndexOf(10, p - 1) + 1;
-      throw new Error(`${f}.csv row ${n - start + 1}: ${what}: ${JSON.stringify(buf.subarray(lineStart, lineStart + 40).toString('latin1'))}`);
+      throw new Error(
+        `${f}.csv row ${n - start + 1}: ${what}: ${JSON.stringify(buf.subarray(lineStart, lineStart + 40).toString('latin1'))}`,
+      );
     };
     const integer = (end: number): number => {
       if (buf[p] === 48 || buf[p] === end) fail('bad number');
@@ -114,7 +127,16 @@ describe('stand-in ratings, full scale-1 set', () => {
     expect(rows.fileRows).toEqual([...Array(7).fill(1_500_000), 524_289]);
     expect(rows.length).toBe(11_024_289);
     for (let f = 1; f <= 8; f++) expect(readFileSync(join(dir, `${f}.csv`)).includes(13)).toBe(false);
-    expect(readStandInMarker(dir)?.files.map((f) => f.name)).toEqual(['1.csv', '2.csv', '3.csv', '4.csv', '5.csv', '6.csv', '7.csv', '8.csv']);
+    expect(readStandInMarker(dir)?.files.map((f) => f.name)).toEqual([
+      '1.csv',
+      '2.csv',
+      '3.csv',
+      '4.csv',
+      '5.csv',
+      '6.csv',
+      '7.csv',
+      '8.csv',
+    ]);
     if (generated) expect(generated.rows).toBe(rows.length);
   });
 
@@ -129,9 +151,7 @@ describe('stand-in ratings, full scale-1 set', () => {
       units[t] += rows.half[r];
       halves[t] += rows.half[r] & 1;
     }
-    const wrong = summary.filter(
-      (s, t) => n[t] !== s.n_ratings || units[t] !== s.rating_sum * 2 || halves[t] !== s.n_half_star_ratings,
-    );
+    const wrong = summary.filter((s, t) => n[t] !== s.n_ratings || units[t] !== s.rating_sum * 2 || halves[t] !== s.n_half_star_ratings);
     expect(wrong.map((s) => s.movieId)).toEqual([]);
   });
 

@@ -92,7 +92,9 @@ describe('answers over the whole grid', () => {
           expect(response.status, where).toBe(404);
           expect(scanActor(titles, { platform, year }), where).toBeNull();
           const problem = await problemOf(response);
-          expect(problem.type, where).toBe(expected.status === 'no_cast_data_for_platform' ? '/problems/no-cast-data' : '/problems/no-match');
+          expect(problem.type, where).toBe(
+            expected.status === 'no_cast_data_for_platform' ? '/problems/no-cast-data' : '/problems/no-match',
+          );
         }
       }
     }

@@ -1,6 +1,15 @@
 // Calls the worker exactly as a client would: through its exported fetch handler, with real bindings.
 import { env, exports } from 'cloudflare:workers';
-import { claimedLive, CURRENT_KEY, goLive, manifestKey, writersLive, type DataPointer, type LivePointer, type Manifest } from '../../contract';
+import {
+  claimedLive,
+  CURRENT_KEY,
+  goLive,
+  manifestKey,
+  writersLive,
+  type DataPointer,
+  type LivePointer,
+  type Manifest,
+} from '../../contract';
 import worker from '../../worker/index';
 import type { KVReader } from '../../worker/data';
 import type { InvalidParam, ProblemBody } from '../../worker/problem';
@@ -55,7 +64,10 @@ export async function pointAt(manifest: Manifest, publishedAt = new Date().toISO
 }
 
 /** The real KV binding with every read recorded, and optionally some answers replaced. */
-export function recordingKV(override?: (key: string, real: Promise<unknown>) => Promise<unknown>): { kv: KVNamespace & KVReader; reads: string[] } {
+export function recordingKV(override?: (key: string, real: Promise<unknown>) => Promise<unknown>): {
+  kv: KVNamespace & KVReader;
+  reads: string[];
+} {
   const reads: string[] = [];
   const kv = new Proxy(env.KV as KVNamespace & KVReader, {
     get(target, property) {

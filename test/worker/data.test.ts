@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ARTIFACT, CURRENT_KEY, manifestKey } from '../../contract';
-import { clearDataCache, loadQueryIndex, POINTER_TTL_MS, readPointer, type KVReader } from '../../worker/data';
+import { clearDataCache, loadQueryIndex, POINTER_TTL_MS, readPointer } from '../../worker/data';
 import { handleRequest } from '../../worker/router';
 import { testBundle } from './bundle-transport';
 import { livePointer as readLivePointer, pointAt, recordingKV } from './client';
@@ -10,7 +10,6 @@ const bundle = await testBundle();
 const livePointer = await readLivePointer();
 const manifestOfLive = manifestKey(livePointer.version);
 const indexKey = livePointer.artifacts[ARTIFACT.queryIndex];
-
 
 function get(path: string, kv: KVNamespace = env.KV): Promise<Response> {
   return handleRequest(new Request(`http://worker.test${path}`), { ...env, KV: kv });
@@ -88,7 +87,11 @@ describe('KV reads per request', () => {
     expect((await get('/get_count_platform?platform=netflix', kv)).status).toBe(200);
     expect(reads).toEqual([CURRENT_KEY, manifestOfLive, indexKey]);
     reads.length = 0;
-    for (const path of ['/get_actor?platform=netflix&year=2019', '/get_score_count?platform=disney&scored=3&year=2011', '/get_max_duration']) {
+    for (const path of [
+      '/get_actor?platform=netflix&year=2019',
+      '/get_score_count?platform=disney&scored=3&year=2011',
+      '/get_max_duration',
+    ]) {
       expect((await get(path, kv)).status).toBe(200);
     }
     expect(reads).toEqual([]);

@@ -44,7 +44,11 @@ describe('runEndpoint', () => {
     const error = await runEndpoint(echo, context('http://x/echo?year=x&since=1e3')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProblemError);
     expect((error as ProblemError).status).toBe(400);
-    expect(((error as ProblemError).extensions.invalid_params as { name: string }[]).map((p) => p.name)).toEqual(['platform', 'year', 'since']);
+    expect(((error as ProblemError).extensions.invalid_params as { name: string }[]).map((p) => p.name)).toEqual([
+      'platform',
+      'year',
+      'since',
+    ]);
     expect(seen.length).toBe(calls);
   });
 });

@@ -67,7 +67,9 @@ async function healthOf(manifest: Manifest): Promise<DataHealth> {
 }
 
 async function rowsOf(version: string): Promise<Title[]> {
-  const { results } = await env.DB.prepare(`SELECT ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM titles WHERE version = ?1 ORDER BY id`)
+  const { results } = await env.DB.prepare(
+    `SELECT ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM titles WHERE version = ?1 ORDER BY id`,
+  )
     .bind(version)
     .all<Title>();
   return results;
@@ -106,7 +108,7 @@ function newUserId(): number {
 // ---------------------------------------------------------------------------------------------
 
 describe('fold math (pure)', () => {
-  it('re-solving a user of the biases model reproduces the trainer\'s bias (zero title factors)', () => {
+  it("re-solving a user of the biases model reproduces the trainer's bias (zero title factors)", () => {
     const zeroFactors: TitleModel = { ...blob, titleFactors: new Float32Array(blob.titleFactors.length) };
     const sample = users.filter((_, i) => i % 97 === 0);
     expect(sample.length).toBeGreaterThan(40);
@@ -125,8 +127,14 @@ describe('fold math (pure)', () => {
     const k = 4;
     const T = 40;
     let seed = 7;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
-    const model: TitleModel = { ...blob, k, mean: 3.4, titleBias: Float32Array.from({ length: T }, rand), titleFactors: Float32Array.from({ length: T * k }, rand) };
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
+    const model: TitleModel = {
+      ...blob,
+      k,
+      mean: 3.4,
+      titleBias: Float32Array.from({ length: T }, rand),
+      titleFactors: Float32Array.from({ length: T * k }, rand),
+    };
     const titles = [1, 4, 9, 16, 25, 36, 38];
     const halves = [9, 3, 10, 6, 7, 1, 8];
     const solved = solveUser(model, titles, halves, { bias: 2, factors: 0.3 });
@@ -141,7 +149,12 @@ describe('fold math (pure)', () => {
     for (let f = 1; f <= k; f++) gradient[f] += titles.length * 0.3 * x[f];
     for (const g of gradient) expect(Math.abs(g)).toBeLessThan(1e-5); // float32 storage of the factors
     // Rating a title higher moves the prediction for it up.
-    const higher = solveUser(model, titles, halves.map((h, j) => (j === 0 ? 10 : h)), { bias: 2, factors: 0.3 });
+    const higher = solveUser(
+      model,
+      titles,
+      halves.map((h, j) => (j === 0 ? 10 : h)),
+      { bias: 2, factors: 0.3 },
+    );
     const predict = (s: { bias: number; factors: Float32Array }, t: number) =>
       s.bias + s.factors.reduce((acc, p, f) => acc + p * model.titleFactors[t * k + f], 0);
     expect(predict(higher, 1)).toBeGreaterThan(predict(solved, 1));
@@ -150,11 +163,15 @@ describe('fold math (pure)', () => {
   it('choleskySolve solves a symmetric positive definite system', () => {
     const A = new Float64Array([4, 0, 0, 2, 5, 0, 0.5, 1, 3]); // lower triangle of [[4,2,.5],[2,5,1],[.5,1,3]]
     const x = choleskySolve(A, new Float64Array([1, 2, 3]), 3);
-    const full = [[4, 2, 0.5], [2, 5, 1], [0.5, 1, 3]];
+    const full = [
+      [4, 2, 0.5],
+      [2, 5, 1],
+      [0.5, 1, 3],
+    ];
     full.forEach((row, i) => expect(row.reduce((s, a, j) => s + a * x[j], 0)).toBeCloseTo([1, 2, 3][i], 12));
   });
 
-  it('top lists equal the loader\'s for every user of three shards', () => {
+  it("top lists equal the loader's for every user of three shards", () => {
     for (const s of [0, 1, Math.floor(blob.shards / 2)]) {
       for (const user of decodeUserShard(bundle.kv.get(MODEL_KEYS.userShard(s)) as Uint8Array).records) {
         const lists = userTopLists(blob, user);
@@ -167,7 +184,11 @@ describe('fold math (pure)', () => {
     const base = sampleUser(3, 50);
     const [first] = base.ratedTitles;
     const fresh = unratedTitles(base, 1)[0];
-    const merged = mergeRatings(base, [{ title: first, halves: 1 }, { title: fresh, halves: 10 }, { title: fresh, halves: 4 }]);
+    const merged = mergeRatings(base, [
+      { title: first, halves: 1 },
+      { title: fresh, halves: 10 },
+      { title: fresh, halves: 4 },
+    ]);
     expect(merged.ratedTitles.length).toBe(base.ratedTitles.length + 1);
     expect([...merged.ratedTitles]).toEqual([...merged.ratedTitles].sort((a, b) => a - b));
     const rating = (t: number) => merged.ratedHalves[merged.ratedTitles.indexOf(t)];
@@ -178,8 +199,16 @@ describe('fold math (pure)', () => {
   });
 
   it('bounds a batch by ratings, users and shards, keeping id order and never returning nothing', () => {
-    const rows: PendingRating[] = Array.from({ length: 50 }, (_, i) => ({ id: 100 + i, userId: 1 + (i % 10), movieId: 'as1', halves: 6, receivedAt: '' }));
-    expect(boundBatch(rows, 30, { maxRatings: 20, maxUsers: 100, maxShards: 100 }).map((r) => r.id)).toEqual(rows.slice(0, 20).map((r) => r.id));
+    const rows: PendingRating[] = Array.from({ length: 50 }, (_, i) => ({
+      id: 100 + i,
+      userId: 1 + (i % 10),
+      movieId: 'as1',
+      halves: 6,
+      receivedAt: '',
+    }));
+    expect(boundBatch(rows, 30, { maxRatings: 20, maxUsers: 100, maxShards: 100 }).map((r) => r.id)).toEqual(
+      rows.slice(0, 20).map((r) => r.id),
+    );
     const byUsers = boundBatch(rows, 30, { maxRatings: 1000, maxUsers: 3, maxShards: 100 });
     expect(byUsers.map((r) => r.userId)).toEqual([1, 2, 3]);
     const byShards = boundBatch(rows, 30, { maxRatings: 1000, maxUsers: 100, maxShards: 2 });
@@ -195,10 +224,17 @@ describe('fold math (pure)', () => {
     const base = new Map<string, ScoredTitle>();
     for (let i = 0; i < 200; i++) {
       const id = `t${i}`;
-      const rows = Array.from({ length: i % 7 === 0 ? 0 : 1 + (i * 37) % 900 }, half);
+      const rows = Array.from({ length: i % 7 === 0 ? 0 : 1 + ((i * 37) % 900) }, half);
       allRows.set(id, rows);
       const sum = rows.reduce((a, h) => a + h / 2, 0);
-      base.set(id, { id, type: 'movie', platform: 'netflix', release_year: 2000, score: rows.length ? sum / rows.length : null, n_ratings: rows.length });
+      base.set(id, {
+        id,
+        type: 'movie',
+        platform: 'netflix',
+        release_year: 2000,
+        score: rows.length ? sum / rows.length : null,
+        n_ratings: rows.length,
+      });
     }
     const added = Array.from({ length: 500 }, (_, i) => ({ movieId: `t${(i * 13) % 200}`, halves: half() }));
     for (const a of added) allRows.get(a.movieId)!.push(a.halves);
@@ -211,20 +247,30 @@ describe('fold math (pure)', () => {
     }
   });
 
-  it('the patched query index is byte-identical to the loader\'s index of the rescored catalog', () => {
+  it("the patched query index is byte-identical to the loader's index of the rescored catalog", () => {
     const published = bundle.kv.get(ARTIFACT.queryIndex) as Uint8Array;
     const index = decodeQueryIndex(published);
     expect(patchQueryIndexScores(index, [])).toEqual(published);
 
     // Some movies start without any rating (score null), as titles nobody rated do.
-    const unscored = new Set(bundle.titles.filter((t) => t.type === 'movie').filter((_, i) => i % 997 === 0).map((t) => t.id));
+    const unscored = new Set(
+      bundle.titles
+        .filter((t) => t.type === 'movie')
+        .filter((_, i) => i % 997 === 0)
+        .map((t) => t.id),
+    );
     const start = bundle.titles.map((t) => (unscored.has(t.id) ? { ...t, score: null, n_ratings: 0 } : { ...t }));
     const startIndex = decodeQueryIndex(buildQueryIndex(start));
     const rescored = start.map((t) => ({ ...t }));
     const picks = rescored.filter((t, i) => i % 211 === 0 || unscored.has(t.id));
     expect(picks.filter((t) => t.score === null).length).toBeGreaterThan(5);
     expect(picks.filter((t) => t.type !== 'movie').length).toBeGreaterThan(5);
-    const base = new Map(picks.map((t) => [t.id, { id: t.id, type: t.type, platform: t.platform, release_year: t.release_year, score: t.score, n_ratings: t.n_ratings }]));
+    const base = new Map(
+      picks.map((t) => [
+        t.id,
+        { id: t.id, type: t.type, platform: t.platform, release_year: t.release_year, score: t.score, n_ratings: t.n_ratings },
+      ]),
+    );
     const added = picks.flatMap((t, i) => Array.from({ length: 1 + (i % 4) }, (_, j) => ({ movieId: t.id, halves: 1 + ((i + j) % 10) })));
     const changes = foldScores(base, added);
     for (const c of changes) Object.assign(rescored.find((t) => t.id === c.id)!, { score: c.score, n_ratings: c.n_ratings });
@@ -250,15 +296,16 @@ describe('cron fold', () => {
     expect(await env.KV.get(CURRENT_KEY, 'text')).toBe(before);
   });
 
-  it('moves a known user\'s predictions the way of their new ratings and adds them to the rated list', async () => {
+  it("moves a known user's predictions the way of their new ratings and adds them to the rated list", async () => {
     await drain();
     const base = await livePointer();
     const fan = (await userOf(base, sampleUser(5, 15).userId))!;
     const critic = (await userOf(base, sampleUser(5, 15, [fan.userId]).userId))!;
     const [f1, f2, f3, fOther] = unratedTitles(fan, 4, 100);
     const [c1, c2, cOther] = unratedTitles(critic, 3, 200);
-    const neighbour = decodeUserShard((await env.KV.get(artifactKey(base, MODEL_KEYS.userShard(shardOfUser(fan.userId, blob.shards)))!, 'arrayBuffer'))!)
-      .records.find((u) => u.userId !== fan.userId && u.userId !== critic.userId)!;
+    const neighbour = decodeUserShard(
+      (await env.KV.get(artifactKey(base, MODEL_KEYS.userShard(shardOfUser(fan.userId, blob.shards)))!, 'arrayBuffer'))!,
+    ).records.find((u) => u.userId !== fan.userId && u.userId !== critic.userId)!;
 
     const receipt = await queue([
       ...[f1, f2, f3].map((t) => ({ userId: fan.userId, movieId: blob.ids[t], rating: 5 })),
@@ -286,7 +333,10 @@ describe('cron fold', () => {
     const otherBody = await other.json<{ predicted_rating: number; already_rated: boolean }>();
     expect(otherBody.already_rated).toBe(false);
     expect(otherBody.predicted_rating).toBeGreaterThan(Math.min(5, scoreTitle(blob, fan, fOther)));
-    const rated = await (await get(`/recommend?user_id=${fan.userId}&movie_id=${blob.ids[f1]}`)).json<{ already_rated: boolean; user_rating: number }>();
+    const rated = await (await get(`/recommend?user_id=${fan.userId}&movie_id=${blob.ids[f1]}`)).json<{
+      already_rated: boolean;
+      user_rating: number;
+    }>();
     expect(rated).toMatchObject({ already_rated: true, user_rating: 5 });
     const top = await (await get(`/recommendations?user_id=${critic.userId}&k=100`)).json<{ items: { movie_id: string }[] }>();
     expect(top.items.map((i) => i.movie_id)).not.toContain(blob.ids[c1]);
@@ -297,7 +347,10 @@ describe('cron fold', () => {
     const base = await livePointer();
     const userId = newUserId();
     const [t1, t2, t3] = unratedTitles(null, 3, 300);
-    const before = await (await get(`/recommend?user_id=${userId}&movie_id=${blob.ids[t3]}`)).json<{ user_known: boolean; predicted_rating: number }>();
+    const before = await (await get(`/recommend?user_id=${userId}&movie_id=${blob.ids[t3]}`)).json<{
+      user_known: boolean;
+      predicted_rating: number;
+    }>();
     expect(before.user_known).toBe(false);
 
     await queue([
@@ -312,10 +365,16 @@ describe('cron fold', () => {
     expect([...record.ratedHalves]).toEqual([9, 10]);
     expect(record.bias).toBeGreaterThan(0);
 
-    const after = await (await get(`/recommend?user_id=${userId}&movie_id=${blob.ids[t3]}`)).json<{ user_known: boolean; predicted_rating: number }>();
+    const after = await (await get(`/recommend?user_id=${userId}&movie_id=${blob.ids[t3]}`)).json<{
+      user_known: boolean;
+      predicted_rating: number;
+    }>();
     expect(after.user_known).toBe(true);
     expect(after.predicted_rating).toBeGreaterThan(before.predicted_rating);
-    const list = await (await get(`/recommendations?user_id=${userId}&k=20`)).json<{ user_known: boolean; items: { movie_id: string }[] }>();
+    const list = await (await get(`/recommendations?user_id=${userId}&k=20`)).json<{
+      user_known: boolean;
+      items: { movie_id: string }[];
+    }>();
     expect(list.user_known).toBe(true);
     expect(list.items.map((i) => i.movie_id)).not.toContain(blob.ids[t1]);
 
@@ -333,7 +392,10 @@ describe('cron fold', () => {
     const baseRows = await rowsOf(base.version);
     const movies = baseRows.filter((t) => t.type === 'movie');
     const targets = [
-      ...movies.filter((t) => t.score !== null).filter((_, i) => i % 500 === 0).slice(0, 20),
+      ...movies
+        .filter((t) => t.score !== null)
+        .filter((_, i) => i % 500 === 0)
+        .slice(0, 20),
       ...movies.filter((t) => t.score === null).slice(0, 3),
       ...baseRows.filter((t) => t.type !== 'movie').slice(0, 2),
     ];
@@ -348,7 +410,8 @@ describe('cron fold', () => {
     expect(newRows.length).toBe(baseRows.length);
 
     const addedHalves = new Map<string, number[]>();
-    for (const r of ratings) addedHalves.set(r.movieId as string, [...(addedHalves.get(r.movieId as string) ?? []), (r.rating as number) * 2]);
+    for (const r of ratings)
+      addedHalves.set(r.movieId as string, [...(addedHalves.get(r.movieId as string) ?? []), (r.rating as number) * 2]);
     newRows.forEach((row, i) => {
       const old = baseRows[i];
       const added = addedHalves.get(row.id);
@@ -368,7 +431,9 @@ describe('cron fold', () => {
       expect(response.headers.get('X-Data-Version')).toBe(live.version);
       expect(await response.json()).toEqual(newRows.find((r) => r.id === t.id));
     }
-    const page = await (await get(`/titles?platform=${targets[0].platform}&limit=100&title_prefix=${encodeURIComponent(targets[0].title)}`)).json<{ items: unknown[] }>();
+    const page = await (
+      await get(`/titles?platform=${targets[0].platform}&limit=100&title_prefix=${encodeURIComponent(targets[0].title)}`)
+    ).json<{ items: unknown[] }>();
     expect(page.items).toContainEqual(newRows.find((r) => r.id === targets[0].id));
 
     // Every (platform, year) cell of a changed title, at thresholds on and around the old and new scores.
@@ -377,14 +442,17 @@ describe('cron fold', () => {
     for (const cell of cells) {
       const [platform, year] = cell.split('|');
       const scores = new Set([0, 3.5, 5]);
-      for (const t of targets) if (t.platform === platform && String(t.release_year) === year) {
-        for (const s of [t.score, newRows.find((r) => r.id === t.id)!.score]) if (s !== null) scores.add(Math.round(s * 10) / 10);
-      }
+      for (const t of targets)
+        if (t.platform === platform && String(t.release_year) === year) {
+          for (const s of [t.score, newRows.find((r) => r.id === t.id)!.score]) if (s !== null) scores.add(Math.round(s * 10) / 10);
+        }
       for (const scored of scores) {
         const response = await get(`/get_score_count?platform=${platform}&year=${year}&scored=${scored}`);
         const body = await response.json<{ count: number }>();
         expect(response.headers.get('X-Data-Version')).toBe(live.version);
-        expect(body.count, `${cell} > ${scored}`).toBe(scanScoreCount(newRows, { platform: platform as Platform, year: Number(year), scored }));
+        expect(body.count, `${cell} > ${scored}`).toBe(
+          scanScoreCount(newRows, { platform: platform as Platform, year: Number(year), scored }),
+        );
         checked++;
       }
     }
@@ -395,7 +463,9 @@ describe('cron fold', () => {
       index.years.forEach((year, y) => {
         const cell = cellIndex(index.years.length, p, y);
         const values = [...index.scores.values.subarray(index.scores.start[cell], index.scores.start[cell + 1])];
-        const expected = newRows.filter((t) => t.platform === platform && t.release_year === year && t.type === 'movie' && t.score !== null).map((t) => t.score!);
+        const expected = newRows
+          .filter((t) => t.platform === platform && t.release_year === year && t.type === 'movie' && t.score !== null)
+          .map((t) => t.score!);
         expect(values).toEqual(expected.sort((a, b) => a - b));
       }),
     );
@@ -447,13 +517,22 @@ describe('cron fold', () => {
     const title = blob.ids[unratedTitles(null, 1, 2000)[0]];
     const before = await titleRow(base.version, title);
     await queue([{ userId: newUserId(), movieId: title, rating: 4 }]);
-    await expect(fold({ afterStage: (s) => { if (s === 'live') throw new Error('simulated crash after the flip'); } })).rejects.toThrow('simulated crash');
+    await expect(
+      fold({
+        afterStage: (s) => {
+          if (s === 'live') throw new Error('simulated crash after the flip');
+        },
+      }),
+    ).rejects.toThrow('simulated crash');
     const live = await livePointer();
     expect(live.parent).toBe(base.version);
     expect((await env.DB.prepare('SELECT status FROM folds WHERE version = ?1').bind(live.version).first())?.status).toBe('started');
 
     expect((await fold()).status).toBe('idle');
-    expect((await env.DB.prepare('SELECT status, published_at FROM folds WHERE version = ?1').bind(live.version).first())).toEqual({ status: 'live', published_at: live.published_at });
+    expect(await env.DB.prepare('SELECT status, published_at FROM folds WHERE version = ?1').bind(live.version).first()).toEqual({
+      status: 'live',
+      published_at: live.published_at,
+    });
     expect((await livePointer()).version).toBe(live.version);
     expect((await titleRow(live.version, title)).n_ratings).toBe(before.n_ratings + 1);
   });
@@ -493,7 +572,9 @@ describe('cron fold', () => {
       // health, a shard each; writes: a blob per changed shard, query index, catalog rows, health, the manifest; the flip (pointer, history read and write); clean-up: history,
       // two kept manifests, per dropped version its manifest read and delete, its orphaned blobs, history.
       const { versions, blobsDeleted } = result.retention;
-      expect(result.kv_operations).toBeLessThanOrEqual(2 * result.shards + 18 + (versions.length > 0 ? 3 + 2 * versions.length + blobsDeleted : 0));
+      expect(result.kv_operations).toBeLessThanOrEqual(
+        2 * result.shards + 18 + (versions.length > 0 ? 3 + 2 * versions.length + blobsDeleted : 0),
+      );
       small.push(result);
     }
     expect(small.length).toBeGreaterThanOrEqual(5);
@@ -712,14 +793,17 @@ describe('cron fold', () => {
     });
   });
 
-  it('runs from the worker\'s scheduled handler, as the cron trigger calls it', async () => {
+  it("runs from the worker's scheduled handler, as the cron trigger calls it", async () => {
     await drain();
     const base = await livePointer();
     const receipt = await queue([{ userId: newUserId(), movieId: blob.ids[42], rating: 4 }]);
     await cronTick();
     const live = await livePointer();
     expect(live.parent).toBe(base.version);
-    expect((await env.DB.prepare('SELECT watermark, status FROM folds WHERE version = ?1').bind(live.version).first())).toEqual({ watermark: receipt.watermark, status: 'live' });
+    expect(await env.DB.prepare('SELECT watermark, status FROM folds WHERE version = ?1').bind(live.version).first()).toEqual({
+      watermark: receipt.watermark,
+      status: 'live',
+    });
     await cronTick();
     expect((await livePointer()).version).toBe(live.version);
   });
@@ -737,7 +821,9 @@ describe('a replayed POST /ratings receipt', () => {
     expect(replayed.headers.get('Idempotent-Replayed')).toBe('true');
     const after = await replayed.json<IngestReceipt>();
     expect(after).toMatchObject({ status: 'applied', idempotency_key: key, watermark: first.watermark });
-    const fold = await env.DB.prepare("SELECT from_id, watermark, status FROM folds WHERE version = ?1").bind(after.applied_version!).first<{ from_id: number; watermark: number; status: string }>();
+    const fold = await env.DB.prepare('SELECT from_id, watermark, status FROM folds WHERE version = ?1')
+      .bind(after.applied_version!)
+      .first<{ from_id: number; watermark: number; status: string }>();
     expect(fold).toMatchObject({ status: 'live' });
     expect(fold!.from_id).toBeLessThan(first.watermark);
     expect(fold!.watermark).toBeGreaterThanOrEqual(first.watermark);

@@ -19,29 +19,75 @@ const SEED = 20260427;
 // ---- values -----------------------------------------------------------------------------------------
 
 const TRICKY = [
-  '0', '-1', '+2020', '2020.0', '1e3', '0x7E4', '0b11', 'NaN', 'Infinity', '-0', '3,5', '5.0000000000000000001',
-  '99999', '2020 2021', '007', '1_000', '٢٠٢٠', '２０２０', 'null', 'undefined', 'true', '[]', '{}', '\u0000',
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf',
-  "' OR 1=1 --", '1; DROP TABLE titles; --', '%', '%%', '<script>', '../../etc/passwd', '\uFEFF', '\u200B',
+  '0',
+  '-1',
+  '+2020',
+  '2020.0',
+  '1e3',
+  '0x7E4',
+  '0b11',
+  'NaN',
+  'Infinity',
+  '-0',
+  '3,5',
+  '5.0000000000000000001',
+  '99999',
+  '2020 2021',
+  '007',
+  '1_000',
+  '٢٠٢٠',
+  '２０２０',
+  'null',
+  'undefined',
+  'true',
+  '[]',
+  '{}',
+  '\u0000',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  "' OR 1=1 --",
+  '1; DROP TABLE titles; --',
+  '%',
+  '%%',
+  '<script>',
+  '../../etc/passwd',
+  '\uFEFF',
+  '\u200B',
 ];
 /** Lengths around the limit, and far past it. */
 const HUGE = fc
-  .tuple(fc.constantFrom('x', '9', 'é', '😀', ' ', '\u200B', '%'), fc.constantFrom(MAX_PARAM_LENGTH - 1, MAX_PARAM_LENGTH, MAX_PARAM_LENGTH + 1, 4_000, 40_000))
+  .tuple(
+    fc.constantFrom('x', '9', 'é', '😀', ' ', '\u200B', '%'),
+    fc.constantFrom(MAX_PARAM_LENGTH - 1, MAX_PARAM_LENGTH, MAX_PARAM_LENGTH + 1, 4_000, 40_000),
+  )
   .map(([unit, n]) => unit.repeat(Math.ceil(n / unit.length)));
 
 /** Small changes that keep a valid value recognisable: case, padding, invisible and composed characters. */
 function nearValid(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
   return fc.tuple(valid, fc.integer({ min: 0, max: 8 }), fc.string({ unit: 'grapheme', maxLength: 2 })).map(([v, how, extra]) => {
     switch (how) {
-      case 0: return v.toUpperCase();
-      case 1: return ` \t${v}\u00A0`;
-      case 2: return `${v}${extra}`;
-      case 3: return `${extra}${v}`;
-      case 4: return v.normalize('NFD');
-      case 5: return [...v].join('\u200B');
-      case 6: return v.slice(0, -1);
-      case 7: return v.replace(/[a-z0-9]/gi, (c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)); // fullwidth
-      default: return `${v},${v}`;
+      case 0:
+        return v.toUpperCase();
+      case 1:
+        return ` \t${v}\u00A0`;
+      case 2:
+        return `${v}${extra}`;
+      case 3:
+        return `${extra}${v}`;
+      case 4:
+        return v.normalize('NFD');
+      case 5:
+        return [...v].join('\u200B');
+      case 6:
+        return v.slice(0, -1);
+      case 7:
+        return v.replace(/[a-z0-9]/gi, (c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)); // fullwidth
+      default:
+        return `${v},${v}`;
     }
   });
 }
@@ -73,16 +119,22 @@ function schemaValues(schema: Record<string, unknown>): fc.Arbitrary<string> | n
 
 /** Spellings the parameter accepts: its example and listed values, catalog words it parses, its schema's values. */
 function validValue(def: ParamDef): fc.Arbitrary<string> {
-  const known = [def.example, ...(def.kind.allowed ?? []), ...CATALOG_WORDS.filter((w) => w.length <= MAX_PARAM_LENGTH && def.kind.parse(w).ok)];
+  const known = [
+    def.example,
+    ...(def.kind.allowed ?? []),
+    ...CATALOG_WORDS.filter((w) => w.length <= MAX_PARAM_LENGTH && def.kind.parse(w).ok),
+  ];
   const fromSchema = schemaValues(def.kind.schema);
-  return fromSchema ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: fromSchema }) : fc.constantFrom(...known);
+  return fromSchema
+    ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: fromSchema })
+    : fc.constantFrom(...known);
 }
 
 /**
  * Text for one parameter. Calm: valid spellings, sometimes slightly off (answers are mostly real ones,
  * so handlers run on many inputs). Wild: often far off, huge, binary or tricky.
  */
-function valueOf(def: ParamDef, calm: boolean): fc.Arbitrary<string> {
+function hostileValueOf(def: ParamDef, calm: boolean): fc.Arbitrary<string> {
   const valid = validValue(def);
   if (calm) return fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: nearValid(valid) });
   return fc.oneof(
@@ -99,16 +151,21 @@ function valueOf(def: ParamDef, calm: boolean): fc.Arbitrary<string> {
 /** How a value travels: properly encoded, or with raw bytes a URL parser must cope with. */
 const RAW_JUNK = fc.constantFrom('%', '%%', '%zz', '%FF%FE', '%C0%AF', '%00', '%E2%80%8B', '+', '%2B', ';', '%u2020', '%%32%30');
 function encoded(value: string): fc.Arbitrary<string> {
-  return fc.oneof({ weight: 5, arbitrary: fc.constant(encodeURIComponent(value)) }, { weight: 1, arbitrary: RAW_JUNK.map((junk) => `${encodeURIComponent(value)}${junk}`) });
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.constant(encodeURIComponent(value)) },
+    { weight: 1, arbitrary: RAW_JUNK.map((junk) => `${encodeURIComponent(value)}${junk}`) },
+  );
 }
 
 /** One declared parameter: absent, empty, once, or repeated, as `name=value` pieces of a query. */
 function occurrencesOf(name: string, def: ParamDef, calm: boolean): fc.Arbitrary<string[]> {
   if (calm) {
-    const once = valueOf(def, true).map((v) => [`${name}=${encodeURIComponent(v)}`]);
+    const once = hostileValueOf(def, true).map((v) => [`${name}=${encodeURIComponent(v)}`]);
     return def.required ? once : fc.oneof(fc.constant<string[]>([]), once);
   }
-  const piece = valueOf(def, false).chain(encoded).map((v) => `${name}=${v}`);
+  const piece = hostileValueOf(def, false)
+    .chain(encoded)
+    .map((v) => `${name}=${v}`);
   return fc.oneof(
     { weight: 2, arbitrary: fc.constant<string[]>([]) },
     { weight: 1, arbitrary: fc.constantFrom<string[]>([`${name}=`], [`${name}`], [`${name}=%20`]) },
@@ -119,11 +176,16 @@ function occurrencesOf(name: string, def: ParamDef, calm: boolean): fc.Arbitrary
 
 /** Parameters no endpoint declares (ignored), including case variants of declared names. */
 function unknownPieces(declared: string[]): fc.Arbitrary<string[]> {
-  const name = fc.oneof(
-    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
-    fc.constantFrom(...declared.map((n) => n.toUpperCase()), 'utm_source', '__proto__', 'constructor', ''),
-  ).filter((n) => !declared.includes(n));
-  return fc.array(fc.tuple(name, fc.string({ maxLength: 12 })).map(([n, v]) => `${encodeURIComponent(n)}=${encodeURIComponent(v)}`), { maxLength: 3 });
+  const name = fc
+    .oneof(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
+      fc.constantFrom(...declared.map((n) => n.toUpperCase()), 'utm_source', '__proto__', 'constructor', ''),
+    )
+    .filter((n) => !declared.includes(n));
+  return fc.array(
+    fc.tuple(name, fc.string({ maxLength: 12 })).map(([n, v]) => `${encodeURIComponent(n)}=${encodeURIComponent(v)}`),
+    { maxLength: 3 },
+  );
 }
 
 // ---- requests ---------------------------------------------------------------------------------------
@@ -163,7 +225,10 @@ function requestTo(endpoint: Endpoint, methods = METHOD): fc.Arbitrary<FuzzReque
 function requestOfMood(endpoint: Endpoint, methods: fc.Arbitrary<string>, calm: boolean): fc.Arbitrary<FuzzRequest> {
   const pathParams: [string, ParamDef][] = Object.entries(endpoint.pathParams ?? {});
   // An empty or dot segment would be another route ("/titles/" is /titles), not a value of this one.
-  const segment = (def: ParamDef) => valueOf(def, calm).chain(calm ? (v) => fc.constant(encodeURIComponent(v)) : encoded).filter((s) => s !== '' && !/^(\.|%2e){1,2}$/i.test(s));
+  const segment = (def: ParamDef) =>
+    hostileValueOf(def, calm)
+      .chain(calm ? (v) => fc.constant(encodeURIComponent(v)) : encoded)
+      .filter((s) => s !== '' && !/^(\.|%2e){1,2}$/i.test(s));
   const segments = fc.tuple(...pathParams.map(([, def]) => segment(def)));
   const query = fc.tuple(...Object.entries(endpoint.params as ParamDefs).map(([name, def]) => occurrencesOf(name, def, calm)));
   return fc
@@ -180,7 +245,12 @@ function requestOfMood(endpoint: Endpoint, methods: fc.Arbitrary<string>, calm: 
 /** Paths that are no endpoint, or almost one. */
 const STRAY_PATH = fc.oneof(
   fc.webPath(),
-  fc.tuple(fc.constantFrom(...ENDPOINTS.map((e) => e.path)), fc.constantFrom('/', '//', '/x', '%00', '.json', '/..', '/%2e%2e/health', 'X', '?', ';x')).map(([p, s]) => `${p}${s}`),
+  fc
+    .tuple(
+      fc.constantFrom(...ENDPOINTS.map((e) => e.path)),
+      fc.constantFrom('/', '//', '/x', '%00', '.json', '/..', '/%2e%2e/health', 'X', '?', ';x'),
+    )
+    .map(([p, s]) => `${p}${s}`),
   fc.constantFrom(...ENDPOINTS.map((e) => e.path)).map((p) => p.toUpperCase()),
   fc.string({ unit: 'grapheme', maxLength: 30 }).map((s) => `/${encodeURIComponent(s)}`),
 );
@@ -308,17 +378,22 @@ describe('fuzzing every endpoint from its declared parameters', () => {
     expect(new Set(ENDPOINTS.map((e) => e.path)).size).toBe(ENDPOINTS.length);
   });
 
-  it.each(ENDPOINTS.map((e) => [e.path, e] as const))('%s: any parameters, methods and headers: a contract answer, never a 500', async (_path, endpoint) => {
-    await fc.assert(
-      fc.asyncProperty(requestTo(endpoint), (r) => checkEndpointRequest(endpoint, r)),
-      { numRuns: 250, seed: SEED },
-    );
-  });
+  it.each(ENDPOINTS.map((e) => [e.path, e] as const))(
+    '%s: any parameters, methods and headers: a contract answer, never a 500',
+    async (_path, endpoint) => {
+      await fc.assert(
+        fc.asyncProperty(requestTo(endpoint), (r) => checkEndpointRequest(endpoint, r)),
+        { numRuns: 250, seed: SEED },
+      );
+    },
+  );
 
   it('unknown parameters and empty optional ones change nothing', async () => {
     // Only valid spellings here, so the answer is a real one (200 or 404) worth comparing.
     const validRequest = fc.constantFrom(...ENDPOINTS).chain((endpoint) => {
-      const optional = Object.entries(endpoint.params as ParamDefs).filter(([, def]) => !def.required).map(([name]) => name);
+      const optional = Object.entries(endpoint.params as ParamDefs)
+        .filter(([, def]) => !def.required)
+        .map(([name]) => name);
       const given = fc.tuple(
         ...Object.entries(endpoint.params as ParamDefs).map(([name, def]) => {
           const once = validValue(def).map((v) => [`${name}=${encodeURIComponent(v)}`]);
@@ -327,7 +402,13 @@ describe('fuzzing every endpoint from its declared parameters', () => {
       );
       let path = endpoint.path;
       for (const [name, def] of Object.entries(endpoint.pathParams ?? {})) path = path.replace(`:${name}`, encodeURIComponent(def.example));
-      return fc.record({ endpoint: fc.constant(endpoint), path: fc.constant(path), given, unknown: unknownPieces(declaredNames(endpoint)), optional: fc.constant(optional) });
+      return fc.record({
+        endpoint: fc.constant(endpoint),
+        path: fc.constant(path),
+        given,
+        unknown: unknownPieces(declaredNames(endpoint)),
+        optional: fc.constant(optional),
+      });
     });
     await fc.assert(
       fc.asyncProperty(validRequest, async ({ endpoint, path, given, unknown, optional }) => {
@@ -390,7 +471,10 @@ describe('fuzzing with no data published', () => {
           fc.asyncProperty(anyEndpointRequest, async (r) => {
             const response = await callWorker(r.pathAndQuery, { headers: r.headers });
             const where = `pointer ${JSON.stringify(pointer)}: ${describeRequest(r)}`;
-            expect(response.status === 503 || (response.status >= 200 && response.status < 500), `${where} answered ${response.status}`).toBe(true);
+            expect(
+              response.status === 503 || (response.status >= 200 && response.status < 500),
+              `${where} answered ${response.status}`,
+            ).toBe(true);
             if (response.status === 503) {
               expect(response.headers.get('Content-Type'), where).toBe('application/problem+json');
               expect(response.headers.get('Retry-After'), where).toBeTruthy();

@@ -77,7 +77,9 @@ describe('/titles.csv', () => {
   it('neutralises cells a spreadsheet would run as formulas (OWASP), for a crafted catalog row', async () => {
     const { version } = await livePointer();
     const crafted = ['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\tTAB', '\rCR'];
-    await env.DB.prepare("INSERT INTO titles (version, id, platform, show_id, type, title, director, release_year, rating, n_ratings) VALUES (?1, 'zz1', 'hulu', 's1', 'movie', ?2, ?3, 2020, 'PG', 0)")
+    await env.DB.prepare(
+      "INSERT INTO titles (version, id, platform, show_id, type, title, director, release_year, rating, n_ratings) VALUES (?1, 'zz1', 'hulu', 's1', 'movie', ?2, ?3, 2020, 'PG', 0)",
+    )
       .bind(version, crafted[0], crafted.slice(1).join(' '))
       .run();
     try {
@@ -140,7 +142,10 @@ describe('text search ignores case, accents and Unicode form', () => {
   });
 
   it('title_prefix ignores accents too, and answers keep the stored text as it is', async () => {
-    const [plain, accented] = await Promise.all([callWorker('/titles?title_prefix=pokemon&limit=100'), callWorker('/titles?title_prefix=Pok%C3%A9mon&limit=100')]);
+    const [plain, accented] = await Promise.all([
+      callWorker('/titles?title_prefix=pokemon&limit=100'),
+      callWorker('/titles?title_prefix=Pok%C3%A9mon&limit=100'),
+    ]);
     const [a, b] = [await plain.json<{ items: { title: string }[] }>(), await accented.json<{ items: { title: string }[] }>()];
     expect(a.items.length).toBeGreaterThan(10);
     expect(b.items).toEqual(a.items);

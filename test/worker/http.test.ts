@@ -21,7 +21,14 @@ function context(url: string, init: RequestInit = {}, version?: string): Request
     pointer:
       version === undefined
         ? null
-        : { version, published_at: '2026-01-01T00:00:00.000Z', built_at: '2026-01-01T00:00:00.000Z', parent: null, artifacts: {}, titles: { rows: 0, checksum: '' } },
+        : {
+            version,
+            published_at: '2026-01-01T00:00:00.000Z',
+            built_at: '2026-01-01T00:00:00.000Z',
+            parent: null,
+            artifacts: {},
+            titles: { rows: 0, checksum: '' },
+          },
   };
 }
 
@@ -46,7 +53,10 @@ describe('ETags', () => {
   });
 
   it('do not collide over many versions and queries of similar text', () => {
-    const sources = Array.from({ length: 60_000 }, (_, i) => `${(i % 300).toString(16).padStart(16, '0')}\n/titles?limit=${Math.floor(i / 300)}`);
+    const sources = Array.from(
+      { length: 60_000 },
+      (_, i) => `${(i % 300).toString(16).padStart(16, '0')}\n/titles?limit=${Math.floor(i / 300)}`,
+    );
     expect(new Set(sources.map((s) => makeEtag(s))).size).toBe(sources.length);
   });
 

@@ -27,7 +27,9 @@ async function storedCount(): Promise<number> {
 }
 
 async function storedRange(first: number, last: number): Promise<StoredRating[]> {
-  const { results } = await env.DB.prepare('SELECT id, user_id, movie_id, halves, timestamp FROM pending_ratings WHERE id BETWEEN ?1 AND ?2 ORDER BY id')
+  const { results } = await env.DB.prepare(
+    'SELECT id, user_id, movie_id, halves, timestamp FROM pending_ratings WHERE id BETWEEN ?1 AND ?2 ORDER BY id',
+  )
     .bind(first, last)
     .all<StoredRating>();
   return results;
@@ -48,12 +50,21 @@ describe('POST /ratings: accepted batches', () => {
     expect(response.headers.get('Cache-Control')).toBe('no-store');
     expect(response.headers.get('X-Data-Version')).toBe((await livePointer()).version);
     const receipt = await response.json<IngestReceipt>();
-    expect(receipt).toMatchObject({ status: 'queued', idempotency_key: 'batch-accepted-1', queued: 3, catalog_version: (await livePointer()).version });
+    expect(receipt).toMatchObject({
+      status: 'queued',
+      idempotency_key: 'batch-accepted-1',
+      queued: 3,
+      catalog_version: (await livePointer()).version,
+    });
     expect(receipt.watermark - receipt.first_id).toBe(2);
     expect(await storedCount()).toBe(before + 3);
 
     const stored = await storedRange(receipt.first_id, receipt.watermark);
-    expect(stored.map((r) => [r.user_id, r.movie_id, r.halves])).toEqual([[17, A, 9], [17, B, 1], [900_001, C, 10]]);
+    expect(stored.map((r) => [r.user_id, r.movie_id, r.halves])).toEqual([
+      [17, A, 9],
+      [17, B, 1],
+      [900_001, C, 10],
+    ]);
     expect(stored.slice(0, 2).map((r) => r.timestamp)).toEqual([1_425_941_529, 1_425_941_530]);
     // No timestamp: the time it arrived.
     expect(stored[2].timestamp).toBeGreaterThanOrEqual(t0);
@@ -69,11 +80,19 @@ describe('POST /ratings: accepted batches', () => {
     const wrapped = await postRatings({ ratings: [{ userId: 42, movieId: B, rating: 2, timestamp: null }] });
     expect(wrapped.status).toBe(202);
     const stored = await storedRange(receipt.first_id, (await wrapped.json<IngestReceipt>()).watermark);
-    expect(stored.map((r) => [r.user_id, r.movie_id, r.halves])).toEqual([[42, A, 7], [42, A, 7], [42, B, 4]]);
+    expect(stored.map((r) => [r.user_id, r.movie_id, r.halves])).toEqual([
+      [42, A, 7],
+      [42, A, 7],
+      [42, B, 4],
+    ]);
   });
 
   it(`takes ${MAX_RATINGS_PER_BATCH} ratings in one batch`, async () => {
-    const ratings = Array.from({ length: MAX_RATINGS_PER_BATCH }, (_, i) => ({ userId: 5_000 + (i % 37), movieId: movieIds[i * 7], rating: 0.5 + (i % 10) / 2 }));
+    const ratings = Array.from({ length: MAX_RATINGS_PER_BATCH }, (_, i) => ({
+      userId: 5_000 + (i % 37),
+      movieId: movieIds[i * 7],
+      rating: 0.5 + (i % 10) / 2,
+    }));
     const receipt = await queue(ratings);
     expect(receipt.queued).toBe(MAX_RATINGS_PER_BATCH);
     const stored = await storedRange(receipt.first_id, receipt.watermark);
@@ -145,7 +164,10 @@ describe('POST /ratings: authentication', () => {
   });
 
   it('401 for another scheme carrying the right token', async () => {
-    const response = await postRatings([{ userId: 1, movieId: A, rating: 3 }], { token: null, headers: { Authorization: `Basic ${TOKEN}` } });
+    const response = await postRatings([{ userId: 1, movieId: A, rating: 3 }], {
+      token: null,
+      headers: { Authorization: `Basic ${TOKEN}` },
+    });
     expect(response.status).toBe(401);
   });
 
@@ -170,7 +192,7 @@ describe('POST /ratings: authentication', () => {
   });
 });
 
-describe('POST /ratings: validation like the loader\'s rows (nothing stored if any item is bad)', () => {
+describe("POST /ratings: validation like the loader's rows (nothing stored if any item is bad)", () => {
   it('names every bad field of every bad item with a JSON Pointer', async () => {
     const count = await storedCount();
     const now = Math.floor(Date.now() / 1000);
@@ -200,12 +222,25 @@ describe('POST /ratings: validation like the loader\'s rows (nothing stored if a
     expect(problem.invalid_items).toBe(17);
     expect(problem.detail).toContain('17 of 18 ratings are invalid; nothing was stored');
     expect(problem.invalid_params!.map((p) => p.name)).toEqual([
-      '/1/userId', '/2/userId', '/3/userId', '/4/userId',
-      '/5/movieId', '/6/movieId', '/7/movieId',
-      '/8/rating', '/9/rating', '/10/rating', '/11/rating',
-      '/12/timestamp', '/13/timestamp', '/14/timestamp',
-      '/15/userId', '/16',
-      '/17/userId', '/17/rating', '/17/movieId',
+      '/1/userId',
+      '/2/userId',
+      '/3/userId',
+      '/4/userId',
+      '/5/movieId',
+      '/6/movieId',
+      '/7/movieId',
+      '/8/rating',
+      '/9/rating',
+      '/10/rating',
+      '/11/rating',
+      '/12/timestamp',
+      '/13/timestamp',
+      '/14/timestamp',
+      '/15/userId',
+      '/16',
+      '/17/userId',
+      '/17/rating',
+      '/17/movieId',
     ]);
     const byName = new Map(problem.invalid_params!.map((p) => [p.name, p]));
     expect(byName.get('/8/rating')!.reason).toContain('0.5 to 5 in half steps');
@@ -277,7 +312,9 @@ describe('POST /ratings: limits and methods', () => {
       const response = await postRatings([{ userId: 1, movieId: A, rating: 4 }], { contentType });
       expect(response.status, contentType).toBe(415);
     }
-    expect((await postRatings([{ userId: 1, movieId: A, rating: 4 }], { contentType: 'application/json; charset=utf-8' })).status).toBe(202);
+    expect((await postRatings([{ userId: 1, movieId: A, rating: 4 }], { contentType: 'application/json; charset=utf-8' })).status).toBe(
+      202,
+    );
   });
 
   it('405 for other methods, with Allow; OPTIONS is a CORS preflight allowing POST', async () => {

@@ -3,9 +3,29 @@
 type Schema = Record<string, unknown>;
 
 const KNOWN = new Set([
-  '$ref', 'type', 'enum', 'const', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'properties', 'required',
-  'additionalProperties', 'items', 'minItems', 'maxItems', 'oneOf', 'anyOf', 'format', 'description',
-  'default', 'examples', 'example', 'title',
+  '$ref',
+  'type',
+  'enum',
+  'const',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'maxItems',
+  'oneOf',
+  'anyOf',
+  'format',
+  'description',
+  'default',
+  'examples',
+  'example',
+  'title',
 ]);
 
 function typeOf(value: unknown): string {
@@ -31,7 +51,8 @@ export function schemaErrors(value: unknown, schema: Schema, root: Schema = sche
   const actual = typeOf(value);
   if (schema.type !== undefined) {
     const wanted = ([] as unknown[]).concat(schema.type) as string[];
-    if (!wanted.some((t) => t === actual || (t === 'number' && actual === 'integer'))) return [`${at}: ${actual}, expected ${wanted.join('|')}`];
+    if (!wanted.some((t) => t === actual || (t === 'number' && actual === 'integer')))
+      return [`${at}: ${actual}, expected ${wanted.join('|')}`];
   }
   if (Array.isArray(schema.enum) && !schema.enum.some((e) => e === value)) errors.push(`${at}: ${JSON.stringify(value)} not in enum`);
   if ('const' in schema && schema.const !== value) errors.push(`${at}: not the constant`);
@@ -42,7 +63,8 @@ export function schemaErrors(value: unknown, schema: Schema, root: Schema = sche
   if (typeof value === 'string') {
     if (typeof schema.minLength === 'number' && value.length < schema.minLength) errors.push(`${at}: shorter than ${schema.minLength}`);
     if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) errors.push(`${at}: longer than ${schema.maxLength}`);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${at}: does not match ${schema.pattern}`);
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value))
+      errors.push(`${at}: does not match ${schema.pattern}`);
   }
   if (actual === 'object') {
     const object = value as Record<string, unknown>;
@@ -51,7 +73,8 @@ export function schemaErrors(value: unknown, schema: Schema, root: Schema = sche
     for (const [name, member] of Object.entries(object)) {
       if (properties[name]) errors.push(...schemaErrors(member, properties[name], root, `${at}.${name}`));
       else if (schema.additionalProperties === false) errors.push(`${at}: unexpected member ${name}`);
-      else if (typeof schema.additionalProperties === 'object') errors.push(...schemaErrors(member, schema.additionalProperties as Schema, root, `${at}.${name}`));
+      else if (typeof schema.additionalProperties === 'object')
+        errors.push(...schemaErrors(member, schema.additionalProperties as Schema, root, `${at}.${name}`));
     }
   }
   if (actual === 'array') {

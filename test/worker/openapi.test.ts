@@ -29,7 +29,10 @@ function refs(node: unknown, found: string[] = []): string[] {
 }
 
 function follow(ref: string): Doc | undefined {
-  return ref.slice(2).split('/').reduce<any>((node, part) => node?.[part], doc);
+  return ref
+    .slice(2)
+    .split('/')
+    .reduce<any>((node, part) => node?.[part], doc);
 }
 
 /** The 200 or problem schema the document gives for `status` of an operation. */
@@ -91,7 +94,9 @@ describe('parameters', () => {
 
   it.each(catalog)('%s documents exactly the parameters it validates', (path, defs) => {
     const parameters = operationOf(path).parameters as Doc[];
-    expect(parameters.map((p) => [p.name, p.in, p.required])).toEqual(Object.entries(defs).map(([name, def]) => [name, 'query', def.required]));
+    expect(parameters.map((p) => [p.name, p.in, p.required])).toEqual(
+      Object.entries(defs).map(([name, def]) => [name, 'query', def.required]),
+    );
   });
 
   it('gives types, enums, ranges and defaults', () => {

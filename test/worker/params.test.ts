@@ -130,7 +130,11 @@ describe('PLATFORM and DURATION_TYPE', () => {
 
 describe('parseParams', () => {
   it('parses every parameter and applies defaults', () => {
-    expect(parseParams(MAX_DURATION_PARAMS, new URLSearchParams(''))).toEqual({ year: undefined, platform: undefined, duration_type: 'min' });
+    expect(parseParams(MAX_DURATION_PARAMS, new URLSearchParams(''))).toEqual({
+      year: undefined,
+      platform: undefined,
+      duration_type: 'min',
+    });
     expect(parseParams(MAX_DURATION_PARAMS, new URLSearchParams('year=2018&platform=Hulu&duration_type=seasons'))).toEqual({
       year: 2018,
       platform: 'hulu',

@@ -56,7 +56,9 @@ describe('/get_count_platform', () => {
 
   it('requires the platform', async () => {
     expect(await invalidParamsOf(await get('/get_count_platform'))).toMatchObject([{ name: 'platform', reason: 'required and missing' }]);
-    expect(await invalidParamsOf(await get('/get_count_platform?platform='))).toMatchObject([{ name: 'platform', reason: 'required and empty' }]);
+    expect(await invalidParamsOf(await get('/get_count_platform?platform='))).toMatchObject([
+      { name: 'platform', reason: 'required and empty' },
+    ]);
   });
 });
 
@@ -97,7 +99,9 @@ describe('/get_score_count', () => {
     const { platform, release_year: year } = onThreshold;
     const count = async (scored: string) =>
       (await (await get(`/get_score_count?platform=${platform}&scored=${scored}&year=${year}`)).json<{ count: number }>()).count;
-    const sitting = titles.filter((t) => t.type === 'movie' && t.platform === platform && t.release_year === year && t.score === 3.5).length;
+    const sitting = titles.filter(
+      (t) => t.type === 'movie' && t.platform === platform && t.release_year === year && t.score === 3.5,
+    ).length;
     expect(sitting).toBeGreaterThan(0);
     expect((await count('3.4999999')) - (await count('3.5'))).toBe(sitting);
   });
@@ -160,7 +164,13 @@ describe('/get_max_duration', () => {
   it('filters by year, platform and unit, aliases included', async () => {
     const expected = scanMaxDuration(titles, { year: 2018, platform: 'netflix', unit: 'season' })!;
     const response = await get('/get_max_duration?year=2018&platform=Netflix&duration_type=Seasons');
-    expect(await response.json()).toMatchObject({ id: expected.id, duration_int: expected.duration_int, duration_type: 'season', platform: 'netflix', release_year: 2018 });
+    expect(await response.json()).toMatchObject({
+      id: expected.id,
+      duration_int: expected.duration_int,
+      duration_type: 'season',
+      platform: 'netflix',
+      release_year: 2018,
+    });
   });
 
   it('treats empty filters as absent', async () => {

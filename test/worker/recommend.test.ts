@@ -106,7 +106,8 @@ describe('/recommend', () => {
 
   it('uses the threshold parameter over the configured default', async () => {
     const id = blob.ids[0];
-    const at = async (threshold: string) => (await get(`/recommend?user_id=${light.userId}&movie_id=${id}&threshold=${threshold}`)).json<Recommend>();
+    const at = async (threshold: string) =>
+      (await get(`/recommend?user_id=${light.userId}&movie_id=${id}&threshold=${threshold}`)).json<Recommend>();
     const low = await at('0');
     expect(low).toMatchObject({ threshold: 0, recommend: true });
     const high = await at('5');
@@ -116,7 +117,10 @@ describe('/recommend', () => {
   });
 
   it('reads the default threshold from RECOMMEND_THRESHOLD', async () => {
-    const response = await handleRequest(new Request(`http://worker.test/recommend?user_id=1&movie_id=${blob.ids[0]}`), { ...env, RECOMMEND_THRESHOLD: '4.5' } as unknown as Env);
+    const response = await handleRequest(new Request(`http://worker.test/recommend?user_id=1&movie_id=${blob.ids[0]}`), {
+      ...env,
+      RECOMMEND_THRESHOLD: '4.5',
+    } as unknown as Env);
     expect((await response.json<Recommend>()).threshold).toBe(4.5);
   });
 
@@ -127,7 +131,9 @@ describe('/recommend', () => {
   });
 
   it('finds a title by name, ignoring case, accents and spacing', async () => {
-    const unique = blob.names.findIndex((name, t) => blob.names.indexOf(name) === t && blob.names.lastIndexOf(name) === t && name.length > 8);
+    const unique = blob.names.findIndex(
+      (name, t) => blob.names.indexOf(name) === t && blob.names.lastIndexOf(name) === t && name.length > 8,
+    );
     const typed = `  ${blob.titles[unique].toUpperCase().replace(/ /g, '   ')} `;
     const body = await (await get(`/recommend?user_id=${light.userId}&title=${encodeURIComponent(typed)}`)).json<Recommend>();
     expect(body.movie_id).toBe(blob.ids[unique]);
@@ -158,15 +164,21 @@ describe('/recommend', () => {
   });
 
   it('rejects bad parameters with invalid_params', async () => {
-    expect(await invalidParamsOf(await get('/recommend?user_id=1'))).toMatchObject([{ name: 'movie_id', reason: expect.stringMatching(/movie_id or title/) }]);
+    expect(await invalidParamsOf(await get('/recommend?user_id=1'))).toMatchObject([
+      { name: 'movie_id', reason: expect.stringMatching(/movie_id or title/) },
+    ]);
     expect(await invalidParamsOf(await get(`/recommend?user_id=1&movie_id=${blob.ids[0]}&title=x`))).toMatchObject([{ name: 'title' }]);
-    expect(await invalidParamsOf(await get(`/recommend?movie_id=${blob.ids[0]}`))).toMatchObject([{ name: 'user_id', reason: 'required and missing' }]);
+    expect(await invalidParamsOf(await get(`/recommend?movie_id=${blob.ids[0]}`))).toMatchObject([
+      { name: 'user_id', reason: 'required and missing' },
+    ]);
     for (const bad of ['abc', '-1', '1.5', '99999999999', '0x10']) {
       expect(await invalidParamsOf(await get(`/recommend?user_id=${bad}&movie_id=${blob.ids[0]}`))).toMatchObject([{ name: 'user_id' }]);
     }
     const comma = await invalidParamsOf(await get(`/recommend?user_id=1&movie_id=${blob.ids[0]}&threshold=3,5`));
     expect(comma[0].reason).toMatch(/"3\.5"/);
-    expect(await invalidParamsOf(await get(`/recommend?user_id=1&movie_id=${blob.ids[0]}&threshold=5.5`))).toMatchObject([{ name: 'threshold' }]);
+    expect(await invalidParamsOf(await get(`/recommend?user_id=1&movie_id=${blob.ids[0]}&threshold=5.5`))).toMatchObject([
+      { name: 'threshold' },
+    ]);
     expect(await invalidParamsOf(await get(`/recommend?user_id=1&user_id=2&movie_id=${blob.ids[0]}`))).toMatchObject([{ name: 'user_id' }]);
   });
 });
@@ -188,7 +200,12 @@ describe('/recommendations', () => {
     expect(body.items.map((i) => i.movie_id)).toEqual(bruteTop(heavy, platform, 100));
     for (const item of body.items) {
       const t = blob.ids.indexOf(item.movie_id);
-      expect(item).toEqual({ movie_id: blob.ids[t], title: blob.titles[t], platform, predicted_rating: clipPrediction(scoreTitle(blob, heavy, t)) });
+      expect(item).toEqual({
+        movie_id: blob.ids[t],
+        title: blob.titles[t],
+        platform,
+        predicted_rating: clipPrediction(scoreTitle(blob, heavy, t)),
+      });
     }
   });
 
@@ -215,13 +232,14 @@ describe('/model', () => {
     expect(body.hyperparameters.factors).toBe(blob.k);
     expect(body.data.users).toBe(users.length);
     for (const model of ['global_mean', 'biases', 'mf']) {
-      expect(Object.keys(body.evaluation.models[model])).toEqual(expect.arrayContaining(['rmse', 'mae', 'auc', 'precision', 'recall', 'accuracy']));
+      expect(Object.keys(body.evaluation.models[model])).toEqual(
+        expect.arrayContaining(['rmse', 'mae', 'auc', 'precision', 'recall', 'accuracy']),
+      );
     }
     expect(body.evaluation.models.mf.rmse).toBeLessThanOrEqual(body.evaluation.models.biases.rmse);
     expect(body.storage.shards).toBe(blob.shards);
   });
 });
-
 
 describe('storage access', () => {
   it('costs one KV read per user request once the title blob is loaded', async () => {
@@ -248,7 +266,8 @@ describe('storage access', () => {
     expect(reads).toEqual([artifactKey(await livePointer(), MODEL_KEYS.userShard(shard))]);
     // An unknown user is remembered as unknown: the shard that says so cannot change.
     reads.length = 0;
-    for (let i = 0; i < 2; i++) expect(((await (await call(`/recommendations?user_id=${UNKNOWN_USER}`)).json()) as Recommendations).user_known).toBe(false);
+    for (let i = 0; i < 2; i++)
+      expect(((await (await call(`/recommendations?user_id=${UNKNOWN_USER}`)).json()) as Recommendations).user_known).toBe(false);
     expect(reads).toHaveLength(1);
   });
 

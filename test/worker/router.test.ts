@@ -60,7 +60,11 @@ describe('routes and methods', () => {
     for (const path of ENDPOINT_PATHS) {
       const response = await get(path, {
         method: 'OPTIONS',
-        headers: { Origin: 'https://example.org', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'if-none-match' },
+        headers: {
+          Origin: 'https://example.org',
+          'Access-Control-Request-Method': 'GET',
+          'Access-Control-Request-Headers': 'if-none-match',
+        },
       });
       expect(response.status, path).toBe(204);
       expect(response.headers.get('Access-Control-Allow-Origin')).toBe('*');
@@ -97,7 +101,9 @@ describe('headers on every response', () => {
   });
 
   it('uses short, revalidatable caching for answers and no caching for health', async () => {
-    expect((await get('/get_count_platform?platform=hulu')).headers.get('Cache-Control')).toMatch(/^public, max-age=60\b.*stale-while-revalidate/);
+    expect((await get('/get_count_platform?platform=hulu')).headers.get('Cache-Control')).toMatch(
+      /^public, max-age=60\b.*stale-while-revalidate/,
+    );
     expect((await get('/health')).headers.get('Cache-Control')).toBe('no-cache');
   });
 
@@ -115,7 +121,11 @@ describe('conditional GET', () => {
     const first = await get('/get_score_count?platform=disney&scored=3.2&year=2011');
     const etag = first.headers.get('ETag')!;
     expect(etag).toMatch(/^"[0-9a-f]+"$/);
-    for (const spelling of ['platform=disney&scored=3.2&year=2011', 'year=2011&platform=Disney%2B&scored=3.20', 'platform=disney+plus&scored=03.2&year=%202011&utm=x']) {
+    for (const spelling of [
+      'platform=disney&scored=3.2&year=2011',
+      'year=2011&platform=Disney%2B&scored=3.20',
+      'platform=disney+plus&scored=03.2&year=%202011&utm=x',
+    ]) {
       const again = await get(`/get_score_count?${spelling}`, { headers: { 'If-None-Match': etag } });
       expect(again.status, spelling).toBe(304);
       expect(await again.text()).toBe('');
@@ -217,7 +227,9 @@ describe('hostile input never reaches a 500', () => {
         const query = [...names.map((n) => `${n}=${VALID[n]}`), `${name}=${VALID[name]}`].join('&');
         const response = await call(`${path}?${query}`);
         expect(response.status, query).toBe(400);
-        expect((await problemOf(response)).invalid_params, query).toEqual([expect.objectContaining({ name, reason: 'given 2 times; give it once' })]);
+        expect((await problemOf(response)).invalid_params, query).toEqual([
+          expect.objectContaining({ name, reason: 'given 2 times; give it once' }),
+        ]);
       }
     }
   });
@@ -243,13 +255,21 @@ describe('hostile input never reaches a 500', () => {
   });
 
   it('holds for arbitrary strings in every parameter (property test)', async () => {
-    const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 120 }), fc.string({ maxLength: 8 }), fc.constantFrom(...Object.values(VALID)));
+    const value = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 120 }),
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom(...Object.values(VALID)),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...Object.keys(PARAMS)), fc.dictionary(fc.constantFrom('year', 'platform', 'duration_type', 'scored', 'zzz'), value), async (path, params) => {
-        const response = await call(`${path}?${new URLSearchParams(params)}`);
-        await response.body?.cancel();
-        return [200, 400, 404].includes(response.status);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...Object.keys(PARAMS)),
+        fc.dictionary(fc.constantFrom('year', 'platform', 'duration_type', 'scored', 'zzz'), value),
+        async (path, params) => {
+          const response = await call(`${path}?${new URLSearchParams(params)}`);
+          await response.body?.cancel();
+          return [200, 400, 404].includes(response.status);
+        },
+      ),
       { numRuns: 400, seed: 20260426 },
     );
   });

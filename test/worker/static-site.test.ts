@@ -43,7 +43,10 @@ describe('static site', () => {
   });
 
   it('leads the pages’ file names to the pages, and refuses writes', async () => {
-    for (const [from, to] of [['/index.html', '/'], ['/docs.html', '/docs']]) {
+    for (const [from, to] of [
+      ['/index.html', '/'],
+      ['/docs.html', '/docs'],
+    ]) {
       const response = await get(from, { redirect: 'manual' });
       expect(response.status, from).toBe(307);
       expect(response.headers.get('Location'), from).toBe(to);

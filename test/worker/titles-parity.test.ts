@@ -70,8 +70,30 @@ const YEARS = [1920, 1999, 2000, 2015, 2020, 2021, 2030];
 // punctuation, digits, non-ASCII letters (composed, decomposed, upper case, and without their accents),
 // separators no stored text holds, and text found in no title.
 const TEXTS = [
-  'love', 'the', 'a', 'an', 'zq', 'star wars', "'s", '2', 'jr.', 'é', 'ñ', 'kristín', 'jackie chan', 'nobody-matches-this', 'ma',
-  'kristi\u0301n th', 'KRISTIN TH', 'pokemon', 'POKÉMON', 'senora', 'ﬁ', 'e\u0301', 'x\u001fy', 'a\u0000b',
+  'love',
+  'the',
+  'a',
+  'an',
+  'zq',
+  'star wars',
+  "'s",
+  '2',
+  'jr.',
+  'é',
+  'ñ',
+  'kristín',
+  'jackie chan',
+  'nobody-matches-this',
+  'ma',
+  'kristi\u0301n th',
+  'KRISTIN TH',
+  'pokemon',
+  'POKÉMON',
+  'senora',
+  'ﬁ',
+  'e\u0301',
+  'x\u001fy',
+  'a\u0000b',
 ];
 
 describe('/titles and /titles.csv select the same titles', () => {

@@ -51,7 +51,7 @@ async function problem(path: string, status: number): Promise<ProblemBody> {
   return response.json<ProblemBody>();
 }
 
-const contains = (field: string | null, text: string) => field !== null && field.includes(text);
+const contains = (field: string | null, text: string) => (field ?? '').includes(text);
 
 describe('GET /titles', () => {
   it('pages through the whole catalog in code-point order of id, each title exactly as published', async () => {
@@ -69,7 +69,10 @@ describe('GET /titles', () => {
       ['platform=Disney%2B&type=movies', (t) => t.platform === 'disney' && t.type === 'movie'],
       ['year_from=2019&year_to=2020&type=TV', (t) => t.release_year >= 2019 && t.release_year <= 2020 && t.type === 'tv show'],
       ['q=Scorsese', (t) => contains(t.title, 'scorsese') || contains(t.cast, 'scorsese') || contains(t.director, 'scorsese')],
-      ['q=%20love%20&platform=hulu', (t) => t.platform === 'hulu' && (contains(t.title, 'love') || contains(t.cast, 'love') || contains(t.director, 'love'))],
+      [
+        'q=%20love%20&platform=hulu',
+        (t) => t.platform === 'hulu' && (contains(t.title, 'love') || contains(t.cast, 'love') || contains(t.director, 'love')),
+      ],
       ['title_prefix=Star', (t) => t.title.startsWith('star')],
       ['year_to=1930', (t) => t.release_year <= 1930],
     ];
@@ -112,7 +115,10 @@ describe('GET /titles', () => {
     ];
     for (const [query, name, reason] of bad) {
       const body = await problem(`/titles?${query}`, 400);
-      expect(body.invalid_params?.map((p) => p.name), query).toEqual([name]);
+      expect(
+        body.invalid_params?.map((p) => p.name),
+        query,
+      ).toEqual([name]);
       expect(body.invalid_params?.[0].reason, query).toMatch(reason);
     }
     const typeProblem = await problem('/titles?type=x', 400);
@@ -237,8 +243,27 @@ describe('GET /eda', () => {
 
 describe('the OpenAPI document', () => {
   it('documents the catalog endpoints with their parameters and media types', async () => {
-    const doc = await (await get('/openapi.json')).json<{ paths: Record<string, { get: { parameters: { name: string; in: string; required: boolean }[]; responses: Record<string, { content?: Record<string, unknown> }> } }> }>();
-    expect(doc.paths['/titles'].get.parameters.map((p) => p.name)).toEqual(['platform', 'type', 'year_from', 'year_to', 'q', 'title_prefix', 'limit', 'cursor']);
+    const doc = await (await get('/openapi.json')).json<{
+      paths: Record<
+        string,
+        {
+          get: {
+            parameters: { name: string; in: string; required: boolean }[];
+            responses: Record<string, { content?: Record<string, unknown> }>;
+          };
+        }
+      >;
+    }>();
+    expect(doc.paths['/titles'].get.parameters.map((p) => p.name)).toEqual([
+      'platform',
+      'type',
+      'year_from',
+      'year_to',
+      'q',
+      'title_prefix',
+      'limit',
+      'cursor',
+    ]);
     expect(doc.paths['/titles/{id}'].get.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
     expect(Object.keys(doc.paths['/titles.csv'].get.responses['200'].content!)).toEqual(['text/csv']);
     expect(Object.keys(doc.paths['/eda'].get.responses['200'].content!)).toEqual(['text/html']);
