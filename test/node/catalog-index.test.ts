@@ -43,7 +43,17 @@ beforeAll(async () => {
   rows = decodeCatalogRows(bytes.rows.slice().buffer);
 });
 
+/** Each title's title, cast and director as search compares them (folded once, not per query). */
+const foldedFields = new Map<Title, string[]>();
+function folded(t: Title): string[] {
+  let fields = foldedFields.get(t);
+  if (!fields) foldedFields.set(t, (fields = [t.title, t.cast ?? '', t.director ?? ''].map(foldSearchText)));
+  return fields;
+}
+
 function scan(f: CatalogFilter): string[] {
+  const text = f.text && foldSearchText(f.text);
+  const prefix = f.titlePrefix && foldSearchText(f.titlePrefix);
   return byId
     .filter(
       (t) =>
@@ -51,8 +61,8 @@ function scan(f: CatalogFilter): string[] {
         (f.type === undefined || t.type === f.type) &&
         (f.yearFrom === undefined || t.release_year >= f.yearFrom) &&
         (f.yearTo === undefined || t.release_year <= f.yearTo) &&
-        (!f.text || [t.title, t.cast ?? '', t.director ?? ''].some((field) => foldSearchText(field).includes(foldSearchText(f.text!)))) &&
-        (!f.titlePrefix || foldSearchText(t.title).startsWith(foldSearchText(f.titlePrefix))),
+        (!text || folded(t).some((field) => field.includes(text))) &&
+        (!prefix || folded(t)[0].startsWith(prefix)),
     )
     .map((t) => t.id);
 }
