@@ -8,7 +8,7 @@
 // per-isolate memory (inspector) once every endpoint has run, and the KV/D1 operations per request
 // (the same mixes replayed through bench/ops-counter.js).
 import { join } from 'node:path';
-import { readCatalog } from '../loader/catalog';
+import { readCatalog } from '../loader/catalog/transform';
 import { config as baseConfig } from '../loader/config';
 import { hotSpots, type HotSpot } from './cpu-profile';
 import { endpointMixes, ENDPOINT_ORDER, NEW_USER_IDS, sampleUserIds, type EndpointName } from './endpoint-mixes';

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareWithSummary, ingestRatings, type ParserName } from '../loader/ratings';
-import { readSummary } from '../loader/summary';
+import { compareWithSummary, ingestRatings, type ParserName } from '../loader/ratings/ingest';
+import { readSummary } from '../loader/ratings/summary';
 
 const TARGET_ROWS_PER_SECOND = 1_000_000;
 const TARGET_PEAK_RSS_MB = 1536;

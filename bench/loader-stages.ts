@@ -10,10 +10,10 @@
 import { isMainModule } from '../loader/cli';
 import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openLocalStores } from '../loader/local-store';
+import { openLocalStores } from '../loader/publish/local-stores';
 import { buildBundle, inputHash, ratingFiles } from '../loader/pipeline';
-import { publishBundle } from '../loader/publish';
-import { generateStandIn, MAX_STANDIN_SCALE, MIN_STANDIN_SCALE, readStandInMarker, standInIsCurrent } from '../loader/standin';
+import { publishBundle } from '../loader/publish/publish';
+import { generateStandIn, MAX_STANDIN_SCALE, MIN_STANDIN_SCALE, readStandInMarker, standInIsCurrent } from '../loader/standin/generate';
 import { benchConfig, ratingsDir, scaleDir } from './paths';
 import { peakRssMiB } from './proc-memory';
 import { StageRecorder, type StageMeasurement } from './stage-recorder';

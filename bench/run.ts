@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { defineCommand, parseCommand, usageError } from '../loader/cli';
 import { ROOT } from '../loader/config';
-import { generateStandIn, standInIsCurrent } from '../loader/standin';
+import { generateStandIn, standInIsCurrent } from '../loader/standin/generate';
 import { profileEndpoints, runApiBench } from './api-bench';
 import { runScript } from './children';
 import { hotSpots } from './cpu-profile';

@@ -2,7 +2,7 @@
 // inputs loads the bundle in a second instead of rebuilding it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle } from './publish';
+import type { Bundle } from './publish/publish';
 
 interface Manifest {
   version: string;

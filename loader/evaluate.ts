@@ -6,7 +6,7 @@ import { evaluateKFold, mfGain } from './recommender/evaluation';
 import { DEFAULT_THRESHOLD, LIKED_RATING } from './recommender/metrics';
 import { DEFAULT_MF_CONFIG, MatrixFactorization, type MfConfig } from './recommender/mf';
 import { prepareRatings } from './recommender/prepare';
-import { readRatingsCsv } from './recommender/ratings-csv';
+import { readRatingsCsv } from './recommender/ratings-input';
 
 function parseIntArg(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;

@@ -6,11 +6,11 @@ import { PLATFORM_FILES, PLATFORMS } from '../contract';
 import { loadCachedBundle, saveBundle } from './bundle-cache';
 import { defineCommand, isMainModule, parseCommand, usageError } from './cli';
 import { config as baseConfig, type LoaderConfig } from './config';
-import { openLocalStores } from './local-store';
+import { openLocalStores } from './publish/local-stores';
 import { buildBundle, resolveInputs } from './pipeline';
 import { consoleLog as log } from './progress';
 import { settlePointer, writersLive } from '../contract';
-import { publishBundle } from './publish';
+import { publishBundle } from './publish/publish';
 
 export interface LoadOptions {
   config?: LoaderConfig;
@@ -23,7 +23,7 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   const t0 = performance.now();
   // Missing credentials should fail before a build of minutes, not after it.
   // Loaded only for a remote publish: it pulls in wrangler (~170 MB of RSS held through training).
-  const remotePublish = options.target === 'remote' ? await import('./remote-publish') : undefined;
+  const remotePublish = options.target === 'remote' ? await import('./publish/remote') : undefined;
   const remote = remotePublish ? await remotePublish.resolveRemoteTarget(cfg.wranglerConfig) : undefined;
   const inputs = await resolveInputs(cfg, log);
 

@@ -1,19 +1,19 @@
 // The loader's stages in order: ratings source -> catalog -> ingest -> scores -> indexes -> model
-// -> reports, producing one immutable Bundle. Publishing is a separate step (loader/publish.ts).
+// -> reports, producing one immutable Bundle. Publishing is a separate step (loader/publish/publish.ts).
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACT, encodeCatalog, type DataHealth, type Title } from '../contract';
-import { attachScores, formatCatalogReport, readCatalog } from './catalog';
+import { attachScores, formatCatalogReport, readCatalog } from './catalog/transform';
 import { config as defaultConfig, type LoaderConfig } from './config';
-import { buildEdaReport } from './eda';
-import { buildQueryIndex } from './query-index';
-import { compareWithSummary, ingestRatings } from './ratings';
+import { buildEdaReport } from './eda/report';
+import { buildQueryIndex } from './catalog/query-index';
+import { compareWithSummary, ingestRatings } from './ratings/ingest';
 import { exportRecommender, trainRecommender } from './recommender';
 import type { ModelReport } from './recommender/train';
-import { generateStandIn, standInIsCurrent } from './standin';
-import type { Bundle } from './publish';
-import { readSummary } from './summary';
+import { generateStandIn, standInIsCurrent } from './standin/generate';
+import type { Bundle } from './publish/publish';
+import { readSummary } from './ratings/summary';
 import { stage, type Log, type Progress } from './progress';
 
 export interface BuildOptions {
@@ -87,18 +87,20 @@ export async function ensureRatings(dir: string, cfg: LoaderConfig, log: Log): P
   return { files: ratingFiles(dir), source: 'stand-in' };
 }
 
+/** The .ts and .mjs files under `dir`, in a fixed order. */
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') || f.endsWith('.mjs'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
 /** The inputs' hash: loader and contract code, catalog, summary, ratings. Equal hash = equal output. */
 export async function inputHash(files: string[], cfg: LoaderConfig): Promise<string> {
   const hash = createHash('sha256');
-  const codeDirs = ['loader', 'loader/recommender', 'contract'].map((d) => join(cfg.root, d));
-  const code = codeDirs.flatMap((d) =>
-    existsSync(d)
-      ? readdirSync(d)
-          .filter((f) => f.endsWith('.ts'))
-          .sort()
-          .map((f) => join(d, f))
-      : [],
-  );
+  // Every source file the build runs, in every stage folder: a code change makes a new data version.
+  const code = ['loader', 'contract'].flatMap((d) => sourceFiles(join(cfg.root, d)));
   const titleFiles = readdirSync(cfg.titlesDir)
     .sort()
     .map((f) => join(cfg.titlesDir, f));

@@ -4,11 +4,11 @@
 // versions: see KEEP_PREVIOUS_VERSIONS.
 import { defineCommand, parseCommand, usageError } from './cli';
 import { config } from './config';
-import { openLocalStores } from './local-store';
+import { openLocalStores } from './publish/local-stores';
 import { consoleLog as log } from './progress';
 import { readHistory, writersLive, type Stores } from '../contract';
-import { rollback } from './publish';
-import { openRemoteStores } from './remote-stores';
+import { rollback } from './publish/publish';
+import { openRemoteStores } from './publish/remote-stores';
 
 const ROLLBACK_COMMAND = defineCommand({
   invocation: 'npm run rollback --',

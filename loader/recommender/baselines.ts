@@ -1,8 +1,8 @@
 // The two models the factorization must beat: the global mean, and global mean + user bias + title
 // bias fitted by regularised alternating least squares (the classic baseline estimate; with these
 // regularisations it matches Surprise's BaselineOnly).
-import { clipRating, meanRating, type FitOptions, type PairSet, type RatingModel } from './model';
-import { packModel, unpackModel } from './model-bytes';
+import { clipRating, meanRating, type FitOptions, type PairSet, type RatingModel } from './rating-model';
+import { packModel, unpackModel } from './model-file';
 
 export class GlobalMean implements RatingModel {
   readonly kind = 'global_mean';

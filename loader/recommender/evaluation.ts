@@ -2,8 +2,8 @@
 // evaluate command, a single seeded holdout for the pipeline's model report.
 import { computeMetrics, DEFAULT_THRESHOLD, type Metrics } from './metrics';
 import type { MatrixFactorization, MfConfig, TrainingLog } from './mf';
-import { predictPairs, type ModelKind, type PairSet, type RatingModel } from './model';
-import { createModel, MODEL_KINDS } from './models';
+import { predictPairs, type ModelKind, type PairSet, type RatingModel } from './rating-model';
+import { createModel, MODEL_KINDS } from './registry';
 import { assignFolds, assignHoldout, selectPairs } from './split';
 
 export type ModelMetrics = Record<ModelKind, Metrics>;

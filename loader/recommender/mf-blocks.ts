@@ -2,8 +2,8 @@
 // B groups each, ratings into the B x B blocks they fall in. Stratum s holds blocks (g, (g+s) mod B)
 // for g = 0..B-1; no two of them share a user or a title, so they can run at once on any number of
 // threads and the result does not depend on which thread ran which block.
-import type { PairSet } from './model';
-import { shuffle, type Random } from './random';
+import type { PairSet } from './rating-model';
+import { shuffle, type Random } from '../random';
 
 /** Where blockRatings writes the reordered ratings (views into the shared training memory). */
 export interface BlockTarget {

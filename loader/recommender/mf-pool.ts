@@ -4,7 +4,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { StepSizes } from './mf-params';
 import { instantiateSgd, type SgdFunction } from './mf-wasm';
-import { nextMessage, startWorker } from './worker-threads';
+import { nextMessage, startWorker } from '../worker-threads';
 
 /** Everything a thread needs to run blocks: the memory, the compiled kernel, where things are. */
 export interface SharedRun {
@@ -59,7 +59,7 @@ export class SgdPool {
 
   constructor(readonly threads: number) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-    if (threads > 1) for (let t = 0; t < threads; t++) this.workers.push(startWorker('./mf-worker.ts'));
+    if (threads > 1) for (let t = 0; t < threads; t++) this.workers.push(startWorker('./recommender/mf-worker.ts'));
   }
 
   load(run: SharedRun): void {

@@ -10,9 +10,9 @@ import { blockRatings, stratumBlocks } from './mf-blocks';
 import type { FactorParams, StepSizes } from './mf-params';
 import { SgdPool } from './mf-pool';
 import { SharedArena } from './mf-wasm';
-import { clipRating, type FitOptions, type PairSet, type RatingModel } from './model';
-import { packModel, unpackModel } from './model-bytes';
-import { childSeed, gaussian, permutation, seededRandom } from './random';
+import { clipRating, type FitOptions, type PairSet, type RatingModel } from './rating-model';
+import { packModel, unpackModel } from './model-file';
+import { childSeed, gaussian, permutation, seededRandom } from '../random';
 import { assignHoldout, selectPairs } from './split';
 
 export interface MfConfig {

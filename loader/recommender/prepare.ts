@@ -2,7 +2,7 @@
 // (user, title) pair (the latest by timestamp; at equal timestamps the later row in file order),
 // users mapped to dense indices. Pairs come out grouped by user and sorted by title (CSR layout),
 // which the user records of the export need as they are.
-import type { RatingRows } from '../rating-rows';
+import type { RatingRows } from '../ratings/rows';
 
 /** Rows in columns, in file order. `user` is any integer id; `title` a dense index < nTitles. */
 export interface RawRatings {

@@ -7,7 +7,7 @@
 // full scan. Scores use the contract's scoreTitle arithmetic, so the worker's recomputed order matches.
 import { PLATFORMS } from '../../contract';
 import type { FactorParams } from './mf-params';
-import { nextMessage, startWorker } from './worker-threads';
+import { nextMessage, startWorker } from '../worker-threads';
 
 export interface TopLists {
   n: number; // list capacity
@@ -48,7 +48,7 @@ export async function computeTopLists(input: TopListInput, threads: number): Pro
     Array.from({ length: threads }, async (_, t) => {
       const from = Math.floor((nUsers * t) / threads);
       const to = Math.floor((nUsers * (t + 1)) / threads);
-      const worker = startWorker('./topn-worker.ts', { input: shared, from, to, out });
+      const worker = startWorker('./recommender/topn-worker.ts', { input: shared, from, to, out });
       try {
         await nextMessage(worker);
       } finally {

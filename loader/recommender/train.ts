@@ -5,12 +5,12 @@
 // every user's latest ratings shape it; the reported metrics are those of the holdout model, trained
 // on 90% of the pairs.
 import { PLATFORMS, type Platform } from '../../contract';
-import type { RatingRows } from '../rating-rows';
+import type { RatingRows } from '../ratings/rows';
 import { Biases, GlobalMean } from './baselines';
 import { mfGain, type ModelMetrics } from './evaluation';
 import { computeMetrics, DEFAULT_THRESHOLD, LIKED_RATING, type Metrics } from './metrics';
 import { DEFAULT_MF_CONFIG, MatrixFactorization, type EpochLog, type FactorGate, type MfConfig } from './mf';
-import { predictPairs, type ModelKind, type RatingModel } from './model';
+import { predictPairs, type ModelKind, type RatingModel } from './rating-model';
 import { prepareRatings, ratingRowsToRaw, type PrepareStats, type PreparedRatings } from './prepare';
 import { assignHoldout, selectPairs } from './split';
 import { computeTopLists, type TopLists } from './topn';

@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config as baseConfig } from '../../loader/config';
-import { openLocalStores } from '../../loader/local-store';
+import { openLocalStores } from '../../loader/publish/local-stores';
 import { buildBundle, ratingFiles } from '../../loader/pipeline';
-import { publishBundle } from '../../loader/publish';
-import { generateStandIn } from '../../loader/standin';
+import { publishBundle } from '../../loader/publish/publish';
+import { generateStandIn } from '../../loader/standin/generate';
 import { MAIN_CONFIG, startDev } from '../../scripts/wrangler-dev';
 
 /** ~110k rating rows: enough users and titles for real answers, built in seconds. */

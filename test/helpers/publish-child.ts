@@ -2,9 +2,9 @@
 // it into a persistence directory, announcing every KV write on stdout before it happens.
 import { loadCachedBundle } from '../../loader/bundle-cache';
 import { config } from '../../loader/config';
-import { openLocalStores } from '../../loader/local-store';
+import { openLocalStores } from '../../loader/publish/local-stores';
 import type { KVWriter } from '../../contract';
-import { publishBundle } from '../../loader/publish';
+import { publishBundle } from '../../loader/publish/publish';
 
 const [cacheDir, version, persistDir] = process.argv.slice(2);
 const bundle = loadCachedBundle(cacheDir, version);

@@ -9,8 +9,8 @@ import { loadCachedBundle, saveBundle } from '../../loader/bundle-cache';
 import { config } from '../../loader/config';
 import { buildBundle, ensureRatings, inputHash } from '../../loader/pipeline';
 import type { Log } from '../../loader/progress';
-import { buildQueryIndex } from '../../loader/query-index';
-import { readSummary } from '../../loader/summary';
+import { buildQueryIndex } from '../../loader/catalog/query-index';
+import { readSummary } from '../../loader/ratings/summary';
 import { packBundle } from '../worker/bundle-transport';
 import { sampleRatings } from './ratings-sample';
 

@@ -20,8 +20,8 @@ import {
   type CatalogRows,
   type Title,
 } from '../../contract';
-import { attachScores, readCatalog } from '../../loader/catalog';
-import { readSummary } from '../../loader/summary';
+import { attachScores, readCatalog } from '../../loader/catalog/transform';
+import { readSummary } from '../../loader/ratings/summary';
 
 let titles: Title[];
 let byId: Title[];

@@ -4,8 +4,15 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORMS, PLATFORM_FILES, PLATFORM_LETTER, TITLE_COLUMNS, type Title } from '../../contract';
-import { CatalogError, TITLES_DIR, attachScores, formatCatalogReport, readCatalog, type CatalogReport } from '../../loader/catalog';
-import { readSummary } from '../../loader/summary';
+import {
+  CatalogError,
+  TITLES_DIR,
+  attachScores,
+  formatCatalogReport,
+  readCatalog,
+  type CatalogReport,
+} from '../../loader/catalog/transform';
+import { readSummary } from '../../loader/ratings/summary';
 
 let titles: Title[];
 let report: CatalogReport;

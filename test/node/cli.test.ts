@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { config } from '../../loader/config';
-import { generateStandIn } from '../../loader/standin';
+import { generateStandIn } from '../../loader/standin/generate';
 
 const ROOT = config.root;
 const scratch = mkdtempSync(join(tmpdir(), 'cli-test-'));

@@ -1,6 +1,6 @@
 // Synthetic rating rows for the EDA tests: deterministic, heavy-tailed per-user activity, per-user
 // bias, timestamps from 1996 to 2017 with half stars only after 2003-02-18 (like MovieLens).
-import { allocRatingRows, type RatingRows } from '../../loader/rating-rows';
+import { allocRatingRows, type RatingRows } from '../../loader/ratings/rows';
 
 export function syntheticRows(length: number, titleCount: number, seed = 1): RatingRows {
   let state = seed >>> 0 || 1;

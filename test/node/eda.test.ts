@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Title } from '../../contract';
-import { attachScores, readCatalog } from '../../loader/catalog';
-import { buildEdaReport } from '../../loader/eda';
-import { boxStats, catalogStats, ratingStats, splitList } from '../../loader/eda-stats';
-import type { RatingRows } from '../../loader/rating-rows';
+import { attachScores, readCatalog } from '../../loader/catalog/transform';
+import { buildEdaReport } from '../../loader/eda/report';
+import { boxStats, catalogStats, ratingStats, splitList } from '../../loader/eda/stats';
+import type { RatingRows } from '../../loader/ratings/rows';
 import { syntheticRows } from './eda-fixtures';
 
 let titles: Title[];

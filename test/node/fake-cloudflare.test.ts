@@ -2,9 +2,9 @@
 // each request below breaks the documented shape of its operation in one way and must fail, while
 // the SDK's own calls (exercised by remote-publish and remote-lifecycle) pass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudflareClient } from '../../loader/cloudflare-client';
-import { batchD1, importSqlFile, queryD1 } from '../../loader/d1-remote';
-import { readKv, readKvTexts, writeKvBulk } from '../../loader/kv-bulk';
+import { CloudflareClient } from '../../loader/publish/cloudflare-client';
+import { batchD1, importSqlFile, queryD1 } from '../../loader/publish/d1-remote';
+import { readKv, readKvTexts, writeKvBulk } from '../../loader/publish/kv-bulk';
 import { FakeCloudflare } from '../helpers/fake-cloudflare';
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef';

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { claimedLive, CURRENT_KEY } from '../../contract';
 import { config as baseConfig, type LoaderConfig } from '../../loader/config';
-import { openLocalStores } from '../../loader/local-store';
+import { openLocalStores } from '../../loader/publish/local-stores';
 import { load } from '../../loader/main';
-import { generateStandIn, STANDIN_MARKER } from '../../loader/standin';
+import { generateStandIn, STANDIN_MARKER } from '../../loader/standin/generate';
 
 /** The smallest stand-in the generator makes reliably (as loader-corrupt.test.ts): a load takes seconds. */
 const STAND_IN_SCALE = 0.005;

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CURRENT_KEY, PLATFORM_FILES } from '../../contract';
-import { CatalogError } from '../../loader/catalog';
+import { CatalogError } from '../../loader/catalog/transform';
 import { config as baseConfig, type LoaderConfig } from '../../loader/config';
-import { openLocalStores } from '../../loader/local-store';
+import { openLocalStores } from '../../loader/publish/local-stores';
 import { load } from '../../loader/main';
-import { RatingsFileError, RejectThresholdError } from '../../loader/ratings';
-import { generateStandIn, STANDIN_MARKER } from '../../loader/standin';
+import { RatingsFileError, RejectThresholdError } from '../../loader/ratings/ingest';
+import { generateStandIn, STANDIN_MARKER } from '../../loader/standin/generate';
 
 /** ~50,000 rating rows: the smallest stand-in the generator makes reliably; a load takes seconds. */
 const STAND_IN_SCALE = 0.005;

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CURRENT_KEY } from '../../contract';
 import { saveBundle } from '../../loader/bundle-cache';
 import { config as baseConfig } from '../../loader/config';
-import { openLocalStores } from '../../loader/local-store';
+import { openLocalStores } from '../../loader/publish/local-stores';
 import { buildBundle, ratingFiles } from '../../loader/pipeline';
 import { writersLive } from '../../contract';
-import { rollback } from '../../loader/publish';
-import { generateStandIn } from '../../loader/standin';
+import { rollback } from '../../loader/publish/publish';
+import { generateStandIn } from '../../loader/standin/generate';
 import { publishTestData, startWrangler } from '../browser/server';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -20,9 +20,9 @@ import {
   type QueryIndex,
   type Title,
 } from '../../contract';
-import { attachScores, readCatalog } from '../../loader/catalog';
-import { buildQueryIndex, computeQueryIndexData } from '../../loader/query-index';
-import { readSummary } from '../../loader/summary';
+import { attachScores, readCatalog } from '../../loader/catalog/transform';
+import { buildQueryIndex, computeQueryIndexData } from '../../loader/catalog/query-index';
+import { readSummary } from '../../loader/ratings/summary';
 
 let titles: Title[];
 let bytes: Uint8Array;

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseFileBytes } from '../../loader/ratings-bytes';
-import { parseFileCsv } from '../../loader/ratings-csv';
+import { parseFileBytes } from '../../loader/ratings/parse-bytes';
+import { parseFileCsv } from '../../loader/ratings/parse-csv';
 import { makeContext } from '../../contract/ratings';
-import { IdTable } from '../../loader/ratings-id-table';
+import { IdTable } from '../../loader/ratings/id-table';
 import {
   RatingsFileError,
   RejectThresholdError,
@@ -15,9 +15,9 @@ import {
   ingestRatings,
   type IngestOptions,
   type IngestResult,
-} from '../../loader/ratings';
-import { readSummary } from '../../loader/summary';
-import { generateStandIn } from '../../loader/standin';
+} from '../../loader/ratings/ingest';
+import { readSummary } from '../../loader/ratings/summary';
+import { generateStandIn } from '../../loader/standin/generate';
 
 const summary = readSummary();
 const titleIds = summary.map((s) => s.movieId);

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { auc, computeMetrics } from '../../loader/recommender/metrics';
 import { prepareRatings, type RawRatings } from '../../loader/recommender/prepare';
-import { readRatingsCsv } from '../../loader/recommender/ratings-csv';
+import { readRatingsCsv } from '../../loader/recommender/ratings-input';
 import { assignFolds, assignHoldout, selectPairs } from '../../loader/recommender/split';
 import { mlLatestSmall, pairsOf } from './recommender-fixtures';
 

@@ -20,7 +20,7 @@ import {
   type UserRecord,
 } from '../../contract';
 import { exportRecommender } from '../../loader/recommender/export';
-import { seededRandom } from '../../loader/recommender/random';
+import { seededRandom } from '../../loader/random';
 import { trainRecommender, type CatalogTitle, type TrainedRecommender } from '../../loader/recommender/train';
 import { syntheticRows } from './recommender-fixtures';
 

@@ -2,11 +2,11 @@
 // small synthetic rating sets with known structure.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RatingRows } from '../../loader/rating-rows';
-import type { PairSet } from '../../loader/recommender/model';
+import type { RatingRows } from '../../loader/ratings/rows';
+import type { PairSet } from '../../loader/recommender/rating-model';
 import { prepareRatings, type PreparedRatings } from '../../loader/recommender/prepare';
-import { seededRandom } from '../../loader/recommender/random';
-import { readRatingsCsv } from '../../loader/recommender/ratings-csv';
+import { seededRandom } from '../../loader/random';
+import { readRatingsCsv } from '../../loader/recommender/ratings-input';
 
 // In the repository's data/ when committed there, else in the shared data folder next to the checkout.
 const ML_SMALL_CANDIDATES = [

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { blockRatings, stratumBlocks } from '../../loader/recommender/mf-blocks';
 import { MatrixFactorization, significance } from '../../loader/recommender/mf';
 import { instantiateSgd, SharedArena, sgdModuleBytes } from '../../loader/recommender/mf-wasm';
-import type { PairSet } from '../../loader/recommender/model';
+import type { PairSet } from '../../loader/recommender/rating-model';
 import { prepareRatings, ratingRowsToRaw } from '../../loader/recommender/prepare';
-import { seededRandom } from '../../loader/recommender/random';
+import { seededRandom } from '../../loader/random';
 import { assignFolds, selectPairs } from '../../loader/recommender/split';
 import { FAST_MF, mlLatestSmall, pairsOf, syntheticRows } from './recommender-fixtures';
 

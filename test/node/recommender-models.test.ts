@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Biases, GlobalMean } from '../../loader/recommender/baselines';
 import { computeMetrics } from '../../loader/recommender/metrics';
 import { MatrixFactorization } from '../../loader/recommender/mf';
-import { predictPairs, type PairSet, type RatingModel } from '../../loader/recommender/model';
-import { loadModel } from '../../loader/recommender/models';
+import { predictPairs, type PairSet, type RatingModel } from '../../loader/recommender/rating-model';
+import { loadModel } from '../../loader/recommender/registry';
 import { assignFolds, selectPairs } from '../../loader/recommender/split';
 import { FAST_MF, mlLatestSmall } from './recommender-fixtures';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { RatingRows } from '../../loader/rating-rows';
+import type { RatingRows } from '../../loader/ratings/rows';
 import { trainRecommender } from '../../loader/recommender/train';
 import { PLATFORMS } from '../../contract';
 import { ML_SMALL, syntheticRows } from './recommender-fixtures';

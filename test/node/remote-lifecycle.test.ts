@@ -1,5 +1,5 @@
 // Cleanup and rollback on the remote path: publish.ts's own cleanup()/rollback() over the REST
-// adapters (loader/remote-stores.ts), against the fake API with small list pages and bulk deletes.
+// adapters (loader/publish/remote-stores.ts), against the fake API with small list pages and bulk deletes.
 import { spawn } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,13 +13,13 @@ import {
   type Manifest,
   type Title,
 } from '../../contract';
-import { readCatalog, TITLES_DIR } from '../../loader/catalog';
-import { CloudflareClient } from '../../loader/cloudflare-client';
+import { readCatalog, TITLES_DIR } from '../../loader/catalog/transform';
+import { CloudflareClient } from '../../loader/publish/cloudflare-client';
 import { config, ROOT } from '../../loader/config';
 import { KEEP_PREVIOUS_VERSIONS, readHistory } from '../../contract';
-import { rollback, type Bundle } from '../../loader/publish';
-import { publishRemote, type RemotePublishOptions } from '../../loader/remote-publish';
-import { remoteStores } from '../../loader/remote-stores';
+import { rollback, type Bundle } from '../../loader/publish/publish';
+import { publishRemote, type RemotePublishOptions } from '../../loader/publish/remote';
+import { remoteStores } from '../../loader/publish/remote-stores';
 import { FakeCloudflare, type FakeCloudflareOptions } from '../helpers/fake-cloudflare';
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef';

@@ -2,14 +2,14 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT, CURRENT_KEY, HISTORY_KEY, TITLE_COLUMNS, type DataHealth, type Title } from '../../contract';
-import { attachScores, readCatalog, TITLES_DIR } from '../../loader/catalog';
-import { CloudflareClient, parseRetryAfter } from '../../loader/cloudflare-client';
-import { chunkKvPairs, KV_BULK_LIMITS } from '../../loader/kv-bulk';
-import { planPublish, type Bundle } from '../../loader/publish';
-import { buildQueryIndex } from '../../loader/query-index';
-import { publishRemote, publishRemoteFromEnv, remoteTargetFromEnv, type RemotePublishOptions } from '../../loader/remote-publish';
-import { readSummary } from '../../loader/summary';
-import { sqlLiteral, titlesImportSql } from '../../loader/titles-sql';
+import { attachScores, readCatalog, TITLES_DIR } from '../../loader/catalog/transform';
+import { CloudflareClient, parseRetryAfter } from '../../loader/publish/cloudflare-client';
+import { chunkKvPairs, KV_BULK_LIMITS } from '../../loader/publish/kv-bulk';
+import { planPublish, type Bundle } from '../../loader/publish/publish';
+import { buildQueryIndex } from '../../loader/catalog/query-index';
+import { publishRemote, publishRemoteFromEnv, remoteTargetFromEnv, type RemotePublishOptions } from '../../loader/publish/remote';
+import { readSummary } from '../../loader/ratings/summary';
+import { sqlLiteral, titlesImportSql } from '../../loader/publish/titles-sql';
 import { config } from '../../loader/config';
 import { FakeCloudflare, splitSql, type FakeCloudflareOptions } from '../helpers/fake-cloudflare';
 
@@ -442,9 +442,9 @@ describe('SQL literals', () => {
     const { sql } = titlesImportSql('v-sql', rows);
     const db = await f.d1();
     const api = client(f);
-    const { importSqlFile } = await import('../../loader/d1-remote');
-    const { applyMigrations } = await import('../../loader/migrations');
-    const { remoteStores } = await import('../../loader/remote-stores');
+    const { importSqlFile } = await import('../../loader/publish/d1-remote');
+    const { applyMigrations } = await import('../../loader/publish/migrations');
+    const { remoteStores } = await import('../../loader/publish/remote-stores');
     await applyMigrations(remoteStores(api, { kvNamespaceId: KV_NS, d1DatabaseId: D1_DB }).db, config.migrationsDir);
     await importSqlFile(api, D1_DB, sql, { pollIntervalMs: 1 });
     const { results } = await db

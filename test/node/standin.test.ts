@@ -13,8 +13,8 @@ import {
   standInIsCurrent,
   standInTargets,
   type StandInResult,
-} from '../../loader/standin';
-import { readSummary, type TitleSummary } from '../../loader/summary';
+} from '../../loader/standin/generate';
+import { readSummary, type TitleSummary } from '../../loader/ratings/summary';
 
 const TS_MIN = Date.UTC(1995, 0, 1) / 1000;
 const TS_MAX = Date.UTC(2017, 7, 31, 23, 59, 59) / 1000;

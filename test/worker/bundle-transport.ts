@@ -3,7 +3,7 @@
 // travels as gzip-compressed JSON in base64, KV bytes inside as base64. Runtime-agnostic: btoa/atob and
 // CompressionStream exist in Node 20 and workerd alike.
 import { inject } from 'vitest';
-import type { Bundle } from '../../loader/publish';
+import type { Bundle } from '../../loader/publish/publish';
 
 /** What the integration tests get: the published bundle, plus facts about how it was made. */
 export interface TestBundle extends Bundle {

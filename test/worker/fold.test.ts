@@ -28,8 +28,8 @@ import {
   type TitleModel,
   type UserRecord,
 } from '../../contract';
-import { publishBundle, rollback } from '../../loader/publish';
-import { buildQueryIndex } from '../../loader/query-index';
+import { publishBundle, rollback } from '../../loader/publish/publish';
+import { buildQueryIndex } from '../../loader/catalog/query-index';
 import { clearDataCache } from '../../worker/data';
 import { boundBatch, foldVersion, regularisation, runFold, type FoldResult, type FoldStage, type FoldStats } from '../../worker/fold';
 import { foldScores, patchQueryIndexScores, type ScoredTitle } from '../../worker/fold-scores';

@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { ARTIFACT, CURRENT_KEY, PLATFORM_ALIAS_NAMES, type Title } from '../../contract';
-import { publishBundle } from '../../loader/publish';
+import { publishBundle } from '../../loader/publish/publish';
 import { clearDataCache } from '../../worker/data';
 import { testBundle } from './bundle-transport';
 import { scanActor, scanMaxDuration, scanScoreCount } from './catalog-scan';

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { config } from '../config';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
@@ -12,7 +12,7 @@ export interface TitleSummary {
   n_half_star_ratings: number;
 }
 
-export const SUMMARY_PATH = fileURLToPath(new URL('../data/movie_ratings_summary.csv.gz', import.meta.url));
+export const SUMMARY_PATH = config.summaryPath;
 
 export function readSummary(path: string = SUMMARY_PATH): TitleSummary[] {
   const records: Record<string, string>[] = parse(gunzipSync(readFileSync(path)), { columns: true });

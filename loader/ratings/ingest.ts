@@ -5,16 +5,17 @@
  * RejectThresholdError and the caller publishes nothing. Format and reasons: contract/ratings.ts.
  */
 import { stat } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
-import { allocRatingRows, type RatingRows } from './rating-rows';
-import { emptyReasonCounts, type FileResult, type RejectExample } from './ratings-file-result';
-import { EXAMPLES_PER_REASON, REASONS, RatingsFileError, defaultMaxTimestamp, type Reason } from '../contract/ratings';
-import type { FromWorker, ParserName, ToWorker, WorkerSetup } from './ratings-worker';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-threads';
+import { allocRatingRows, type RatingRows } from './rows';
+import { emptyReasonCounts, type FileResult, type RejectExample } from './file-result';
+import { EXAMPLES_PER_REASON, REASONS, RatingsFileError, defaultMaxTimestamp, type Reason } from '../../contract/ratings';
+import type { FromWorker, ParserName, ToWorker, WorkerSetup } from './parse-worker';
 
-export { RatingsFileError, REASONS, type Reason } from '../contract/ratings';
-export type { RejectExample } from './ratings-file-result';
-export type { ParserName } from './ratings-worker';
-export { compareWithSummary, type SummaryCheck } from './ratings-summary-check';
+export { RatingsFileError, REASONS, type Reason } from '../../contract/ratings';
+export type { RejectExample } from './file-result';
+export type { ParserName } from './parse-worker';
+export { compareWithSummary, type SummaryCheck } from './summary-check';
 
 export interface IngestOptions {
   files: string[]; // in order; row order of the result = file order, then line order
@@ -149,7 +150,7 @@ function runWorkers(
       if (index !== undefined) w.postMessage({ type: 'file', index, path: files[index] } satisfies ToWorker);
     };
     for (let t = 0; t < threads; t++) {
-      const w = new Worker(new URL('./ratings-worker-boot.mjs', import.meta.url), { workerData: setup });
+      const w = startWorker('./ratings/parse-worker.ts', setup);
       workers.push(w);
       w.on('message', (m: FromWorker) => {
         if (m.type === 'progress') {

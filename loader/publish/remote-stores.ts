@@ -1,11 +1,11 @@
 // The publisher's store interfaces (KVWriter, D1Writer) over the official Cloudflare SDK, so cleanup()
-// and rollback() from loader/publish.ts run unchanged against an account: key listing page by page
+// and rollback() from loader/publish/publish.ts run unchanged against an account: key listing page by page
 // through the API's cursor, bulk deletes, and D1 batches in one request.
 import { CloudflareClient } from './cloudflare-client';
 import { batchD1, queryD1 } from './d1-remote';
 import { deleteKvBulk, readKv, writeKvBulk } from './kv-bulk';
-import type { D1Writer, KVWriter, Stores } from '../contract';
-import { resolveRemoteTarget, type RemoteTarget } from './remote-publish';
+import type { D1Writer, KVWriter, Stores } from '../../contract';
+import { resolveRemoteTarget, type RemoteTarget } from './remote';
 
 export interface RemoteStoreOptions {
   kvNamespaceId: string;

@@ -1,6 +1,6 @@
 // Save format shared by the models: "RMDL", a JSON header (kind, scalars, hyperparameters) and
 // Float32 arrays, 4-byte aligned. Models round-trip exactly because Float32 values are stored as is.
-import type { ModelKind } from './model';
+import type { ModelKind } from './rating-model';
 
 const MAGIC = 0x4c444d52; // "RMDL" little-endian
 

@@ -27,7 +27,7 @@ import {
   type Manifest,
   type Stores,
   type Title,
-} from '../contract';
+} from '../../contract';
 
 export interface Bundle {
   version: string;

@@ -1,9 +1,12 @@
-// Starts a recommender worker thread running a TypeScript module of this folder (see ts-worker.mjs).
+// Starts a worker thread running one of the loader's TypeScript worker modules (see ts-worker.mjs):
+// the rating-file parsers, the SGD pool and the top-N precompute.
 import { Worker } from 'node:worker_threads';
 
 const BOOTSTRAP = new URL('./ts-worker.mjs', import.meta.url);
 
-export function startWorker(entry: './mf-worker.ts' | './topn-worker.ts', data: Record<string, unknown> = {}): Worker {
+export type WorkerEntry = './ratings/parse-worker.ts' | './recommender/mf-worker.ts' | './recommender/topn-worker.ts';
+
+export function startWorker(entry: WorkerEntry, data: object = {}): Worker {
   return new Worker(BOOTSTRAP, { workerData: { ...data, entry } });
 }
 

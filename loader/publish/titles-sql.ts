@@ -2,7 +2,7 @@
 // version's rows (so re-importing is idempotent), then multi-row INSERTs, each kept under D1's
 // 100,000-byte statement limit. Every value is a literal, so escaping is the whole job: text in single
 // quotes with quotes doubled, numbers in their shortest round-trip form, NULL for null.
-import { d1SearchText, TITLE_COLUMNS, type Title } from '../contract';
+import { d1SearchText, TITLE_COLUMNS, type Title } from '../../contract';
 
 /** D1's documented maximum SQL statement length, in bytes. */
 export const D1_MAX_STATEMENT_BYTES = 100_000;

@@ -5,8 +5,8 @@
  * except records over MAX_RECORD_BYTES, which only this parser caps.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readCsvRecord } from './ratings-csv-record';
-import { FileAccumulator, type FileResult } from './ratings-file-result';
+import { readCsvRecord } from './csv-record';
+import { FileAccumulator, type FileResult } from './file-result';
 import {
   MAX_RECORD_BYTES,
   MAX_USER_ID,
@@ -18,8 +18,8 @@ import {
   type ColumnOrder,
   type ParseContext,
   type Reason,
-} from '../contract/ratings';
-import type { IdTable } from './ratings-id-table';
+} from '../../contract/ratings';
+import type { IdTable } from './id-table';
 
 const READ_BYTES = 1 << 20;
 const PROGRESS_BYTES = 8 << 20;

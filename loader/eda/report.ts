@@ -1,10 +1,10 @@
 // The EDA report: one self-contained HTML page (inline CSS and SVG, no script, no network) rendered by
 // the loader from the transformed catalog and the ingested rating rows, stored in KV and served at /eda.
 // Pure: the same input gives the same page, so the page is part of a data version like any other artifact.
-import { PLATFORMS, type Title } from '../contract';
-import type { RatingRows } from './rating-rows';
-import { barChart, boxPlot, columnChart, esc, fmt, lineChart, PLATFORM_COLORS, type Series } from './eda-charts';
-import { catalogStats, ratingStats, type CatalogStats, type PerPlatform, type Ranked, type RatingStats } from './eda-stats';
+import { PLATFORMS, type Title } from '../../contract';
+import type { RatingRows } from '../ratings/rows';
+import { barChart, boxPlot, columnChart, esc, fmt, lineChart, PLATFORM_COLORS, type Series } from './charts';
+import { catalogStats, ratingStats, type CatalogStats, type PerPlatform, type Ranked, type RatingStats } from './stats';
 
 export interface EdaInput {
   titles: Title[];

@@ -1,5 +1,5 @@
 // `npm run load -- --target remote`: publishes a built data version to a Cloudflare account through the
-// official SDK (loader/cloudflare-client.ts), with the same content-addressed plan as the local publish (loader/publish.ts). Order: D1
+// official SDK (loader/publish/cloudflare-client.ts), with the same content-addressed plan as the local publish (loader/publish/publish.ts). Order: D1
 // migrations, the blobs the live version does not already have plus the new manifest (bulk,
 // chunked), the catalog into D1 (import API), a read-back check of both, and only then the pointer,
 // as one single-key write, then the history. Everything before the pointer writes keys and rows no
@@ -15,7 +15,7 @@ import {
   type LivePointer,
   type Manifest,
   type Title,
-} from '../contract';
+} from '../../contract';
 import { CloudflareClient } from './cloudflare-client';
 import { importSqlFile, queryD1 } from './d1-remote';
 import { applyMigrations } from './migrations';

@@ -3,11 +3,11 @@
  * arrays transferred (no copy, no per-row objects). Started through ratings-worker-boot.mjs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseFileBytes } from './ratings-bytes';
-import { parseFileCsv } from './ratings-csv';
-import { transferables } from './ratings-file-result';
-import { RatingsFileError, makeContext } from '../contract/ratings';
-import { IdTable } from './ratings-id-table';
+import { parseFileBytes } from './parse-bytes';
+import { parseFileCsv } from './parse-csv';
+import { transferables } from './file-result';
+import { RatingsFileError, makeContext } from '../../contract/ratings';
+import { IdTable } from './id-table';
 
 export type ParserName = 'bytes' | 'csv-parse';
 
@@ -20,7 +20,7 @@ export interface WorkerSetup {
 export type ToWorker = { type: 'file'; index: number; path: string };
 export type FromWorker =
   | { type: 'progress'; index: number; rows: number; bytes: number }
-  | { type: 'done'; index: number; result: import('./ratings-file-result').FileResult }
+  | { type: 'done'; index: number; result: import('./file-result').FileResult }
   | { type: 'failed'; index: number; error: { name: string; message: string; path?: string; problem?: string; line?: number } };
 
 const setup = workerData as WorkerSetup;

@@ -1,6 +1,6 @@
 // D1 through the official SDK: parameterized statements and batches (/query), and SQL-file imports
 // (/import: init -> upload to the presigned URL -> ingest -> poll), which D1 runs all-or-nothing.
-// Migrations go through loader/migrations.ts over remoteStores()' D1Writer, like the local ones.
+// Migrations go through loader/publish/migrations.ts over remoteStores()' D1Writer, like the local ones.
 import { createHash } from 'node:crypto';
 import type { DatabaseImportParams, DatabaseImportResponse } from 'cloudflare/resources/d1/database/database';
 import type { CloudflareClient } from './cloudflare-client';

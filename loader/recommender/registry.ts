@@ -2,8 +2,8 @@
 // evaluation that runs them side by side.
 import { Biases, GlobalMean } from './baselines';
 import { MatrixFactorization, type MfConfig } from './mf';
-import type { ModelKind, RatingModel } from './model';
-import { unpackModel } from './model-bytes';
+import type { ModelKind, RatingModel } from './rating-model';
+import { unpackModel } from './model-file';
 
 export const MODEL_KINDS: readonly ModelKind[] = ['global_mean', 'biases', 'mf'];
 

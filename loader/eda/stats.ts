@@ -1,9 +1,9 @@
 // The numbers behind the EDA report. Catalog statistics loop over ~23k titles; rating statistics make
 // one pass over the columnar rows into typed-array buckets (per user, per day, per rating value), so
 // 11M rows cost well under a second and no per-row objects are created.
-import { compareCodePoints, PLATFORMS, type DurationType, type Platform, type Title } from '../contract';
-import type { RatingRows } from './rating-rows';
-import type { BoxStats } from './eda-charts';
+import { compareCodePoints, PLATFORMS, type DurationType, type Platform, type Title } from '../../contract';
+import type { RatingRows } from '../ratings/rows';
+import type { BoxStats } from './charts';
 
 export type PerPlatform<T> = Record<Platform, T>;
 

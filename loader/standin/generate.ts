@@ -6,18 +6,19 @@
 //
 // Everything is single-threaded and drawn from seeded streams in a fixed order, so a seed and scale give
 // byte-identical files; the file writes run on libuv's pool while the next chunk is formatted.
+import { config } from '../config';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readSummary, SUMMARY_PATH, type TitleSummary } from './summary';
+import { pathToFileURL } from 'node:url';
+import { readSummary, SUMMARY_PATH, type TitleSummary } from '../ratings/summary';
 
 /** Bump whenever the output for a given seed and scale changes. */
 export const STANDIN_VERSION = 1;
 export const STANDIN_MARKER = 'STANDIN.json';
-export const DEFAULT_STANDIN_SEED = 42;
-export const DEFAULT_STANDIN_DIR = fileURLToPath(new URL('../data/ratings', import.meta.url));
+export const DEFAULT_STANDIN_SEED = config.standInSeed;
+export const DEFAULT_STANDIN_DIR = config.ratingsDir;
 export const MAX_STANDIN_SCALE = 8; // ~88M rows; memory grows ~14 bytes per row
 // Below this, titles hold one or two ratings each and exact duplicates (same title, same rating) cannot
 // be placed without changing a title's totals.
@@ -739,7 +740,7 @@ function parseArgs(argv: string[]): { out: string; seed: number; scale: number }
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === '--help' || flag === '-h') {
-      process.stdout.write('usage: npx tsx loader/standin.ts [--out data/ratings] [--seed 42] [--scale 1]\n');
+      process.stdout.write('usage: npx tsx loader/standin/generate.ts [--out data/ratings] [--seed 42] [--scale 1]\n');
       process.exit(0);
     }
     if (value === undefined || !['--out', '--seed', '--scale'].includes(flag))

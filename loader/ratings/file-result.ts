@@ -1,5 +1,5 @@
-import type { RatingRows } from './rating-rows';
-import { EXAMPLES_PER_REASON, REASONS, exampleText, type Reason } from '../contract/ratings';
+import type { RatingRows } from './rows';
+import { EXAMPLES_PER_REASON, REASONS, exampleText, type Reason } from '../../contract/ratings';
 
 export interface RejectExample {
   file: string;

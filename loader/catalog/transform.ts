@@ -2,11 +2,11 @@
 // (with its fix: a duration stranded in `rating` moves to `duration` before null ratings become "g").
 // Anything the transformation cannot honestly repair is a thrown error naming the file and line, so a
 // broken catalog never gets published; everything it repairs or merely notices goes into the report.
+import { config } from '../config';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { PLATFORMS, PLATFORM_FILES, PLATFORM_LETTER, type DurationType, type Platform, type Title } from '../contract';
+import { PLATFORMS, PLATFORM_FILES, PLATFORM_LETTER, type DurationType, type Platform, type Title } from '../../contract';
 
 /** The raw column order every catalog file must have. */
 export const RAW_COLUMNS = [
@@ -37,7 +37,7 @@ const NULLABLE_COLUMNS = [
   'description',
 ] as const satisfies readonly (keyof Title)[];
 
-export const TITLES_DIR = fileURLToPath(new URL('../data/titles/', import.meta.url));
+export const TITLES_DIR = config.titlesDir;
 
 export class CatalogError extends Error {
   override name = 'CatalogError';

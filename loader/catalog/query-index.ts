@@ -12,7 +12,7 @@ import {
   type PlatformCounts,
   type QueryIndexData,
   type Title,
-} from '../contract';
+} from '../../contract';
 
 export function buildQueryIndex(titles: Title[]): Uint8Array {
   return encodeQueryIndex(computeQueryIndexData(titles));

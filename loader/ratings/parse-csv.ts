@@ -7,9 +7,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parse, type CsvError } from 'csv-parse';
-import { FileAccumulator, type FileResult } from './ratings-file-result';
-import { RatingsFileError, headerColumns, judgeFields, type ColumnOrder, type ParseContext } from '../contract/ratings';
-import type { ProgressFn } from './ratings-bytes';
+import { FileAccumulator, type FileResult } from './file-result';
+import { RatingsFileError, headerColumns, judgeFields, type ColumnOrder, type ParseContext } from '../../contract/ratings';
+import type { ProgressFn } from './parse-bytes';
 
 const LF = 10;
 const CR = 13;

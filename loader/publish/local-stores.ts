@@ -3,9 +3,9 @@
 // Node code sees the platform proxy's bindings through @cloudflare/workers-types (as Miniflare's own
 // declarations do); the worker's types come from `wrangler types` (worker-configuration.d.ts).
 import type { D1Database, KVNamespace } from '@cloudflare/workers-types/experimental';
-import type { LoaderConfig } from './config';
+import type { LoaderConfig } from '../config';
 import { applyMigrations } from './migrations';
-import type { D1Writer, KVWriter } from '../contract';
+import type { D1Writer, KVWriter } from '../../contract';
 
 export interface LocalStores {
   kv: KVWriter & {
