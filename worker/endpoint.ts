@@ -1,6 +1,7 @@
-// One GET endpoint, described once: its parameters, answer schema and possible problems feed both the
-// router (validation, handling, headers) and the OpenAPI document.
-import { JSON_CONTENT_TYPE, makeEtag, versionHeaders, type RequestContext } from './http';
+// Every endpoint is described once: a read (GET) by its parameters, a write (POST) by its headers and
+// JSON body; with their answer schemas and possible problems they feed the router (methods, 405s,
+// preflights, validation, handling, headers) and the OpenAPI document.
+import { ALLOWED_METHODS, JSON_CONTENT_TYPE, makeEtag, versionHeaders, type RequestContext } from './http';
 import { canonicalQuery, collectParams, type JsonSchema, type ParamDefs, type ParamValues } from './params';
 import { invalidParamsError, type InvalidParam, type ProblemKind } from './problem';
 
@@ -36,6 +37,43 @@ export interface Endpoint<D extends ParamDefs = ParamDefs> {
   crossRules?(values: Partial<ParamValues<D>>, given: ReadonlySet<string>): InvalidParam[];
   /** `query` is the normalised query string of the parsed values (part of any ETag source). */
   handle(values: ParamValues<D>, ctx: RequestContext, query: string): Promise<Reply>;
+}
+
+/** A request header a write endpoint reads, documented and checked from this one definition. */
+export interface HeaderDef {
+  name: string;
+  required: boolean;
+  /** Whole-value pattern; the handler tests it, the OpenAPI document prints its source. */
+  pattern: RegExp;
+  description: string;
+}
+
+/** One write endpoint: POST with a JSON body, answered by its handler (which validates the body). */
+export interface WriteEndpoint {
+  method: 'POST';
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description: string;
+  headers: HeaderDef[];
+  /** Bearer authentication (the scheme named in the OpenAPI document's components). */
+  security: 'bearer';
+  body: { contentType: string; schema: JsonSchema };
+  response: { status: number; description: string; schema: JsonSchema };
+  problems: ProblemKind[];
+  handle(ctx: RequestContext): Promise<Response>;
+}
+
+export type AnyEndpoint = Endpoint | WriteEndpoint;
+
+export function isWriteEndpoint(endpoint: AnyEndpoint): endpoint is WriteEndpoint {
+  return (endpoint as WriteEndpoint).method === 'POST';
+}
+
+/** The Allow header of an endpoint's path: what it answers besides 405. */
+export function allowedMethods(endpoint: AnyEndpoint): string {
+  return isWriteEndpoint(endpoint) ? 'POST, OPTIONS' : ALLOWED_METHODS;
 }
 
 /** Keeps the parameter types checked inside one definition while letting lists hold any endpoint. */

@@ -123,16 +123,16 @@ export function corsHeaders(): Record<string, string> {
   return { ...CORS_HEADERS };
 }
 
-/** Answer to a CORS preflight on a known path. */
-export function preflightResponse(): Response {
+/** A CORS preflight's answer: the path's methods, and the request headers its endpoint reads besides the common ones. */
+export function preflightResponse(methods = ALLOWED_METHODS, extraHeaders: readonly string[] = []): Response {
   return new Response(null, {
     status: 204,
     headers: {
-      'Access-Control-Allow-Methods': ALLOWED_METHODS,
-      'Access-Control-Allow-Headers': ALLOWED_REQUEST_HEADERS,
+      'Access-Control-Allow-Methods': methods,
+      'Access-Control-Allow-Headers': [ALLOWED_REQUEST_HEADERS, ...extraHeaders].join(', '),
       'Access-Control-Max-Age': '86400',
       'Cache-Control': CACHE_CONTROL.preflight,
-      Allow: ALLOWED_METHODS,
+      Allow: methods,
     },
   });
 }

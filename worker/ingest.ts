@@ -8,9 +8,10 @@ import { JSON_CONTENT_TYPE, jsonResponse } from './http';
 import { MAX_BODY_BYTES, MAX_RATINGS_PER_BATCH, ratingsArray, validateRatings, type PostedRating } from './ingest-validate';
 import { quote } from './params';
 import { ProblemError, type InvalidParam, type ProblemKind } from './problem';
+import type { WriteEndpoint } from './endpoint';
+import { RATINGS_BODY_SCHEMA, RECEIPT_SCHEMA } from './ingest-openapi';
 
 export const RATINGS_PATH = '/ratings';
-const ALLOWED = 'POST, OPTIONS';
 /** Keys are opaque to the server; visible ASCII keeps them loggable and unambiguous. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const NO_STORE = { 'Cache-Control': 'no-store' };
@@ -42,15 +43,25 @@ interface BatchRow {
   last_id: number;
 }
 
-/** Routes every method on /ratings: POST ingests, OPTIONS answers a CORS preflight, others get 405. */
-export async function handleRatings(ctx: RequestContext): Promise<Response> {
-  const method = ctx.request.method;
-  if (method === 'OPTIONS') return preflight();
-  if (method !== 'POST') {
-    throw fail('methodNotAllowed', `${quote(method)} is not allowed on ${RATINGS_PATH}; allowed: ${ALLOWED}.`, {}, { Allow: ALLOWED });
-  }
-  return ingest(ctx);
-}
+/** POST /ratings, defined once: the router and the OpenAPI document take everything from here. */
+export const RATINGS_ENDPOINT: WriteEndpoint = {
+  method: 'POST',
+  path: RATINGS_PATH,
+  operationId: 'post_ratings',
+  tag: 'ratings',
+  summary: 'Queue new ratings',
+  description:
+    `Stores 1 to ${MAX_RATINGS_PER_BATCH} ratings (a body of at most ${MAX_BODY_BYTES} bytes) for the scheduled fold, ` +
+    "which applies them to the recommender (the users' biases, factors and top lists) and to the titles' scores, " +
+    'and publishes a new data version. Every rating is validated like a row of the rating files; if any is invalid ' +
+    'nothing is stored. A retry with the same Idempotency-Key and body answers the original 202.',
+  headers: [{ name: 'Idempotency-Key', required: true, pattern: IDEMPOTENCY_KEY, description: 'New for each new batch (e.g. a UUID).' }],
+  security: 'bearer',
+  body: { contentType: JSON_CONTENT_TYPE, schema: RATINGS_BODY_SCHEMA },
+  response: { status: 202, description: 'Stored; live after the next fold (X-Data-Version changes).', schema: RECEIPT_SCHEMA },
+  problems: ['invalidRequest', 'unauthorized', 'payloadTooLarge', 'unsupportedMediaType', 'idempotencyKeyReused', 'ingestDisabled'],
+  handle: ingest,
+};
 
 async function ingest(ctx: RequestContext): Promise<Response> {
   const { request, env } = ctx;
@@ -302,19 +313,6 @@ async function sha256(bytes: Uint8Array): Promise<ArrayBuffer> {
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return [...new Uint8Array(await sha256(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function preflight(): Response {
-  return new Response(null, {
-    status: 204,
-    headers: {
-      'Access-Control-Allow-Methods': ALLOWED,
-      'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, X-Request-Id',
-      'Access-Control-Max-Age': '86400',
-      'Cache-Control': 'public, max-age=86400',
-      Allow: ALLOWED,
-    },
-  });
 }
 
 function tooLarge(): ProblemError {

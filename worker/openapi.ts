@@ -1,11 +1,10 @@
 // The OpenAPI 3.1 document, generated from the same endpoint and parameter definitions the router
 // validates with, so the documentation cannot disagree with the behaviour.
-import { defineEndpoint, type Endpoint } from './endpoint';
-import { CACHE_CONTROL } from './http';
+import { defineEndpoint, isWriteEndpoint, type AnyEndpoint, type Endpoint, type WriteEndpoint } from './endpoint';
+import { CACHE_CONTROL, JSON_CONTENT_TYPE } from './http';
 import { MAX_PARAM_LENGTH, type JsonSchema, type ParamDef } from './params';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemKind } from './problem';
-import { BEARER_SECURITY_SCHEME, RATINGS_OPENAPI } from './ingest-openapi';
-import { RATINGS_PATH } from './ingest';
+import { BEARER_SECURITY_SCHEME } from './ingest-openapi';
 
 export const OPENAPI_PATH = '/openapi.json';
 const API_VERSION = '1.0.0';
@@ -161,7 +160,38 @@ function operation(endpoint: Endpoint): Record<string, unknown> {
   };
 }
 
-export function buildOpenApiDocument(endpoints: readonly Endpoint[]): Record<string, unknown> {
+function writeOperation(endpoint: WriteEndpoint): Record<string, unknown> {
+  return {
+    operationId: endpoint.operationId,
+    tags: [endpoint.tag],
+    summary: endpoint.summary,
+    description: endpoint.description,
+    security: [{ [endpoint.security]: [] }],
+    parameters: endpoint.headers.map((h) => ({
+      name: h.name,
+      in: 'header',
+      required: h.required,
+      schema: { type: 'string', pattern: h.pattern.source },
+      description: h.description,
+    })),
+    requestBody: { required: true, content: { [endpoint.body.contentType]: { schema: endpoint.body.schema } } },
+    responses: {
+      [String(endpoint.response.status)]: {
+        description: endpoint.response.description,
+        content: { [JSON_CONTENT_TYPE]: { schema: endpoint.response.schema } },
+      },
+      ...problemResponses(endpoint.problems),
+    },
+  };
+}
+
+/** A path item: a read answers GET (and HEAD), a write POST. Route patterns use `:name`; OpenAPI templates `{name}`. */
+function pathItem(endpoint: AnyEndpoint): [string, Record<string, unknown>] {
+  const path = endpoint.path.replace(/:(\w+)/g, '{$1}');
+  return [path, isWriteEndpoint(endpoint) ? { post: writeOperation(endpoint) } : { get: operation(endpoint) }];
+}
+
+export function buildOpenApiDocument(endpoints: readonly AnyEndpoint[]): Record<string, unknown> {
   const kinds = Object.keys(PROBLEMS) as ProblemKind[];
   return {
     openapi: '3.1.0',
@@ -177,11 +207,7 @@ export function buildOpenApiDocument(endpoints: readonly Endpoint[]): Record<str
     },
     servers: [{ url: '/' }],
     tags: [...new Set(endpoints.map((e) => e.tag))].map((name) => ({ name })),
-    // Route patterns use `:name`; OpenAPI templates are `{name}`.
-    paths: {
-      ...Object.fromEntries(endpoints.map((e) => [e.path.replace(/:(\w+)/g, '{$1}'), { get: operation(e) }])),
-      [RATINGS_PATH]: RATINGS_OPENAPI,
-    },
+    paths: Object.fromEntries(endpoints.map(pathItem)),
     components: {
       securitySchemes: BEARER_SECURITY_SCHEME,
       schemas: { Problem: PROBLEM_SCHEMA, InvalidParam: INVALID_PARAM_SCHEMA },
@@ -201,7 +227,7 @@ export function buildOpenApiDocument(endpoints: readonly Endpoint[]): Record<str
 }
 
 /** The /openapi.json endpoint, documenting `endpoints()` (itself included); built once per isolate. */
-export function openApiEndpoint(endpoints: () => readonly Endpoint[]): Endpoint {
+export function openApiEndpoint(endpoints: () => readonly AnyEndpoint[]): Endpoint {
   let cached: { body: unknown; etagSource: string } | undefined;
   return defineEndpoint({
     path: OPENAPI_PATH,

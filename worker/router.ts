@@ -3,7 +3,7 @@
 // sends can produce a 500; an unexpected failure is logged and answered as one.
 import { Router } from 'itty-router';
 import { readPointer } from './data';
-import { runEndpoint, type Endpoint } from './endpoint';
+import { allowedMethods, isWriteEndpoint, runEndpoint, type AnyEndpoint, type Endpoint, type WriteEndpoint } from './endpoint';
 import { health } from './health';
 import { answerMemo, type Remembered } from './answer-memo';
 import {
@@ -24,20 +24,28 @@ import { PROBLEM_CONTENT_TYPE, ProblemError, problemResponse, toProblemError } f
 import { CATALOG_ENDPOINTS } from './queries';
 import { edaReport } from './eda';
 import { TITLE_ENDPOINTS } from './titles';
-import { handleRatings, RATINGS_PATH } from './ingest';
+import { RATINGS_ENDPOINT } from './ingest';
 import { RECOMMENDER_ENDPOINTS } from './recommend';
 import { PAGE_REDIRECTS, STATIC_PATHS, staticFile } from './static-site';
 
-/** Every endpoint, in documentation order. Other modules' endpoints are added here. */
+/** Every read endpoint, in documentation order. Other modules' endpoints are added here. */
 export const ENDPOINTS: Endpoint[] = [...CATALOG_ENDPOINTS, ...RECOMMENDER_ENDPOINTS, ...TITLE_ENDPOINTS, edaReport, health];
-ENDPOINTS.push(openApiEndpoint(() => ENDPOINTS));
+/** Every write endpoint. */
+export const WRITE_ENDPOINTS: WriteEndpoint[] = [RATINGS_ENDPOINT];
+ENDPOINTS.push(openApiEndpoint(() => [...ENDPOINTS, ...WRITE_ENDPOINTS]));
 
-function dispatch(endpoint: Endpoint, ctx: RequestContext, pathValues: Record<string, string>): Promise<Response> | Response {
+/** An endpoint's path takes every method: its own are answered, OPTIONS is a preflight, others a 405. */
+function dispatch(endpoint: AnyEndpoint, ctx: RequestContext, pathValues: Record<string, string>): Promise<Response> | Response {
   const method = ctx.request.method;
-  if (method === 'GET' || method === 'HEAD') return runEndpoint(endpoint, ctx, pathValues);
-  if (method === 'OPTIONS') return preflightResponse();
-  throw new ProblemError('methodNotAllowed', `${quote(method)} is not allowed on ${endpoint.path}; allowed: ${ALLOWED_METHODS}.`, {
-    headers: { Allow: ALLOWED_METHODS },
+  const allowed = allowedMethods(endpoint);
+  if (method === 'OPTIONS') return preflightResponse(allowed, isWriteEndpoint(endpoint) ? endpoint.headers.map((h) => h.name) : []);
+  if (isWriteEndpoint(endpoint)) {
+    if (method === endpoint.method) return endpoint.handle(ctx);
+  } else if (method === 'GET' || method === 'HEAD') {
+    return runEndpoint(endpoint, ctx, pathValues);
+  }
+  throw new ProblemError('methodNotAllowed', `${quote(method)} is not allowed on ${endpoint.path}; allowed: ${allowed}.`, {
+    headers: { Allow: allowed },
   });
 }
 
@@ -50,11 +58,11 @@ interface Routed {
 
 /**
  * The worker's routes, on itty-router: every endpoint takes every method on its path (dispatch answers
- * 405 and preflights), `/ratings` is the one write endpoint, and anything else is a 404. Routes match
+ * 405 and preflights), and anything else is a 404. Routes match
  * case-sensitively and tolerate trailing slashes. Errors thrown anywhere become problem+json answers in
  * the router's one `catch`.
  */
-export function buildRouter(endpoints: readonly Endpoint[]) {
+export function buildRouter(endpoints: readonly AnyEndpoint[]) {
   const router = Router<Routed, [RequestContext]>({
     catch: (error, _routed, ctx) => errorResponse(error, ctx),
   });
@@ -63,8 +71,6 @@ export function buildRouter(endpoints: readonly Endpoint[]) {
   for (const [from, to] of Object.entries(PAGE_REDIRECTS)) {
     router.all(from, () => new Response(null, { status: 307, headers: { Location: to, 'Cache-Control': CACHE_CONTROL.code } }));
   }
-  // The one write endpoint: POST with a JSON body, so it is not a (GET) Endpoint definition.
-  router.all(RATINGS_PATH, (_routed, ctx) => handleRatings(ctx));
   router.all('*', (_routed, ctx) => {
     throw new ProblemError('routeNotFound', `There is no endpoint at ${quote(ctx.url.pathname)}. See ${OPENAPI_PATH}.`);
   });
@@ -75,7 +81,7 @@ export function buildRouter(endpoints: readonly Endpoint[]) {
   };
 }
 
-const router = buildRouter(ENDPOINTS);
+const router = buildRouter([...ENDPOINTS, ...WRITE_ENDPOINTS]);
 
 /** A page or script of the UI: GET and HEAD; preflights as everywhere; any other method a 405. */
 function serveStatic(path: string, ctx: RequestContext): Response {

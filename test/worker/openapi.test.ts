@@ -3,17 +3,16 @@
 // examples are accepted, and real answers and problems conform to the documented schemas.
 import { describe, expect, it } from 'vitest';
 import { DURATION_ALIAS_NAMES, PLATFORM_ALIAS_NAMES } from '../../contract';
-import type { Endpoint } from '../../worker/endpoint';
 import { buildOpenApiDocument } from '../../worker/openapi';
 import { ACTOR_PARAMS, COUNT_PLATFORM_PARAMS, MAX_DURATION_PARAMS, SCORE_COUNT_PARAMS, type ParamDefs } from '../../worker/params';
 import { PROBLEMS } from '../../worker/problem';
-import { ENDPOINTS } from '../../worker/router';
+import { ENDPOINTS, WRITE_ENDPOINTS } from '../../worker/router';
 import { callWorker, get } from './client';
 import { schemaErrors } from './json-schema';
 
 type Doc = Record<string, any>;
-const doc = buildOpenApiDocument(ENDPOINTS) as Doc;
-const openApiPath = (e: Endpoint) => e.path.replace(/:(\w+)/g, '{$1}');
+const doc = buildOpenApiDocument([...ENDPOINTS, ...WRITE_ENDPOINTS]) as Doc;
+const openApiPath = (e: { path: string }) => e.path.replace(/:(\w+)/g, '{$1}');
 const operationOf = (path: string) => doc.paths[path].get as Doc;
 
 /** Every $ref anywhere in the document. */
@@ -63,9 +62,21 @@ describe('the document', () => {
   });
 
   it('documents every routed endpoint, each with a unique operationId', () => {
-    expect(Object.keys(doc.paths).sort()).toEqual([...ENDPOINTS.map(openApiPath), '/ratings'].sort());
+    expect(Object.keys(doc.paths).sort()).toEqual([...ENDPOINTS, ...WRITE_ENDPOINTS].map(openApiPath).sort());
+    expect(Object.keys(doc.paths)).toContain('/ratings');
     const ids = ENDPOINTS.map((e) => operationOf(openApiPath(e)).operationId);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('documents POST /ratings from its one definition: the header pattern is the one the handler tests', () => {
+    const post = doc.paths['/ratings'].post as Doc;
+    expect(post.operationId).toBe('post_ratings');
+    const [header] = post.parameters as Doc[];
+    expect(header).toMatchObject({ name: 'Idempotency-Key', in: 'header', required: true });
+    const pattern = new RegExp((header.schema as Doc).pattern as string);
+    expect(pattern.test('batch-7')).toBe(true);
+    expect(pattern.test('has space')).toBe(false);
+    expect(Object.keys(post.responses as Doc).sort()).toEqual(['202', '400', '401', '413', '415', '422', '503']);
   });
 
   it('has no dangling $ref', () => {
