@@ -3,9 +3,9 @@
  * its peak RSS is the loader's alone):
  *   npx tsx bench/loader-stages.ts --scale 1 [--reuse-standin] [--out result.json]
  * Stages: stand-in generation, input hash, then buildBundle's own stages as it logs them (catalog =
- * the SPEC §3 transform, ingest, scores, query indexes, training, recommender export, EDA report), then
- * the local publish into a fresh persist directory under .cache/bench/s<scale>/ (which the API bench
- * serves with wrangler dev).
+ * the transform of docs/reference.md#catalog-transformations, ingest, scores, query indexes, training,
+ * recommender export, EDA report), then the local publish into a fresh persist directory under
+ * .cache/bench/s<scale>/ (which the API bench serves with wrangler dev).
  */
 import { isMainModule } from '../loader/cli';
 import { rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 import type { DurationType, Platform } from './names';
 
-/** One transformed catalog row (spec section 3). All text lower-case; dates YYYY-MM-DD. */
+/** One transformed catalog row (docs/reference.md#catalog-transformations). All text lower-case; dates YYYY-MM-DD. */
 export interface Title {
   id: string; // platform letter + show_id, e.g. "as123"
   platform: Platform;

@@ -1,4 +1,4 @@
-// The query index: ONE binary KV value that answers all four catalog queries (SPEC section 4) without
+// The query index: ONE binary KV value that answers all four catalog queries (docs/reference.md#the-four-queries) without
 // touching the catalog. The loader encodes it (encodeQueryIndex), the worker decodes it once per isolate
 // (decodeQueryIndex) and answers with the pure functions at the bottom. Runtime-agnostic: no Node APIs.
 //

@@ -1,7 +1,8 @@
 /**
- * The rating files' format and validation rules (spec sections 2 and 7), shared by the byte-level parser
- * (loader/ratings/parse-bytes.ts), the csv-parse reference (loader/ratings/parse-csv.ts) and POST /ratings
- * (worker/ingest-validate.ts) so all three judge every row the same way.
+ * The rating files' format and validation rules (docs/reference.md#rating-files and
+ * docs/reference.md#errors-and-bad-input), shared by the byte-level parser (loader/ratings/parse-bytes.ts), the
+ * csv-parse reference (loader/ratings/parse-csv.ts) and POST /ratings (worker/ingest-validate.ts) so all three
+ * judge every row the same way.
  *
  * Format: CSV (RFC 4180 quoting, read the way csv-parse reads it with relax_quotes), LF and CRLF line ends
  * (mixed too), blank lines skipped. The first non-blank record is the header; it must name exactly the four

@@ -1,5 +1,5 @@
 // The catalog side of a fold: new ratings change titles' scores (the mean of ALL their rating rows,
-// duplicates included, SPEC section 3) and so the query index's score sections. Pure functions.
+// duplicates included, docs/reference.md#catalog-transformations rule 7) and so the query index's score sections. Pure functions.
 import { cellIndex, encodeQueryIndex, PLATFORMS, type Platform, type QueryIndex } from '../contract';
 
 /** What the fold needs of a title's D1 row in the base version. */

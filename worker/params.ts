@@ -182,7 +182,7 @@ export function canonicalQuery<D extends ParamDefs>(defs: D, values: ParamValues
   return parts.join('&');
 }
 
-// The four catalog queries' parameters (SPEC section 4).
+// The four catalog queries' parameters (docs/reference.md#parameters).
 const PLATFORM_HELP = 'Streaming platform.';
 const YEAR_HELP = 'Release year of the title.';
 

@@ -1,4 +1,4 @@
-// The four catalog queries (SPEC section 4), each answered from the decoded query index: no catalog
+// The four catalog queries (docs/reference.md#the-four-queries), each answered from the decoded query index: no catalog
 // scan per request.
 import { actor, countPlatform, DURATION_TYPES, maxDuration, PLATFORMS, scoreCount, type DurationType } from '../contract';
 import { liveQueryIndex } from './data';

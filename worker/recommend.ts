@@ -1,4 +1,4 @@
-// The recommender endpoints (SPEC section 5): /recommend (should this user watch this title),
+// The recommender endpoints (docs/reference.md#recommender): /recommend (should this user watch this title),
 // /recommendations (the user's top titles) and /model (how the model was trained and how it scores).
 // Per request: at most one KV read for the user's shard; the title blob is decoded once per isolate,
 // and a prediction is one dot product.

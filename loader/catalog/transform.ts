@@ -1,4 +1,4 @@
-// Reads the four raw catalog CSVs and applies exactly the transformations of SPEC section 3
+// Reads the four raw catalog CSVs and applies exactly the transformations of docs/reference.md#catalog-transformations
 // (with its fix: a duration stranded in `rating` moves to `duration` before null ratings become "g").
 // Anything the transformation cannot honestly repair is a thrown error naming the file and line, so a
 // broken catalog never gets published; everything it repairs or merely notices goes into the report.
@@ -259,7 +259,7 @@ class PlatformContext {
     return { duration_int: Number(m[1]), duration_type: m[2].toLowerCase() === 'min' ? 'min' : 'season' };
   }
 
-  /** Surrounding whitespace and line breaks are kept (the spec forbids re-spacing) but worth knowing about. */
+  /** Surrounding whitespace and line breaks are kept (docs/reference.md#catalog-transformations: no re-spacing) but worth knowing about. */
   private noteWhitespace(raw: Record<RawColumn, string>, id: string): void {
     for (const column of RAW_COLUMNS) {
       const value = raw[column];

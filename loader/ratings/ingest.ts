@@ -1,6 +1,7 @@
 /**
- * Ingest of the rating files (spec sections 2 and 7): files are parsed in parallel on worker threads, results
- * are joined in file order into columns (RatingRows) with per-title counts, sums and half-star counts.
+ * Ingest of the rating files (docs/reference.md#rating-files and docs/reference.md#errors-and-bad-input):
+ * files are parsed in parallel on worker threads, results are joined in file order into columns (RatingRows)
+ * with per-title counts, sums and half-star counts.
  * Bad rows are counted by reason and skipped; above maxRejectRatio rejected rows the ingest throws
  * RejectThresholdError and the caller publishes nothing. Format and reasons: contract/ratings.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * Checks ingested per-title aggregates against the committed summary of the real ratings (spec section 7:
+ * Checks ingested per-title aggregates against the committed summary of the real ratings (docs/reference.md#errors-and-bad-input:
  * real rating files are checked against it and the differences reported).
  */
 import type { TitleSummary } from './summary';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 
-/** Per-title aggregates of the real ratings (data/movie_ratings_summary.csv.gz, see SOURCES.md). */
+/** Per-title aggregates of the real ratings (data/movie_ratings_summary.csv.gz, see docs/reference.md#summary-file). */
 export interface TitleSummary {
   movieId: string;
   platform: string;

@@ -1,5 +1,5 @@
 // Stand-in ratings: eight CSV files in exactly the real format, made from the per-title summary when the
-// real rating files are absent (SPEC §2). The real movieIds were assigned to rows at random, so the only
+// real rating files are absent (docs/reference.md#stand-in-ratings). The real movieIds were assigned to rows at random, so the only
 // real signal is per user; this keeps that shape: users with heavy-tailed activity, a personal bias and
 // an active period make (user, timestamp, rating) rows, and titles are dealt to rows at random within
 // each rating value, which keeps every title's n, rating sum and half-star count exactly the summary's.
@@ -26,7 +26,7 @@ export const MIN_STANDIN_SCALE = 0.005;
 
 const ROWS_PER_FILE = 1_500_000;
 const HEADER = 'userId,rating,timestamp,movieId\n';
-/** Facts of the real files at scale 1 (SOURCES.md §2). */
+/** Facts of the real files at scale 1 (docs/reference.md#rating-files). */
 const REAL_USERS = 115_077;
 const REAL_MAX_USER_ID = 270_896;
 const REAL_EXACT_DUPLICATES = 10_466;

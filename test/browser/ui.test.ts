@@ -69,7 +69,8 @@ describe('the web UI', () => {
     const perPlatform = card(page, 'Movies per platform');
     await perPlatform.getByLabel('Platform').selectOption('netflix');
     await perPlatform.getByRole('button', { name: 'Count' }).click();
-    await expect.poll(() => perPlatform.locator('.answer .big').textContent()).toBe('6,131'); // SPEC: Netflix has 6,131 movies
+    // Netflix has 6,131 movies (docs/reference.md#catalog-files).
+    await expect.poll(() => perPlatform.locator('.answer .big').textContent()).toBe('6,131');
     await demoFrame(page, 'count-platform', perPlatform);
 
     const actor = card(page, 'Most frequent actor');

@@ -1,5 +1,5 @@
 // Corrupted inputs, end to end through `load()` into a private persistence directory: each broken
-// rating file gives a clear error or counted rejects (SPEC 7), above 1% rejects nothing is published,
+// rating file gives a clear error or counted rejects (docs/reference.md#errors-and-bad-input), above 1% rejects nothing is published,
 // and a bad catalog is a clear error while the stores keep serving the previous complete version.
 // Ingest-level parsing of broken files is covered row by row in ratings.test.ts; this file checks
 // what an operator running the loader gets.

@@ -171,7 +171,7 @@ describe('query index vs a plain scan of the catalog', () => {
     expect(above(nextAfter(3.5, -1)) - above(3.5)).toBe(
       exact.filter((e) => e.platform === t.platform && e.release_year === t.release_year).length,
     );
-    // Published answers reproduced from the real means (see data SOURCES.md).
+    // Published answers reproduced from the real means (see docs/reference.md#summary-file).
     expect(scoreCount(ix, { platform: 'disney', scored: 3.2, year: 2011 })).toBe(35);
     expect(scoreCount(ix, { platform: 'disney', scored: 1.4, year: 2012 })).toBe(29);
   });

@@ -1,4 +1,4 @@
-// Checks the stand-in ratings against SPEC §2 by parsing every row of the full scale-1 set with a strict
+// Checks the stand-in ratings against docs/reference.md#stand-in-ratings by parsing every row of the full scale-1 set with a strict
 // parser of its own (not the generator's code), plus determinism and marker checks at a small scale.
 import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -11,7 +11,7 @@ export interface TestBundle extends Bundle {
   scores: 'summary-means' | 'ratings-sample';
   /**
    * The same catalog's query index with every score the summary's exact mean (what a full stand-in
-   * load computes): the SPEC's published get_score_count figures hold for it.
+   * load computes): the published get_score_count figures (docs/reference.md#summary-file) hold for it.
    */
   summaryMeansIndex: Uint8Array;
 }

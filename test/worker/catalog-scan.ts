@@ -1,4 +1,4 @@
-// The four queries computed the slow, obvious way from the transformed catalog (SPEC section 4), as
+// The four queries computed the slow, obvious way from the transformed catalog (docs/reference.md#the-four-queries), as
 // an independent reference for what the worker answers.
 import type { DurationType, Platform, Title } from '../../contract';
 

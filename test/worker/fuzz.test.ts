@@ -1,7 +1,7 @@
 // Property-based fuzzing of every endpoint the router serves, generated from the endpoints' own
 // parameter declarations (ENDPOINTS), so an endpoint added later is fuzzed without touching this file.
 // Nothing a client sends may reach a 500; every error is a complete problem+json; the parameter rules
-// of SPEC section 4 (missing, empty, repeated, too long, unknown) hold on every endpoint.
+// of docs/reference.md#parameters (missing, empty, repeated, too long, unknown) hold on every endpoint.
 // router.test.ts keeps the hand-written hostile table for the four queries; this file generates.
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
@@ -343,7 +343,7 @@ async function sendAndCheck(r: FuzzRequest, expectation: Expectation = {}): Prom
   return { status, method: request.method };
 }
 
-/** SPEC 4: given twice, missing or empty when required, or over-long: always a 400 naming the parameter. */
+/** docs/reference.md#parameters: given twice, missing or empty when required, or over-long: always a 400 naming the parameter. */
 function mustBeRejected(endpoint: Endpoint, pathAndQuery: string): string[] {
   const query = new URL(`${ORIGIN}${pathAndQuery}`).searchParams;
   const bad: string[] = [];

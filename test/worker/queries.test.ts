@@ -64,7 +64,7 @@ describe('/get_count_platform', () => {
 
 describe('/get_score_count', () => {
   it('matches the published checks on a version scored with the summary means (a full stand-in load)', async () => {
-    // The test bundle's scores are means of a ratings sample; the SPEC's figures need the full means,
+    // The test bundle's scores are means of a ratings sample; the published figures (docs/reference.md#summary-file) need the full means,
     // so publish that variant as its own version, query it, and put the live pointer back.
     const live = (await env.KV.get(CURRENT_KEY, 'text'))!;
     const version = `${bundle.version}-summary-means`;
