@@ -23,7 +23,7 @@ const SHARED_ABOVE = 0.1;
 const STAGE_ROLE: Record<string, string> = {
   'stand-in generation': 'stand-in generation',
   'input hash': 'data version (hash of all inputs)',
-  catalog: 'transform (SPEC §3 catalog)',
+  catalog: 'catalog transform',
   'ingest ratings': 'ingest',
   scores: 'scores (per-title means)',
   'query indexes': 'index build (query index)',
