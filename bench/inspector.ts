@@ -9,6 +9,7 @@
  *     -> prints "started" once the CPU profiler runs; profiles until stdin closes or says "stop".
  * wrangler's inspector proxy wants an Origin header from a non-browser client.
  */
+import { isMainModule } from '../loader/cli';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -133,7 +134,7 @@ export async function startIsolateProfile(port: number, out: string): Promise<()
   };
 }
 
-if (process.argv[1] === SELF) {
+if (isMainModule(import.meta.url)) {
   main().then(
     () => process.exit(0),
     (error: unknown) => {

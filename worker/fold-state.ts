@@ -119,11 +119,6 @@ export async function versionRows(db: D1Database, version: string): Promise<Reco
   return (await db.prepare(`SELECT ${COLUMNS} FROM titles WHERE version = ?1`).bind(version).all()).results;
 }
 
-export async function countRows(db: D1Database, version: string): Promise<number> {
-  const row = await db.prepare('SELECT COUNT(*) AS n FROM titles WHERE version = ?1').bind(version).first<{ n: number }>();
-  return row?.n ?? 0;
-}
-
 export async function deleteVersionRows(db: D1Database, versions: readonly string[]): Promise<void> {
   if (versions.length === 0) return;
   await db.prepare('DELETE FROM titles WHERE version IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(versions)).run();

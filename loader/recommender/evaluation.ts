@@ -4,7 +4,7 @@ import { computeMetrics, DEFAULT_THRESHOLD, type Metrics } from './metrics';
 import type { MatrixFactorization, MfConfig, TrainingLog } from './mf';
 import { predictPairs, type ModelKind, type PairSet, type RatingModel } from './rating-model';
 import { createModel, MODEL_KINDS } from './registry';
-import { assignFolds, assignHoldout, selectPairs } from './split';
+import { assignFolds, selectPairs } from './split';
 
 export type ModelMetrics = Record<ModelKind, Metrics>;
 
@@ -56,11 +56,6 @@ export async function evaluateKFold(pairs: PairSet, folds: number, options: Eval
     models[kind] = { ...averageMetrics(perFold.map((m) => m[kind])), rmse_by_fold: perFold.map((m) => m[kind].rmse) };
   }
   return { models, mf_logs };
-}
-
-export async function evaluateHoldout(pairs: PairSet, fraction: number, options: EvaluationOptions): Promise<FoldResult> {
-  const held = assignHoldout(pairs.user.length, fraction, options.seed);
-  return evaluateSplit(selectPairs(pairs, held, 0), selectPairs(pairs, held, 1), options);
 }
 
 /** Mean of each metric over folds (the usual k-fold summary); n is the total. */

@@ -12,7 +12,7 @@ import { SgdPool } from './mf-pool';
 import { SharedArena } from './mf-wasm';
 import { clipRating, type FitOptions, type PairSet, type RatingModel } from './rating-model';
 import { packModel, unpackModel } from './model-file';
-import { childSeed, gaussian, permutation, seededRandom } from '../random';
+import { childSeed, permutation, Rng, seededRandom } from '../random';
 import { assignHoldout, selectPairs } from './split';
 
 export interface MfConfig {
@@ -225,9 +225,9 @@ async function sgdTrain(
   };
   params.userBias.set(biases.userBias);
   params.titleBias.set(biases.titleBias);
-  const initRandom = seededRandom(childSeed(config.seed, 'mf-init'));
-  for (let i = 0; i < params.userFactors.length; i++) params.userFactors[i] = gaussian(initRandom) * config.initStd;
-  for (let i = 0; i < params.titleFactors.length; i++) params.titleFactors[i] = gaussian(initRandom) * config.initStd;
+  const init = new Rng(childSeed(config.seed, 'mf-init'), 0);
+  for (let i = 0; i < params.userFactors.length; i++) params.userFactors[i] = init.normal() * config.initStd;
+  for (let i = 0; i < params.titleFactors.length; i++) params.titleFactors[i] = init.normal() * config.initStd;
   // Factors of users or titles without training ratings would otherwise stay random noise.
   zeroUnseen(params.userFactors, train.user, train.nUsers, k);
   zeroUnseen(params.titleFactors, train.title, train.nTitles, k);

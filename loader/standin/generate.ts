@@ -6,13 +6,14 @@
 //
 // Everything is single-threaded and drawn from seeded streams in a fixed order, so a seed and scale give
 // byte-identical files; the file writes run on libuv's pool while the next chunk is formatted.
+import { defineCommand, isMainModule, parseCommand, usageError } from '../cli';
 import { config } from '../config';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { readSummary, SUMMARY_PATH, type TitleSummary } from '../ratings/summary';
+import { Rng, shuffle } from '../random';
 
 /** Bump whenever the output for a given seed and scale changes. */
 export const STANDIN_VERSION = 1;
@@ -88,63 +89,6 @@ export interface StandInOptions {
   onProgress?: (rowsWritten: number, totalRows: number) => void;
 }
 
-// ---------------------------------------------------------------- seeded randomness
-
-/** sfc32: fast, 128-bit state, good statistical quality; one instance per stage keeps stages independent. */
-class Rng {
-  private a = 0;
-  private b = 0;
-  private c = 0;
-  private d = 0;
-  private spare = NaN;
-
-  constructor(seed: number, stream: number) {
-    let s = (seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9);
-    const hi = Math.floor(seed / 4294967296) >>> 0;
-    const splitmix = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s ^ hi;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) | 0;
-    };
-    this.a = splitmix();
-    this.b = splitmix();
-    this.c = splitmix();
-    this.d = splitmix();
-    for (let i = 0; i < 16; i++) this.u32();
-  }
-
-  u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  float(): number {
-    return this.u32() / 4294967296;
-  }
-  /** Uniform integer in [0, n), n <= 2^32. */
-  int(n: number): number {
-    return Math.floor(this.float() * n);
-  }
-  normal(): number {
-    if (!Number.isNaN(this.spare)) {
-      const v = this.spare;
-      this.spare = NaN;
-      return v;
-    }
-    const u1 = (this.u32() + 1) / 4294967297;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    const theta = 2 * Math.PI * this.float();
-    this.spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
-  }
-}
 const STREAM = { pool: 1, users: 2, rows: 3, titles: 4, duplicates: 5 } as const;
 
 // ---------------------------------------------------------------- per-title targets and rating pools
@@ -265,7 +209,7 @@ function drawUsers(count: number, maxId: number, rows: number, rng: Rng): Users 
   for (let u = 0; u < count; u++) total += perUser[u] = Math.min(cap, Math.max(1, Math.round((weights[u] * rows) / weightSum)));
   // Rounding leaves the total a little off: walk users in a random order adding or taking one row.
   const order = Int32Array.from({ length: count }, (_, i) => i);
-  shuffle(order, rng);
+  shuffle(order, () => rng.float());
   for (let i = 0; total !== rows; i = (i + 1) % count) {
     const u = order[i];
     const step = total < rows ? (perUser[u] < cap ? 1 : 0) : perUser[u] > 1 ? -1 : 0;
@@ -278,15 +222,6 @@ function drawUsers(count: number, maxId: number, rows: number, rng: Rng): Users 
   const bias = new Float64Array(count);
   for (let u = 0; u < count; u++) bias[u] = USER_BIAS_SD * rng.normal();
   return { ids, rowStart, bias };
-}
-
-function shuffle(a: Int32Array | Uint16Array, rng: Rng): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const v = a[i];
-    a[i] = a[j];
-    a[j] = v;
-  }
 }
 
 // ---------------------------------------------------------------- rows: timestamps and latent scores
@@ -734,29 +669,26 @@ export function standInIsCurrent(dir: string, want: { seed: number; scale: numbe
 
 // ---------------------------------------------------------------- CLI
 
-function parseArgs(argv: string[]): { out: string; seed: number; scale: number } {
-  const args = { out: DEFAULT_STANDIN_DIR, seed: DEFAULT_STANDIN_SEED, scale: 1 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if (flag === '--help' || flag === '-h') {
-      process.stdout.write('usage: npx tsx loader/standin/generate.ts [--out data/ratings] [--seed 42] [--scale 1]\n');
-      process.exit(0);
-    }
-    if (value === undefined || !['--out', '--seed', '--scale'].includes(flag))
-      throw new Error(`stand-in: unknown or incomplete argument ${flag}`);
-    if (flag === '--out') args.out = resolve(value);
-    else if (flag === '--seed') args.seed = Number(value);
-    else args.scale = Number(value);
-    i++;
-  }
-  checkOptions(args.seed, args.scale);
-  return args;
-}
+const STANDIN_COMMAND = defineCommand({
+  invocation: 'npx tsx loader/standin/generate.ts',
+  summary: "Writes the stand-in rating files (the real files' format and per-title facts, from the committed summary).",
+  options: {
+    out: { type: 'string', value: 'DIR', default: DEFAULT_STANDIN_DIR, description: 'directory to write 1.csv..8.csv into' },
+    seed: { type: 'string', value: 'N', default: String(DEFAULT_STANDIN_SEED), description: 'seed of every draw' },
+    scale: { type: 'string', value: 'X', default: '1', description: 'times the real row and user counts (whole number)' },
+  },
+  examples: ['npx tsx loader/standin/generate.ts --out /tmp/ratings-s4 --scale 4'],
+});
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (isMainModule(import.meta.url)) {
+  const values = parseCommand(STANDIN_COMMAND);
+  const args = { out: resolve(values.out), seed: Number(values.seed), scale: Number(values.scale) };
   try {
-    const args = parseArgs(process.argv.slice(2));
+    checkOptions(args.seed, args.scale);
+  } catch (err) {
+    usageError(STANDIN_COMMAND, err instanceof Error ? err.message : String(err));
+  }
+  try {
     process.stderr.write(`stand-in: seed ${args.seed}, scale ${args.scale} -> ${args.out}\n`);
     let lastPct = -1;
     const result = await generateStandIn({

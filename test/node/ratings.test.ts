@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../loader/random';
 import { parseFileBytes } from '../../loader/ratings/parse-bytes';
 import { parseFileCsv } from '../../loader/ratings/parse-csv';
 import { makeContext } from '../../contract/ratings';
@@ -69,20 +70,8 @@ function rowsOf(r: IngestResult): [number, string, number, number][] {
   return Array.from({ length: r.rows.length }, (_, i) => [r.rows.user[i], titleIds[r.rows.title[i]], r.rows.half[i] / 2, r.rows.ts[i]]);
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function validLines(n: number, seed: number): string[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   return Array.from({ length: n }, () => {
     const user = 1 + Math.floor(rnd() * 270_896);
     const rating = ((1 + Math.floor(rnd() * 10)) / 2).toFixed(1);
@@ -325,7 +314,7 @@ describe('ingestRatings: line ends and quoting', () => {
   });
 
   it('gives the csv-parse reference result on a long file of mixed nasty lines', async () => {
-    const rnd = random(77);
+    const rnd = seededRandom(77);
     const pieces = [
       () => validLines(1, Math.floor(rnd() * 1e9))[0],
       () => '',
@@ -409,7 +398,7 @@ describe('ingestRatings: broken files', () => {
     fileError(`${HEADER},platform\n1,4.0,1425941529,as1,amazon\n`, /wrong header.*got 5 columns/));
   it('a header-less data file is a file error', () => fileError('1,4.0,1425941529,as1\n', /wrong header/));
   it('binary garbage is a file error', () => {
-    const rnd = random(5);
+    const rnd = seededRandom(5);
     return fileError(
       Buffer.from(Array.from({ length: 300_000 }, () => Math.floor(rnd() * 256))),
       /wrong header|not a ratings CSV|quote is never closed/,
@@ -431,7 +420,7 @@ describe('ingestRatings: broken files', () => {
   });
 
   it('garbage after a valid header is counted as rejects and stops the load, never hangs', async () => {
-    const rnd = random(6);
+    const rnd = seededRandom(6);
     const garbage = Buffer.from(Array.from({ length: 400_000 }, () => Math.floor(rnd() * 256)));
     const path = write(Buffer.concat([Buffer.from(`${HEADER}\n${validLines(100, 7).join('\n')}\n`), garbage]));
     const errors = await Promise.all(
