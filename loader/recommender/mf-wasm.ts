@@ -1,7 +1,8 @@
 // The SGD inner loop as a WebAssembly SIMD function over a shared memory: four factor lanes per
 // instruction instead of one, about 4x the plain-JavaScript loop, which is what lets 11M ratings train
-// within a minute on two cores. The module is emitted here byte by byte (no toolchain needed); it
-// only imports the memory, so every thread instantiates it on the same buffer.
+// within a minute on two cores. The module is emitted here byte by byte (no toolchain at run time);
+// its readable source is sgd.wat beside this file, and a test assembles that text with wabt and
+// requires these very bytes. It only imports the memory, so every thread instantiates it on the same buffer.
 //
 // sgd(start, end, users, titles, ratings, P, Q, userBias, titleBias, kBytes,
 //     mean, lr, lrBias, reg, regUserBias, regTitleBias) -> f64 sum of squared errors

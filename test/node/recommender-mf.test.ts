@@ -1,5 +1,7 @@
 // The factorization's own guarantees: bit-identical results for a seed (whatever the thread count),
 // a SIMD kernel that computes the documented update, early stopping and the factor gate.
+import { readFileSync } from 'node:fs';
+import initWabt from 'wabt';
 import { describe, expect, it } from 'vitest';
 import { blockRatings, stratumBlocks } from '../../loader/recommender/mf-blocks';
 import { MatrixFactorization, significance } from '../../loader/recommender/mf';
@@ -79,6 +81,19 @@ describe('DSGD schedule', () => {
 describe('WebAssembly SGD kernel', () => {
   it('is a valid module', () => {
     expect(WebAssembly.validate(sgdModuleBytes(1))).toBe(true);
+  });
+
+  it('is exactly loader/recommender/sgd.wat, its readable source, as wabt assembles it', async () => {
+    const wabt = await initWabt();
+    const text = readFileSync(new URL('../../loader/recommender/sgd.wat', import.meta.url), 'utf8');
+    const { buffer } = wabt.parseWat('sgd.wat', text, { simd: true, threads: true }).toBinary({ write_debug_names: false });
+    expect(Buffer.from(buffer).equals(Buffer.from(sgdModuleBytes(1)))).toBe(true);
+    // The memory limits are the one thing the loader varies: the same text with other limits, the same bytes.
+    const big = wabt.parseWat('sgd.wat', text.replace('(memory $env.memory 1 1 shared)', '(memory $env.memory 300 300 shared)'), {
+      simd: true,
+      threads: true,
+    });
+    expect(Buffer.from(big.toBinary({ write_debug_names: false }).buffer).equals(Buffer.from(sgdModuleBytes(300)))).toBe(true);
   });
 
   it('applies the documented update, matching a float32 reference step for step', () => {
