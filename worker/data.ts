@@ -178,8 +178,12 @@ export async function readBlob(
  * operator's fix is a fresh publish, and the client gets a 503 that says so, never a 500.
  */
 function unreadableError(version: string, name: string, error: unknown): ProblemError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return noDataError(`Data version ${version} cannot be read by this worker (${name}: ${reason}). Publish it again: npm run load.`, true);
+  return outdatedDataError(version, `${name}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** A 503 (logged) for a live version this worker cannot serve as it is: a fresh publish fixes it. */
+export function outdatedDataError(version: string, reason: string): ProblemError {
+  return noDataError(`Data version ${version} cannot be read by this worker (${reason}). Publish it again: npm run load.`, true);
 }
 
 function incompleteError(version: string, what: string): ProblemError {
