@@ -6,8 +6,9 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { clearDataCache } from '../../worker/data';
 import { csvField } from '../../worker/titles';
-import { CURRENT_KEY, TITLE_COLUMNS } from '../../contract';
-import { callWorker, get, livePointer, pointAt } from './client';
+import { CURRENT_KEY, manifestKey, TITLE_COLUMNS } from '../../contract';
+import { rollback } from '../../loader/publish/publish';
+import { callWorker, get, livePointer, pointAt, putLive } from './client';
 import { postRatings } from './ingest-client';
 
 describe('error answers', () => {
@@ -168,6 +169,28 @@ describe('text search ignores case, accents and Unicode form', () => {
     } finally {
       logged.mockRestore();
       await env.KV.put(CURRENT_KEY, published);
+      await env.DB.prepare("DELETE FROM titles WHERE version = 'pre-search'").run();
+      clearDataCache();
+    }
+  });
+
+  it('rollback refuses a kept version published before search was folded, leaving the pointer alone', async () => {
+    const live = await livePointer();
+    const columns = TITLE_COLUMNS.map((c) => `"${c}"`).join(', ');
+    // Every live row and value, but its rows as migration 0004 left older versions': search_text ''.
+    await env.DB.prepare(`INSERT INTO titles (version, ${columns}) SELECT 'pre-search', ${columns} FROM titles WHERE version = ?1`)
+      .bind(live.version)
+      .run();
+    const { published_at: _, ...manifest } = live;
+    await env.KV.put(manifestKey('pre-search'), JSON.stringify({ ...manifest, version: 'pre-search' }));
+    try {
+      await expect(rollback({ kv: env.KV, db: env.DB }, 'pre-search')).rejects.toThrow(
+        /version pre-search cannot go live: it was published before text search was folded.*npm run load/,
+      );
+      expect((await livePointer()).version).toBe(live.version);
+    } finally {
+      if ((await livePointer()).version !== live.version) await putLive(live);
+      await env.KV.delete(manifestKey('pre-search'));
       await env.DB.prepare("DELETE FROM titles WHERE version = 'pre-search'").run();
       clearDataCache();
     }
