@@ -85,7 +85,7 @@ export function attachTitleCombobox(input, list) {
         if (!res.ok) continue;
         for (const t of res.body.items) if (!seen.has(t.id)) seen.set(t.id, t);
       }
-      open(rank([...seen.values()], text.toLowerCase()).slice(0, SHOWN));
+      open(rank([...seen.values()], text).slice(0, SHOWN));
     } catch (error) {
       if (error.name !== 'AbortError') close();
     }
@@ -139,9 +139,27 @@ export function attachTitleCombobox(input, list) {
   };
 }
 
-/** Exact match first, then titles starting with the text, then a word starting with it; shorter first. */
-function rank(titles, text) {
-  const score = (t) => (t.title === text ? 0 : t.title.startsWith(text) ? 1 : new RegExp(`\\b${escapeRegExp(text)}`).test(t.title) ? 2 : 3);
+/**
+ * The API's search folding (contract/names.ts, foldSearchText; test/node/combobox.test.ts keeps the
+ * two equal): the suggestions the API found ignoring case and accents are ranked the same way.
+ */
+export function foldSearchText(text) {
+  return text
+    .normalize('NFKD')
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[\u200B-\u200D\u2060\uFEFF\u00AD]/g, '');
+}
+
+/** Exact match first, then titles starting with the text, then a word starting with it; shorter first. Case and accents ignored. */
+export function rank(titles, typed) {
+  const text = foldSearchText(typed);
+  const wordStart = new RegExp(`\\b${escapeRegExp(text)}`);
+  const score = (t) => {
+    const title = foldSearchText(t.title);
+    return title === text ? 0 : title.startsWith(text) ? 1 : wordStart.test(title) ? 2 : 3;
+  };
   return titles
     .map((t) => ({ t, s: score(t) }))
     .sort((a, b) => a.s - b.s || a.t.title.length - b.t.title.length || (a.t.id < b.t.id ? -1 : a.t.id > b.t.id ? 1 : 0))

@@ -147,9 +147,14 @@ export function cachedArtifact<V>(
   decode: ((value: string) => V) | ((value: ArrayBuffer) => V),
 ): Promise<V> {
   const decodeRead = decode as (value: string | ArrayBuffer) => V; // the overloads pair type and decode
-  return cache.get(requireArtifactKey(manifest, name), async () =>
-    decodeRead(type === 'text' ? await readBlob(kv, manifest, name, 'text') : await readBlob(kv, manifest, name, 'arrayBuffer')),
-  );
+  return cache.get(requireArtifactKey(manifest, name), async () => {
+    const value = type === 'text' ? await readBlob(kv, manifest, name, 'text') : await readBlob(kv, manifest, name, 'arrayBuffer');
+    try {
+      return decodeRead(value);
+    } catch (error) {
+      throw unreadableError(manifest.version, name, error);
+    }
+  });
 }
 
 /** One artifact of a manifest, uncached in the isolate (the edge still caches it: its key is immutable). */
@@ -165,6 +170,20 @@ export async function readBlob(
   const value = await kv.get(key, { type: type as 'text', cacheTtl: IMMUTABLE_KV_CACHE_TTL_S });
   if (value === null) throw incompleteError(manifest.version, `${name} (${key})`);
   return value;
+}
+
+/**
+ * A value the decoder refused: most often one built by a loader of another format version (a version
+ * published before a format bump, still live or rolled back to), else a corrupt one. Either way the
+ * operator's fix is a fresh publish, and the client gets a 503 that says so, never a 500.
+ */
+function unreadableError(version: string, name: string, error: unknown): ProblemError {
+  return outdatedDataError(version, `${name}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** A 503 (logged) for a live version this worker cannot serve as it is: a fresh publish fixes it. */
+export function outdatedDataError(version: string, reason: string): ProblemError {
+  return noDataError(`Data version ${version} cannot be read by this worker (${reason}). Publish it again: npm run load.`, true);
 }
 
 function incompleteError(version: string, what: string): ProblemError {

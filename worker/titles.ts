@@ -4,7 +4,7 @@
 // trip, and a page is the stored JSON bytes of its titles. GET /titles.csv streams from D1, which holds the same
 // rows for SQL analytics; there every statement is static SQL with bound parameters.
 import { findTitle, PLATFORMS, searchCatalog, TITLE_COLUMNS, titleBytes, titleId, type CatalogFilter, type Title } from '../contract';
-import { loadCatalog, requirePointer } from './data';
+import { loadCatalog, outdatedDataError, requirePointer } from './data';
 import { defineEndpoint } from './endpoint';
 import { CACHE_CONTROL, JSON_CONTENT_TYPE, type RequestContext } from './http';
 import { optional, type JsonSchema } from './params';
@@ -209,6 +209,19 @@ export function csvField(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/**
+ * Text filters match search_text, which rows written before migration 0004 hold as '' (every row of a
+ * version alike: the loader writes them all, a fold copies its base's). Such a version, still live
+ * after the migration or rolled back to, would answer every search with an empty CSV: answer 503 and
+ * ask for a fresh publish instead, as /titles does for that version's older catalog index.
+ */
+async function requireSearchText(ctx: RequestContext, version: string): Promise<void> {
+  const row = await ctx.env.DB.prepare("SELECT search_text = '' AS missing FROM titles WHERE version = ?1 ORDER BY id LIMIT 1")
+    .bind(version)
+    .first<{ missing: number }>();
+  if (row?.missing) throw outdatedDataError(version, 'its D1 rows predate the search_text column, so q and title_prefix cannot match');
+}
+
 /** The catalog as CSV, read from D1 in keyset chunks as the client consumes it (nothing buffered whole). */
 function csvStream(ctx: RequestContext, version: string, filters: Filters, limit = CSV_MAX_LIMIT): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -254,6 +267,7 @@ export const exportTitlesCsv = defineEndpoint({
   async handle(values, ctx, query) {
     const { version } = requirePointer(ctx);
     filterBinds(version, values, null); // rejects a bad year range before the stream starts
+    if (values.q || values.title_prefix) await requireSearchText(ctx, version);
     return {
       body: csvStream(ctx, version, values, values.limit),
       etagSource: `${version}\n${query}`,

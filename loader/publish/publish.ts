@@ -210,8 +210,29 @@ export async function rollback(stores: Stores, toVersion?: string): Promise<Data
         .join(', ')}${gone.length > 3 ? ', …' : ''}); the pointer was not changed`,
     );
   }
+  await requireSearchable(stores.db, target);
   await verify({ manifest, blobs: new Map() }, stores, []);
   return goLive(stores, manifest, live?.version ?? null);
+}
+
+/**
+ * A kept version published before text search was folded cannot go back live: its D1 rows predate
+ * migration 0004 (search_text '', so /titles.csv's q and title_prefix would answer 503) and its
+ * catalog index is format 2 (so /titles would too). One D1 row read tells both, since the code that
+ * fills search_text is the code that writes format 3; the blobs themselves are not read (see above).
+ * A load rebuilds such data with this code.
+ */
+async function requireSearchable(db: Stores['db'], version: string): Promise<void> {
+  const { results } = await db
+    .prepare("SELECT search_text = '' AS missing FROM titles WHERE version = ?1 ORDER BY id LIMIT 1")
+    .bind(version)
+    .all<{ missing: number }>();
+  if (results[0]?.missing) {
+    throw new Error(
+      `version ${version} cannot go live: it was published before text search was folded (its D1 rows have no search_text, its ` +
+        'catalog index is format 2), so /titles and /titles.csv could not serve it; run npm run load instead. The pointer was not changed',
+    );
+  }
 }
 
 /**

@@ -162,6 +162,32 @@ describe('without usable data', () => {
     expect(String(logged.mock.calls[0][0])).toContain(response.headers.get('X-Request-Id')!);
   });
 
+  it('answers 503 (and logs), never 500, when a value is in a format this code does not read (published before a format bump)', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    // The catalog index's format 2 had unfolded search text; the query index's u16 format sits at byte 4 too.
+    const older = async (name: string, setFormat: (view: DataView) => void) => {
+      const bytes = new Uint8Array((await env.KV.get(livePointer.artifacts[name], 'arrayBuffer'))!).slice();
+      setFormat(new DataView(bytes.buffer));
+      await env.KV.put(`blob/older-${name}`, bytes);
+      return `blob/older-${name}`;
+    };
+    const artifacts = {
+      ...livePointer.artifacts,
+      [ARTIFACT.catalog]: await older(ARTIFACT.catalog, (v) => v.setUint32(4, 2, true)),
+      [ARTIFACT.queryIndex]: await older(ARTIFACT.queryIndex, (v) => v.setUint16(4, 0, true)),
+    };
+    await pointAt({ ...livePointer, version: 'older-format', artifacts });
+    for (const path of ['/titles?q=love', `/titles/${bundle.titles[0].id}`, '/get_max_duration']) {
+      const response = await get(path);
+      expect(response.status, path).toBe(503);
+      expect(response.headers.get('Content-Type')).toBe('application/problem+json');
+      const body = await response.json<{ type: string; detail: string }>();
+      expect(body.type).toBe('/problems/no-data');
+      expect(body.detail).toMatch(/older-format cannot be read .*format.* npm run load/);
+    }
+    expect(logged).toHaveBeenCalledTimes(3);
+  });
+
   it('answers 503 (and logs) when the pointer names an index blob that is missing', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const artifacts = { ...livePointer.artifacts, [ARTIFACT.queryIndex]: 'blob/0000-missing' };

@@ -3,10 +3,12 @@
 // that a spreadsheet would run neutralised, one user-id rule everywhere, the write path's headers
 // readable by browsers, and /titles.csv honouring limit.
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { clearDataCache } from '../../worker/data';
 import { csvField } from '../../worker/titles';
-import { callWorker, get, livePointer } from './client';
+import { CURRENT_KEY, manifestKey, TITLE_COLUMNS } from '../../contract';
+import { rollback } from '../../loader/publish/publish';
+import { callWorker, get, livePointer, pointAt, putLive } from './client';
 import { postRatings } from './ingest-client';
 
 describe('error answers', () => {
@@ -139,6 +141,59 @@ describe('text search ignores case, accents and Unicode form', () => {
     const response = await callWorker(`/titles.csv?q=${q}`);
     expect(response.status).toBe(200);
     expect((await response.text()).split('\r\n').some((line) => line.startsWith('ns4213,'))).toBe(true);
+  });
+
+  it('/titles.csv answers 503, not an empty CSV, for searches in a version whose rows predate search_text', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const live = await livePointer();
+    const published = (await env.KV.get(CURRENT_KEY, 'text'))!;
+    const columns = TITLE_COLUMNS.map((c) => `"${c}"`).join(', ');
+    // Three live rows copied as migration 0004 left older versions' rows: search_text ''.
+    await env.DB.prepare(
+      `INSERT INTO titles (version, ${columns}) SELECT 'pre-search', ${columns} FROM titles WHERE version = ?1 ORDER BY id LIMIT 3`,
+    )
+      .bind(live.version)
+      .run();
+    try {
+      await pointAt({ ...live, version: 'pre-search' });
+      clearDataCache();
+      for (const path of ['/titles.csv?q=love', '/titles.csv?title_prefix=a']) {
+        const response = await callWorker(path);
+        expect(response.status, path).toBe(503);
+        expect((await response.json<{ detail: string }>()).detail).toMatch(/pre-search cannot be read .*search_text.*npm run load/);
+      }
+      const unfiltered = await callWorker('/titles.csv');
+      expect(unfiltered.status).toBe(200);
+      expect((await unfiltered.text()).trim().split('\r\n')).toHaveLength(4); // the header and the three rows
+      expect(logged).toHaveBeenCalledTimes(2); // the operator hears of it
+    } finally {
+      logged.mockRestore();
+      await env.KV.put(CURRENT_KEY, published);
+      await env.DB.prepare("DELETE FROM titles WHERE version = 'pre-search'").run();
+      clearDataCache();
+    }
+  });
+
+  it('rollback refuses a kept version published before search was folded, leaving the pointer alone', async () => {
+    const live = await livePointer();
+    const columns = TITLE_COLUMNS.map((c) => `"${c}"`).join(', ');
+    // Every live row and value, but its rows as migration 0004 left older versions': search_text ''.
+    await env.DB.prepare(`INSERT INTO titles (version, ${columns}) SELECT 'pre-search', ${columns} FROM titles WHERE version = ?1`)
+      .bind(live.version)
+      .run();
+    const { published_at: _, ...manifest } = live;
+    await env.KV.put(manifestKey('pre-search'), JSON.stringify({ ...manifest, version: 'pre-search' }));
+    try {
+      await expect(rollback({ kv: env.KV, db: env.DB }, 'pre-search')).rejects.toThrow(
+        /version pre-search cannot go live: it was published before text search was folded.*npm run load/,
+      );
+      expect((await livePointer()).version).toBe(live.version);
+    } finally {
+      if ((await livePointer()).version !== live.version) await putLive(live);
+      await env.KV.delete(manifestKey('pre-search'));
+      await env.DB.prepare("DELETE FROM titles WHERE version = 'pre-search'").run();
+      clearDataCache();
+    }
   });
 
   it('title_prefix ignores accents too, and answers keep the stored text as it is', async () => {

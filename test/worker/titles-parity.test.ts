@@ -68,7 +68,7 @@ const TYPES = ['movie', 'tv show'];
 const YEARS = [1920, 1999, 2000, 2015, 2020, 2021, 2030];
 // Texts that probe the search: common words, names, one and two characters (shorter than a trigram),
 // punctuation, digits, non-ASCII letters (composed, decomposed, upper case, and without their accents),
-// separators no stored text holds, and text found in no title.
+// compatibility forms, invisible characters, separators no stored text holds, and text found in no title.
 const TEXTS = [
   'love',
   'the',
@@ -94,6 +94,10 @@ const TEXTS = [
   'e\u0301',
   'x\u001fy',
   'a\u0000b',
+  '\u0301', // a mark alone folds to nothing: no text filter on either side
+  'so\u00adft', // a soft hyphen is dropped like the stored text's
+  'İSTANBUL', // lower-cases to i + U+0307, decomposed again
+  'ǆ', // a compatibility digraph: d + z + caron, caron dropped
 ];
 
 describe('/titles and /titles.csv select the same titles', () => {
