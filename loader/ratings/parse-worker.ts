@@ -1,6 +1,6 @@
 /**
  * Worker thread that ingests whole rating files, one per request, and sends each result back with its typed
- * arrays transferred (no copy, no per-row objects). Started through ratings-worker-boot.mjs.
+ * arrays transferred (no copy, no per-row objects). Started through ../ts-worker.mjs (worker-threads.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseFileBytes } from './parse-bytes';
