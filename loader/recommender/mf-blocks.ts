@@ -28,13 +28,18 @@ export function blockRatings(pairs: PairSet, blocks: number, random: Random, tar
   const userGroup = balancedGroups(pairs, pairs.user, pairs.nUsers, blocks);
   const titleGroup = balancedGroups(pairs, pairs.title, pairs.nTitles, blocks);
   const n = pairs.user.length;
+  const { part } = pairs;
+  const keep = pairs.keep ?? 0;
   const blockStart = new Int32Array(blocks * blocks + 1);
-  for (let i = 0; i < n; i++) if (inPairSet(pairs, i)) blockStart[userGroup[pairs.user[i]] * blocks + titleGroup[pairs.title[i]] + 1]++;
+  for (let i = 0; i < n; i++) {
+    if (part !== undefined && ((keep >>> part[i]) & 1) === 0) continue;
+    blockStart[userGroup[pairs.user[i]] * blocks + titleGroup[pairs.title[i]] + 1]++;
+  }
   for (let b = 0; b < blocks * blocks; b++) blockStart[b + 1] += blockStart[b];
   const next = blockStart.slice(0, blocks * blocks);
   const { user, title, rating } = target;
   for (let i = 0; i < n; i++) {
-    if (!inPairSet(pairs, i)) continue;
+    if (part !== undefined && ((keep >>> part[i]) & 1) === 0) continue;
     const j = next[userGroup[pairs.user[i]] * blocks + titleGroup[pairs.title[i]]]++;
     user[j] = pairs.user[i];
     title[j] = pairs.title[i];

@@ -40,15 +40,14 @@ export function ratingRowsToRaw(rows: RatingRows): RawRatings {
   return { length: rows.length, user: rows.user, title: rows.title, half: rows.half, ts: rows.ts };
 }
 
-// Memory (n rows, p pairs): the input, 4 bytes a row for dense user indices, 8 for the two sort
-// orders, then the output's 12 bytes a pair, allocated at its exact size (no copy to trim it).
+// Memory (n rows): the input, 4 bytes a row for dense user indices, 8 for the two sort orders,
+// then the output's 12 bytes a row, trimmed by views rather than copies.
 export function prepareRatings(raw: RawRatings, nTitles: number): PreparedRatings {
   const n = raw.length;
   const { half } = raw;
   const given = raw.rating;
   if (!given && !half) throw new Error('prepareRatings: rows carry neither rating nor half');
   // Half stars / 2 is exact in float32, so both forms give the very same ratings.
-  const rating = given ? (i: number) => given[i] : (i: number) => half![i] / 2;
   for (let i = 0; i < n; i++) {
     const t = raw.title[i];
     if (!(t >= 0 && t < nTitles)) throw new RangeError(`row ${i}: title index ${t} outside 0..${nTitles - 1}`);
@@ -57,46 +56,38 @@ export function prepareRatings(raw: RawRatings, nTitles: number): PreparedRating
   const nUsers = userIds.length;
 
   // Two stable counting sorts (title, then user) order rows by user, title, file order in O(n).
-  const order = countingSort(dense, nUsers, countingSort(raw.title, nTitles, undefined, n));
+  const order = countingSort(dense, nUsers, countingSortRows(raw.title, nTitles, n));
 
-  // Pair runs: rows start..end-1 of `order` share user and title.
-  const runEnd = (start: number) => {
-    const u = dense[order[start]];
-    const t = raw.title[order[start]];
-    let end = start + 1;
-    while (end < n && dense[order[end]] === u && raw.title[order[end]] === t) end++;
-    return end;
-  };
-  let pairs = 0;
-  for (let start = 0; start < n; start = runEnd(start)) pairs++;
-
-  const user = new Int32Array(pairs);
-  const title = new Int32Array(new SharedArrayBuffer(pairs * 4));
-  const ratings = new Float32Array(pairs);
+  // Sized for one pair a row; the tail the duplicates leave unused is not copied off (a few
+  // percent, against a second copy of every column for a moment).
+  const user = new Int32Array(n);
+  const title = new Int32Array(new SharedArrayBuffer(n * 4));
+  const ratings = new Float32Array(n);
   const userStart = new Int32Array(new SharedArrayBuffer((nUsers + 1) * 4));
-  let p = 0;
+  let pairs = 0;
   let exactDuplicates = 0;
   let superseded = 0;
   const titleSeen = new Uint8Array(nTitles);
   for (let start = 0; start < n; ) {
-    const end = runEnd(start);
     const u = dense[order[start]];
     const t = raw.title[order[start]];
+    let end = start + 1;
+    while (end < n && dense[order[end]] === u && raw.title[order[end]] === t) end++;
     let latest = order[start];
     let distinct = 1;
     for (let j = start + 1; j < end; j++) {
       const row = order[j];
-      if (isRepeat(raw, rating, order, start, j)) exactDuplicates++;
+      if (isRepeat(raw, order, start, j)) exactDuplicates++;
       else distinct++;
       if (!raw.ts || raw.ts[row] >= raw.ts[latest]) latest = row;
     }
     superseded += distinct - 1;
-    user[p] = u;
-    title[p] = t;
-    ratings[p] = rating(latest);
+    user[pairs] = u;
+    title[pairs] = t;
+    ratings[pairs] = given ? given[latest] : half![latest] / 2;
     titleSeen[t] = 1;
-    userStart[u + 1] = p + 1;
-    p++;
+    userStart[u + 1] = pairs + 1;
+    pairs++;
     start = end;
   }
   let titlesRated = 0;
@@ -106,19 +97,20 @@ export function prepareRatings(raw: RawRatings, nTitles: number): PreparedRating
     nTitles,
     userIds,
     userStart,
-    user,
-    title,
-    rating: ratings,
+    user: user.subarray(0, pairs),
+    title: title.subarray(0, pairs),
+    rating: ratings.subarray(0, pairs),
     stats: { rows: n, exact_duplicates: exactDuplicates, superseded, pairs, users: nUsers, titles_rated: titlesRated },
   };
 }
 
 /** True when row order[j] equals (rating and timestamp) an earlier row of the same pair run. */
-function isRepeat(raw: RawRatings, rating: (i: number) => number, order: Int32Array, start: number, j: number): boolean {
+function isRepeat(raw: RawRatings, order: Int32Array, start: number, j: number): boolean {
   const row = order[j];
+  const rating = raw.rating ?? raw.half!; // equal halves are equal ratings
   for (let k = start; k < j; k++) {
     const other = order[k];
-    if (rating(other) === rating(row) && (!raw.ts || raw.ts[other] === raw.ts[row])) return true;
+    if (rating[other] === rating[row] && (!raw.ts || raw.ts[other] === raw.ts[row])) return true;
   }
   return false;
 }
@@ -143,13 +135,22 @@ function denseUsers(ids: Int32Array, n: number): { userIds: Int32Array; dense: I
   return { userIds, dense };
 }
 
-/** Stable counting sort of `order` (0..n-1 when absent) by key[order[i]] in 0..nKeys-1. */
-function countingSort(key: ArrayLike<number>, nKeys: number, order: Int32Array | undefined, n = order?.length ?? 0): Int32Array {
-  const at = order ? (i: number) => order[i] : (i: number) => i;
+/** Rows 0..n-1 in stable order of key[row] in 0..nKeys-1. */
+function countingSortRows(key: ArrayLike<number>, nKeys: number, n: number): Int32Array {
   const count = new Int32Array(nKeys + 1);
-  for (let i = 0; i < n; i++) count[key[at(i)] + 1]++;
+  for (let i = 0; i < n; i++) count[key[i] + 1]++;
   for (let k = 0; k < nKeys; k++) count[k + 1] += count[k];
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[count[key[at(i)]]++] = at(i);
+  for (let i = 0; i < n; i++) out[count[key[i]]++] = i;
+  return out;
+}
+
+/** Stable counting sort of `order` by key[order[i]] in 0..nKeys-1. */
+function countingSort(key: ArrayLike<number>, nKeys: number, order: Int32Array): Int32Array {
+  const count = new Int32Array(nKeys + 1);
+  for (let i = 0; i < order.length; i++) count[key[order[i]] + 1]++;
+  for (let k = 0; k < nKeys; k++) count[k + 1] += count[k];
+  const out = new Int32Array(order.length);
+  for (let i = 0; i < order.length; i++) out[count[key[order[i]]]++] = order[i];
   return out;
 }

@@ -1,6 +1,6 @@
 // Seeded evaluation splits over unique (user, title) pairs: prepareRatings has already collapsed
 // each pair to one rating, so a pair is in exactly one part and nothing leaks between them.
-import { inPairSet, pairCount, type PairSet } from './rating-model';
+import { inPairSet, type PairSet } from './rating-model';
 import { childSeed, permutation, seededRandom } from '../random';
 
 /** Fold (0..k-1) of each pair; fold sizes differ by at most one. */
