@@ -15,6 +15,7 @@ import { ratingFiles } from '../loader/pipeline';
 import { ingestRatings } from '../loader/ratings/ingest';
 import type { RatingRows } from '../loader/ratings/rows';
 import * as recommender from '../loader/recommender';
+import { collectGarbage } from '../loader/memory';
 import { peakRssMiB, resetPeakRss, rssMiB } from './proc-memory';
 
 const { values } = parseArgs({ options: { ratings: { type: 'string' }, out: { type: 'string' } } });
@@ -23,9 +24,10 @@ const files = ratingFiles(values.ratings);
 if (files.length === 0) throw new Error(`no rating files in ${values.ratings}`);
 
 const started = performance.now();
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0).padStart(5);
 const log = (message: string) =>
   process.stderr.write(
-    `${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  rss ${rssMiB().toFixed(0).padStart(5)}  peak ${peakRssMiB().toFixed(0).padStart(5)} MiB  ${message}\n`,
+    `${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  rss ${rssMiB().toFixed(0).padStart(5)}  peak ${peakRssMiB().toFixed(0).padStart(5)}  buffers ${mib(process.memoryUsage().arrayBuffers)}  heap ${mib(process.memoryUsage().heapUsed)} MiB  ${message}\n`,
   );
 const stages: { name: string; seconds: number; peakRssMiB: number; endRssMiB: number }[] = [];
 async function stage<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -63,7 +65,10 @@ const trained = await stage('train recommender', () => {
   return recommender.trainRecommender(holder.rows!, titles, {}, log);
 });
 const { model, report } = trained;
-const exported = await stage('recommender export', async () => recommender.buildRecommenderExport(model, titles));
+const exported = await stage('recommender export', async () => {
+  collectGarbage(); // as the pipeline does before its export
+  return recommender.buildRecommenderExport(model, titles);
+});
 
 const digest = createHash('sha256');
 for (const a of [model.mf.userBias, model.mf.titleBias, model.mf.userFactors, model.mf.titleFactors, model.top.titles, model.top.length]) {

@@ -16,6 +16,7 @@ import { generateStandIn, standInIsCurrent } from './standin/generate';
 import type { Bundle } from './publish/publish';
 import { readSummary } from './ratings/summary';
 import { stage, type Log, type Progress } from './progress';
+import { collectGarbage } from './memory';
 
 export interface BuildOptions {
   config?: LoaderConfig;
@@ -188,6 +189,7 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
     () => trainRecommender(prepareAndDropRows(ingest, titles.length), titles),
     (r) => `${r.report.data.pairs.toLocaleString('en-US')} pairs`,
   );
+  collectGarbage(); // training's leftovers, before the export allocates every user shard
   for (const [name, value] of exportRecommender(model, titles)) kv.set(name, value);
 
   const builtAt = new Date().toISOString();

@@ -11,6 +11,7 @@ import { mfGain, type ModelMetrics } from './evaluation';
 import { computeMetrics, DEFAULT_THRESHOLD, LIKED_RATING, type Metrics } from './metrics';
 import { DEFAULT_MF_CONFIG, MatrixFactorization, type EpochLog, type FactorGate, type MfConfig, type TrainingLog } from './mf';
 import { SgdMemory } from './mf-memory';
+import { collectGarbage } from '../memory';
 import { pairCount, predictPairs, type ModelKind, type RatingModel } from './rating-model';
 import { prepareRatings, ratingRowsToRaw, type PrepareStats, type PreparedRatings } from './prepare';
 import { assignHoldout, selectPairs, viewPairs } from './split';
@@ -74,9 +75,12 @@ export interface ModelReport {
   };
 }
 
+/** The prepared pairs as the export reads them: grouped by user, no per-pair user column. */
+export type RatedByUser = Omit<PreparedRatings, 'user'>;
+
 export interface TrainedRecommender {
   mf: MatrixFactorization;
-  prepared: PreparedRatings; // dense user ids, rated pairs (the user records need both)
+  prepared: RatedByUser; // dense user ids, rated pairs (the user records need both)
   titlePlatform: Uint8Array; // PLATFORMS index per title
   top: TopLists; // every user's precomputed top-N unrated titles per platform
   config: RecommenderConfig;
@@ -99,7 +103,9 @@ export async function trainRecommender(
   onProgress(
     `recommender: ${prepared.stats.pairs} unique pairs (${prepared.stats.exact_duplicates} exact duplicates dropped, ${prepared.stats.superseded} older ratings superseded)`,
   );
+  collectGarbage(); // the rows, when the caller dropped them, and the preparation's sort orders
   const { mf, evaluation, holdoutLog, holdoutSeconds, finalSeconds } = await fitModels(prepared, cfg, onProgress);
+  collectGarbage(); // the training memory and the holdout model, before the top lists allocate
   const epochs = holdoutLog.best_epochs;
 
   const topStarted = performance.now();
@@ -143,7 +149,18 @@ export async function trainRecommender(
       seconds: (performance.now() - started) / 1000,
     },
   };
-  return { model: { mf, prepared, titlePlatform, top, config: cfg, report }, report };
+  // Without the per-pair user column (userStart says whose a pair is): 4 bytes a pair that would
+  // otherwise live through the export.
+  const rated: RatedByUser = {
+    nUsers: prepared.nUsers,
+    nTitles: prepared.nTitles,
+    userIds: prepared.userIds,
+    userStart: prepared.userStart,
+    title: prepared.title,
+    rating: prepared.rating,
+    stats: prepared.stats,
+  };
+  return { model: { mf, prepared: rated, titlePlatform, top, config: cfg, report }, report };
 }
 
 /** The holdout evaluation, then the published model. One training memory serves every run (sized
