@@ -106,7 +106,9 @@ export const LOAD_COMMAND = defineCommand({
   examples: [
     'npm run load',
     'npm run load -- --data ~/catalog-data --force',
-    'npm run load -- --factors ~/als-model', 'CLOUDFLARE_API_TOKEN=... npm run load -- --target remote'],
+    'npm run load -- --factors ~/als-model',
+    'CLOUDFLARE_API_TOKEN=... npm run load -- --target remote',
+  ],
 });
 
 /**

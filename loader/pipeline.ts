@@ -11,6 +11,7 @@ import { buildQueryIndex } from './catalog/query-index';
 import { compareWithSummary, ingestRatings } from './ratings/ingest';
 import { exportRecommender, trainRecommender } from './recommender';
 import { factorFiles } from './recommender/factor-files';
+import type { FactorParams } from './recommender/mf-params';
 import { importRecommender } from './recommender/import-factors';
 import type { RecommenderReport, TrainedRecommender } from './recommender/train';
 import { generateStandIn, standInIsCurrent } from './standin/generate';
@@ -45,7 +46,7 @@ export async function resolveInputs(cfg: LoaderConfig, log: Log, ratingsDir = cf
 export interface BuildResult {
   bundle: Bundle;
   /** The published model (trained or imported), for tools that write it elsewhere (export-factors). */
-  recommender: TrainedRecommender<RecommenderReport>;
+  recommender: TrainedRecommender<RecommenderReport, FactorParams>;
   qualityReport: QualityReport;
   qualityText: string;
   edaHtml: string;
@@ -112,7 +113,8 @@ export async function inputHash(files: string[], cfg: LoaderConfig): Promise<str
   // their path inside the factors directory, so the same files copied elsewhere keep the version.
   const factorsDir = cfg.factorsDir;
   const factors = factorsDir ? ['userFactors', 'itemFactors'].flatMap((side) => factorFiles(join(factorsDir, side))) : [];
-  const name = (file: string) => (factorsDir && factors.includes(file) ? `factors/${relative(factorsDir, file)}` : file.slice(cfg.root.length));
+  const name = (file: string) =>
+    factorsDir && factors.includes(file) ? `factors/${relative(factorsDir, file)}` : file.slice(cfg.root.length);
   for (const file of [...code, ...titleFiles, cfg.summaryPath, ...files, ...factors]) {
     hash.update(`${name(file)}\0${statSync(file).size}\0`);
     await new Promise<void>((resolve, reject) =>
@@ -269,10 +271,12 @@ function formatQualityText(r: QualityReport, catalogText: string): string {
     `Recommender: ${r.model.model}`,
     `  (${ev.split}; ${r.model.data.pairs.toLocaleString('en-US')} unique pairs, ${r.model.data.exact_duplicates.toLocaleString('en-US')} exact duplicates dropped)`,
     '  model         rmse     mae      auc      precision recall   accuracy',
-    ...Object.entries(ev.models).flatMap(([name, m]) => (m ? [[name, m] as const] : [])).map(
-      ([name, m]) =>
-        `  ${name.padEnd(12)}  ${[m.rmse, m.mae, m.auc, m.precision, m.recall, m.accuracy].map((x) => (x === null ? 'n/a' : x.toFixed(4)).padEnd(8)).join(' ')}`,
-    ),
+    ...Object.entries(ev.models)
+      .flatMap(([name, m]) => (m ? [[name, m] as const] : []))
+      .map(
+        ([name, m]) =>
+          `  ${name.padEnd(12)}  ${[m.rmse, m.mae, m.auc, m.precision, m.recall, m.accuracy].map((x) => (x === null ? 'n/a' : x.toFixed(4)).padEnd(8)).join(' ')}`,
+      ),
   );
   lines.push('', 'Stage timings (s)', ...Object.entries(r.timings_s).map(([k, v]) => `  ${k}: ${v}`));
   return `${lines.join('\n')}\n`;

@@ -47,25 +47,25 @@ def main() -> None:
     code = F.coalesce(*[F.when(letter == k, F.lit(v)) for k, v in CODES.items()])
     rows = (
         raw.select(
-            F.col("userId").cast("int").alias("user"),
-            (code * F.lit(1000000) + show.cast("int")).cast("int").alias("item"),
+            F.col("userId").cast("int").alias("user_id"),
+            (code * F.lit(1000000) + show.cast("int")).cast("int").alias("item_id"),
             F.col("rating").cast("float").alias("rating"),
             F.col("timestamp").cast("long").alias("ts"),
         )
-        .where("user IS NOT NULL AND item IS NOT NULL AND rating IS NOT NULL AND ts IS NOT NULL")
+        .dropna()
         .dropDuplicates()
     )
     # The latest rating of each pair; at equal timestamps the loader takes the later row in file
     # order, which a distributed read does not keep: the higher rating stands in for it here.
-    latest = Window.partitionBy("user", "item").orderBy(F.desc("ts"), F.desc("rating"))
-    pairs = rows.withColumn("n", F.row_number().over(latest)).where("n = 1").select("user", "item", "rating")
+    latest = Window.partitionBy("user_id", "item_id").orderBy(F.desc("ts"), F.desc("rating"))
+    pairs = rows.withColumn("n", F.row_number().over(latest)).where(F.col("n") == 1).drop("n", "ts")
 
     als = ALS(
         rank=args.rank,
         maxIter=args.max_iter,
         regParam=args.reg,
-        userCol="user",
-        itemCol="item",
+        userCol="user_id",
+        itemCol="item_id",
         ratingCol="rating",
         coldStartStrategy="drop",
         seed=42,

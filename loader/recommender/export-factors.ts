@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { titleFactorId } from './factor-ids';
 import { type FactorRows, writeFactorTable } from './factor-writer';
+import type { FactorParams } from './mf-params';
 import type { CatalogTitle, RecommenderReport, TrainedRecommender } from './train';
 
 /** Three float32 values whose float64 sum, left to right, is exactly `x`. */
@@ -20,7 +21,10 @@ export function splitFloat64(x: number): [number, number, number] {
   return [hi, mid, lo];
 }
 
-export function augmentedFactors(model: TrainedRecommender<RecommenderReport>, titles: CatalogTitle[]): { users: FactorRows; items: FactorRows } {
+export function augmentedFactors(
+  model: TrainedRecommender<RecommenderReport, FactorParams>,
+  titles: CatalogTitle[],
+): { users: FactorRows; items: FactorRows } {
   const { mf, prepared } = model;
   const k = mf.k;
   const meanParts = splitFloat64(mf.mean);
@@ -49,7 +53,12 @@ export function augmentedFactors(model: TrainedRecommender<RecommenderReport>, t
 }
 
 /** Writes DIR/userFactors and DIR/itemFactors as Spark would. */
-export function writeModelFactors(dir: string, model: TrainedRecommender<RecommenderReport>, titles: CatalogTitle[], parts = 2): void {
+export function writeModelFactors(
+  dir: string,
+  model: TrainedRecommender<RecommenderReport, FactorParams>,
+  titles: CatalogTitle[],
+  parts = 2,
+): void {
   const { users, items } = augmentedFactors(model, titles);
   writeFactorTable(join(dir, 'userFactors'), users, parts);
   writeFactorTable(join(dir, 'itemFactors'), items, parts);

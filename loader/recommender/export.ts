@@ -12,6 +12,7 @@ import {
   type UserRecord,
   userRecordShardBytesOf,
 } from '../../contract';
+import type { FactorParams } from './mf-params';
 import { baselineLists } from './topn';
 import type { CatalogTitle, RecommenderReport, TrainedRecommender } from './train';
 
@@ -21,11 +22,17 @@ export interface RecommenderExport {
 }
 
 /** Artifact name (MODEL_KEYS.*) -> value; publishing maps names to content-addressed keys. */
-export function exportRecommender(model: TrainedRecommender<RecommenderReport>, titles: CatalogTitle[]): Map<string, Uint8Array | string> {
+export function exportRecommender(
+  model: TrainedRecommender<RecommenderReport, FactorParams>,
+  titles: CatalogTitle[],
+): Map<string, Uint8Array | string> {
   return buildRecommenderExport(model, titles).values;
 }
 
-export function buildRecommenderExport(model: TrainedRecommender<RecommenderReport>, titles: CatalogTitle[]): RecommenderExport {
+export function buildRecommenderExport(
+  model: TrainedRecommender<RecommenderReport, FactorParams>,
+  titles: CatalogTitle[],
+): RecommenderExport {
   const { mf, prepared, config, top, titlePlatform: platform } = model;
   const k = mf.k;
   if (titles.length !== mf.titleBias.length) {

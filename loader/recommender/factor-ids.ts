@@ -20,7 +20,8 @@ export function titleIndexByFactorId(catalogIds: readonly string[]): Map<number,
   const byId = new Map<number, number>();
   catalogIds.forEach((id, t) => {
     const factorId = titleFactorId(id);
-    if (factorId === null) throw new Error(`catalog id ${JSON.stringify(id)} has no ALS item id (expected a platform letter, "s" and a number)`);
+    if (factorId === null)
+      throw new Error(`catalog id ${JSON.stringify(id)} has no ALS item id (expected a platform letter, "s" and a number)`);
     byId.set(factorId, t);
   });
   return byId;

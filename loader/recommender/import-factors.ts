@@ -63,7 +63,7 @@ export async function importRecommender(
   titles: CatalogTitle[],
   dir: string,
   config: Partial<RecommenderConfig> = {},
-): Promise<{ model: TrainedRecommender<ImportedModelReport>; report: ImportedModelReport }> {
+): Promise<{ model: TrainedRecommender<ImportedModelReport, FactorParams>; report: ImportedModelReport }> {
   const started = performance.now();
   const cfg: RecommenderConfig = { ...DEFAULT_RECOMMENDER_CONFIG, ...config };
   const prepared = prepareRatings(ratingRowsToRaw(rows), titles.length);
@@ -94,7 +94,12 @@ export async function importRecommender(
       item_files: items.files,
       rank: users.rank,
       served_k: params.k,
-      columns: { factors: columns.factors.length, user_bias: columns.userBias, title_bias: columns.titleBias, mean_terms: columns.meanTerms },
+      columns: {
+        factors: columns.factors.length,
+        user_bias: columns.userBias,
+        title_bias: columns.titleBias,
+        mean_terms: columns.meanTerms,
+      },
       unknown_users: unknownUsers,
     },
     hyperparameters: {
@@ -127,7 +132,9 @@ function denseUserRows(users: FactorTable, prepared: PreparedRatings): Int32Arra
   });
   const missing = rowOf.indexOf(-1);
   if (missing >= 0) {
-    throw new FactorsError(`${users.dir}: user ${prepared.userIds[missing]} of the rating files has no factors (factors trained on other ratings?)`);
+    throw new FactorsError(
+      `${users.dir}: user ${prepared.userIds[missing]} of the rating files has no factors (factors trained on other ratings?)`,
+    );
   }
   return rowOf;
 }

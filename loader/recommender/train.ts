@@ -81,8 +81,9 @@ export interface ModelReport extends RecommenderReport {
   };
 }
 
-export interface TrainedRecommender<Report extends RecommenderReport = ModelReport> {
-  mf: FactorParams; // the trained factorization, or factors imported from elsewhere (import-factors.ts)
+/** A model ready to publish: trained here (the defaults) or imported (import-factors.ts). */
+export interface TrainedRecommender<Report extends RecommenderReport = ModelReport, Factors extends FactorParams = MatrixFactorization> {
+  mf: Factors;
   prepared: PreparedRatings; // dense user ids, rated pairs (the user records need both)
   titlePlatform: Uint8Array; // PLATFORMS index per title
   top: TopLists; // every user's precomputed top-N unrated titles per platform

@@ -66,7 +66,14 @@ beforeAll(async () => {
   const rated = [...new Set(rows.title)].sort((a, b) => a - b);
   const ratedSet = new Set(rated);
   unratedId = titleFactorId(catalogIds[catalogIds.findIndex((_, t) => !ratedSet.has(t))])!;
-  good = { users: factorRows(userIds, RANK, 1), items: factorRows(rated.map((t) => titleFactorId(catalogIds[t])!), RANK, 2) };
+  good = {
+    users: factorRows(userIds, RANK, 1),
+    items: factorRows(
+      rated.map((t) => titleFactorId(catalogIds[t])!),
+      RANK,
+      2,
+    ),
+  };
 }, 120_000);
 
 afterAll(() => {
@@ -173,10 +180,14 @@ describe('broken factor sets: one clear line, nothing published', () => {
     ],
     [
       'a user of the ratings without factors',
-      () => factorsDir('missing-user', { users: { ids: good.users.ids.slice(1) as number[], features: good.users.features.slice(1) } }),
+      () => factorsDir('missing-user', { users: { ids: Array.from(good.users.ids).slice(1), features: good.users.features.slice(1) } }),
       new RegExp(`user ${userIds[0]} of the rating files has no factors`),
     ],
-    ['a NaN feature', () => factorsDir('nan', { users: withRow({ ids: [], features: [] }, userIds[0], nan) }), /feature 3 = NaN, not a finite number/],
+    [
+      'a NaN feature',
+      () => factorsDir('nan', { users: withRow({ ids: [], features: [] }, userIds[0], nan) }),
+      /feature 3 = NaN, not a finite number/,
+    ],
     [
       'rows of different ranks',
       () => factorsDir('ragged', { items: withRow(good.items, 9_999_999, new Float32Array(RANK - 1)) }),

@@ -68,7 +68,12 @@ describe('built-in factors exported to Spark ALS Parquet and imported back (ml-l
     const report = JSON.parse(imported.bundle.kv.get(MODEL_KEYS.report) as string);
     expect(report.training.trained).toBe(false);
     expect(report.source.kind).toBe('spark-als-parquet');
-    expect(report.source.columns).toMatchObject({ factors: trained.recommender.mf.k, user_bias: 64, title_bias: 65, mean_terms: [66, 67, 68] });
+    expect(report.source.columns).toMatchObject({
+      factors: trained.recommender.mf.k,
+      user_bias: 64,
+      title_bias: 65,
+      mean_terms: [66, 67, 68],
+    });
     expect(report.model).toMatch(/biases/);
     expect(imported.bundle.version).not.toBe(trained.bundle.version);
   });
@@ -82,7 +87,11 @@ describe('built-in factors exported to Spark ALS Parquet and imported back (ml-l
     const modelKeys = [...trained.bundle.kv.keys()].filter((k) => k.startsWith('model/') && k !== MODEL_KEYS.report);
     expect(modelKeys.length).toBeGreaterThan(1);
     expect([...imported.bundle.kv.keys()].filter((k) => k.startsWith('model/') && k !== MODEL_KEYS.report)).toEqual(modelKeys);
-    for (const key of modelKeys) expect(Buffer.from(imported.bundle.kv.get(key) as Uint8Array).equals(Buffer.from(trained.bundle.kv.get(key) as Uint8Array)), key).toBe(true);
+    for (const key of modelKeys)
+      expect(
+        Buffer.from(imported.bundle.kv.get(key) as Uint8Array).equals(Buffer.from(trained.bundle.kv.get(key) as Uint8Array)),
+        key,
+      ).toBe(true);
   });
 
   it('so every user gets identical predictions and top lists from the served values', () => {
