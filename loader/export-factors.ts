@@ -36,7 +36,7 @@ if (isMainModule(import.meta.url)) {
   buildBundle({ config: cfg, log })
     .then(({ recommender, bundle }) => {
       writeModelFactors(out, recommender, bundle.titles);
-      log(`factors written to ${out}/userFactors and ${out}/itemFactors (rank ${recommender.mf.k + 6})`);
+      log(`factors written to ${out}/userFactors and ${out}/itemFactors (rank ${recommender.mf.k + 5})`);
     })
     .catch((err: unknown) => {
       log(`export-factors failed: ${err instanceof Error ? err.message : String(err)}`);

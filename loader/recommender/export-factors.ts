@@ -30,7 +30,7 @@ export function augmentedFactors(
   const meanParts = splitFloat64(mf.mean);
   const users: FactorRows = { ids: prepared.userIds, features: [] };
   for (let u = 0; u < prepared.nUsers; u++) {
-    const row = new Float32Array(k + 6);
+    const row = new Float32Array(k + 5);
     row.set(mf.userFactors.subarray(u * k, u * k + k));
     row.set([mf.userBias[u], 1, 1, 1, 1], k);
     users.features.push(row);
@@ -43,7 +43,7 @@ export function augmentedFactors(
     if (!rated[t]) return;
     const id = titleFactorId(title.id);
     if (id === null) throw new RangeError(`export-factors: catalog id ${JSON.stringify(title.id)} has no ALS item id`);
-    const row = new Float32Array(k + 6);
+    const row = new Float32Array(k + 5);
     row.set(mf.titleFactors.subarray(t * k, t * k + k));
     row.set([1, mf.titleBias[t], ...meanParts], k);
     itemIds.push(id);

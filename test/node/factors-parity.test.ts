@@ -12,6 +12,7 @@ import { config as baseConfig, type LoaderConfig } from '../../loader/config';
 import { buildBundle, type BuildResult } from '../../loader/pipeline';
 import { splitFloat64, writeModelFactors } from '../../loader/recommender/export-factors';
 import { readFactorTable } from '../../loader/recommender/factor-files';
+import type { ModelReport } from '../../loader/recommender/train';
 import { ML_SMALL } from './recommender-fixtures';
 
 let root: string;
@@ -51,15 +52,18 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('built-in factors exported to Spark ALS Parquet and imported back (ml-latest-small)', () => {
-  it('the files hold Spark ALS vectors: rank k + 6, one row per user and per rated title', async () => {
+  it('the files hold Spark ALS vectors: rank k + 5, one row per user and per rated title', async () => {
     const users = await readFactorTable(join(factorsDir, 'userFactors'));
     const items = await readFactorTable(join(factorsDir, 'itemFactors'));
     const { prepared, mf } = trained.recommender;
-    expect(users.rank).toBe(mf.k + 6);
-    expect(items.rank).toBe(mf.k + 6);
+    expect(users.rank).toBe(mf.k + 5);
+    expect(items.rank).toBe(mf.k + 5);
     expect(users.ids.length).toBe(610);
     expect(items.ids.length).toBe(prepared.stats.titles_rated);
     expect(users.files.length).toBe(2);
+    // Not a vacuous parity: the factors beat the biases and were kept.
+    expect((trained.qualityReport.model as ModelReport).training.epochs).toBeGreaterThan(0);
+    expect(mf.userFactors.some((x) => x !== 0)).toBe(true);
   });
 
   it('the second load trains nothing and says where its factors came from', () => {
@@ -97,10 +101,12 @@ describe('built-in factors exported to Spark ALS Parquet and imported back (ml-l
   it('so every user gets identical predictions and top lists from the served values', () => {
     const [a, b] = [trained, imported].map((r) => decodeTitleModel(r.bundle.kv.get(MODEL_KEYS.titles) as Uint8Array));
     const shard = (r: BuildResult, user: number) => r.bundle.kv.get(MODEL_KEYS.userShard(shardOfUser(user, a.shards))) as Uint8Array;
-    for (const user of trained.recommender.prepared.userIds) {
+    const userIds = trained.recommender.prepared.userIds;
+    for (let i = 0; i < userIds.length; i += 3) {
+      const user = userIds[i];
       const ua = findUserRecord(shard(trained, user), user)!;
       const ub = findUserRecord(shard(imported, user), user)!;
-      for (let t = 0; t < a.ids.length; t += 7) expect(scoreTitle(b, ub, t)).toBe(scoreTitle(a, ua, t));
+      for (let t = i % 29; t < a.ids.length; t += 29) expect(scoreTitle(b, ub, t)).toBe(scoreTitle(a, ua, t));
       expect(topTitles(b, ub, null, 100)).toEqual(topTitles(a, ua, null, 100));
     }
     expect(topTitles(b, null, 'disney', 100)).toEqual(topTitles(a, null, 'disney', 100));
