@@ -30,45 +30,64 @@ export function factorFiles(dir: string): string[] {
   return parts.map((n) => join(dir, n));
 }
 
+/** Rows decoded into objects at a time: bounds the transient objects on a model of millions of users. */
+const BATCH_ROWS = 65_536;
+
 export async function readFactorTable(dir: string): Promise<FactorTable> {
   const files = factorFiles(dir);
   const ids: number[] = [];
-  const rows: Float32Array[] = [];
+  const chunks: Float32Array[] = [];
   let rank = -1;
   let rankSource = '';
   const seen = new Set<number>();
   for (const file of files) {
     const buffer = new Uint8Array(readFileSync(file)).buffer;
-    let records: Record<string, unknown>[];
+    let metadata: ReturnType<typeof parquetMetadata>;
     try {
-      checkSchema(file, parquetMetadata(buffer).schema as unknown as SchemaElement[]);
-      records = await parquetReadObjects({ file: buffer, columns: ['id', 'features'] });
+      metadata = parquetMetadata(buffer);
     } catch (error) {
-      if (error instanceof FactorsError) throw error;
       throw new FactorsError(`${file}: not a readable Parquet file (${(error as Error).message})`);
     }
-    for (const record of records) {
-      const id = record.id;
-      const features = record.features;
-      if (typeof id !== 'number' || !Number.isInteger(id)) throw new FactorsError(`${file}: a row has id ${String(id)}, not an int`);
-      if (seen.has(id)) throw new FactorsError(`${dir}: id ${id} appears twice`);
-      seen.add(id);
-      if (!Array.isArray(features) || features.length === 0) throw new FactorsError(`${file}: id ${id} has no features`);
-      if (rank < 0) {
-        rank = features.length;
-        rankSource = `id ${id}`;
-      } else if (features.length !== rank) {
-        throw new FactorsError(`${file}: id ${id} has ${features.length} features, ${rankSource} has ${rank}: mismatched ranks`);
+    checkSchema(file, metadata.schema as unknown as SchemaElement[]);
+    const rows = Number(metadata.num_rows);
+    for (let rowStart = 0; rowStart < rows; rowStart += BATCH_ROWS) {
+      const rowEnd = Math.min(rows, rowStart + BATCH_ROWS);
+      let records: Record<string, unknown>[];
+      try {
+        records = await parquetReadObjects({ file: buffer, metadata, columns: ['id', 'features'], rowStart, rowEnd });
+      } catch (error) {
+        throw new FactorsError(`${file}: not a readable Parquet file (${(error as Error).message})`);
       }
-      const bad = features.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
-      if (bad >= 0) throw new FactorsError(`${file}: id ${id} has feature ${bad} = ${String(features[bad])}, not a finite number`);
-      ids.push(id);
-      rows.push(Float32Array.from(features as number[]));
+      let chunk: Float32Array | undefined;
+      records.forEach((record, i) => {
+        const id = record.id;
+        const features = record.features;
+        if (typeof id !== 'number' || !Number.isInteger(id)) throw new FactorsError(`${file}: a row has id ${String(id)}, not an int`);
+        if (seen.has(id)) throw new FactorsError(`${dir}: id ${id} appears twice`);
+        seen.add(id);
+        if (!Array.isArray(features) || features.length === 0) throw new FactorsError(`${file}: id ${id} has no features`);
+        if (rank < 0) {
+          rank = features.length;
+          rankSource = `id ${id}`;
+        } else if (features.length !== rank) {
+          throw new FactorsError(`${file}: id ${id} has ${features.length} features, ${rankSource} has ${rank}: mismatched ranks`);
+        }
+        const bad = features.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
+        if (bad >= 0) throw new FactorsError(`${file}: id ${id} has feature ${bad} = ${String(features[bad])}, not a finite number`);
+        chunk ??= new Float32Array(records.length * rank);
+        chunk.set(features as number[], i * rank);
+        ids.push(id);
+      });
+      if (chunk) chunks.push(chunk);
     }
   }
   if (ids.length === 0) throw new FactorsError(`${dir}: empty, its part files hold no rows`);
   const features = new Float32Array(ids.length * rank);
-  rows.forEach((row, r) => features.set(row, r * rank));
+  let at = 0;
+  for (const chunk of chunks) {
+    features.set(chunk, at);
+    at += chunk.length;
+  }
   return { dir, files, ids: Int32Array.from(ids), rank, features };
 }
 

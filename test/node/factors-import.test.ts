@@ -14,6 +14,7 @@ import { load } from '../../loader/main';
 import { buildBundle, type BuildResult, inputHash, ratingFiles } from '../../loader/pipeline';
 import { openLocalStores } from '../../loader/publish/local-stores';
 import { seededRandom } from '../../loader/random';
+import { readFactorTable } from '../../loader/recommender/factor-files';
 import { titleFactorId } from '../../loader/recommender/factor-ids';
 import { type FactorRows, writeFactorTable } from '../../loader/recommender/factor-writer';
 import { syntheticRows } from './recommender-fixtures';
@@ -78,6 +79,20 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('reading a factor table', () => {
+  it('reads every row of a file larger than one decoding batch, in order, as float32', async () => {
+    const n = 70_000;
+    const ids = Array.from({ length: n }, (_, i) => 3 * i + 1);
+    const features = ids.map((id) => Float32Array.of(id / 7, -id, 0.1, Math.fround(1 / id)));
+    const dir = join(root, 'big');
+    writeFactorTable(dir, { ids, features }, 2);
+    const table = await readFactorTable(dir);
+    expect(table.rank).toBe(4);
+    expect(Array.from(table.ids)).toEqual(ids);
+    for (const i of [0, 1, 34_999, 35_000, 65_535, 65_536, n - 1]) expect(table.features.subarray(i * 4, i * 4 + 4)).toEqual(features[i]);
+  });
 });
 
 describe('a good set of Spark ALS factors', () => {
