@@ -298,14 +298,20 @@ describe('meanRun', () => {
 
 describe('processGroupCpuSeconds', () => {
   it("counts the CPU of every live process in a group, the group leader's children included", async () => {
-    // A detached shell leads its own group; its child burns ~0.4 s of CPU, then both wait to be stopped.
-    const burn = `const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 60000)`;
+    // A detached shell leads its own group; its child burns 0.4 s of CPU (its own CPU clock, so a busy
+    // machine only makes it take longer), says so, then both wait to be stopped.
+    const burn =
+      'const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3 }; ' +
+      "while (cpu() < 400); process.stdout.write('burned\\n'); setTimeout(() => {}, 60000)";
     const leader = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e ${JSON.stringify(burn)} & wait`], {
       detached: true,
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 900));
+      await new Promise<void>((resolve, reject) => {
+        leader.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('burned') && resolve());
+        leader.on('exit', () => reject(new Error('the burner exited early')));
+      });
       expect(processGroupCpuSeconds(leader.pid!)).toBeGreaterThanOrEqual(0.3);
       expect(processGroupCpuSeconds(2 ** 22 + 1)).toBe(0); // no such group
     } finally {
