@@ -3,6 +3,7 @@
 import type { ApiResult, ApiScaleResult } from './api-bench';
 import { ENDPOINT_ORDER, type EndpointName } from './endpoint-mixes';
 import { CATEGORIES } from './isolate-cpu';
+import type { LoadResult } from './load-test';
 import type { LoaderRun } from './loader-stages';
 import { otherCpuShare } from './machine';
 import type { BenchResults, Measured } from './results';
@@ -246,6 +247,7 @@ function apiRun(r: BenchResults, api: Measured & ApiResult, heading: string): st
       'Each endpoint run sits between two runs of a hello-world worker on the same wrangler/workerd, whose mean is its ceiling, and every run has its own freshly started `wrangler dev`: ' +
       "a dev server's p99 grows with the requests it has served (`npx tsx bench/drift.ts`), and the machine's speed moves within minutes. " +
       `Hello-world over its ${api.hello.length} runs: ${Math.min(...api.hello.map((h) => h.rps))}-${Math.max(...api.hello.map((h) => h.rps))} req/s, p99 ${Math.min(...api.hello.map((h) => h.p99Ms))}-${Math.max(...api.hello.map((h) => h.p99Ms))} ms (mean ${c.rps} req/s, p99 ${c.p99Ms} ms). ` +
+      helloAgainstItself(api.hello) +
       tiersLine() +
       (s.profile ? ' **Profiled run: the isolate profiler was on during every endpoint run, so these numbers carry its overhead.**' : ''),
     '',
@@ -354,4 +356,19 @@ function kib(bytes: number): string {
 
 function mib(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(1);
+}
+
+/**
+ * The noise floor of the shares: each interior hello-world run taken as if it were an endpoint, its
+ * throughput over the mean of the hello-world runs either side. A share outside this band cannot be
+ * told from a hello-world run by one run.
+ */
+function helloAgainstItself(hello: LoadResult[]): string {
+  const shares: number[] = [];
+  for (let i = 1; i + 1 < hello.length; i++) shares.push(hello[i].rps / ((hello[i - 1].rps + hello[i + 1].rps) / 2));
+  if (shares.length === 0) return '';
+  return (
+    `Hello-world measured the same way against its own neighbours (the noise floor of a share): ${Math.min(...shares).toFixed(2)}-${Math.max(...shares).toFixed(2)}, ` +
+    `so one run's share is good to about ±${Math.round(Math.max(...shares.map((x) => Math.abs(1 - x))) * 100)}%. `
+  );
 }
