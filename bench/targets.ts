@@ -53,6 +53,11 @@ export const LIMITS = {
   isolateMiB: 64,
   /** What the router may add to a request, as a share of the machine time a hello-world request takes. */
   routerShareOfHello: 0.02,
+  /** Loader peak RSS at any scale: this much per rating read, plus a fixed allowance (code, catalog, wrangler). */
+  rssBytesPerRating: 40,
+  rssFixedMiB: 500,
+  /** Loader total time at N times the ratings: at most N times the 1x time, plus this share of it. */
+  timeOverLinear: 1.05,
 };
 /** Noise allowance on a shared machine: timings may exceed exact linear growth by this factor. */
 export const GROWTH_TOLERANCE = 1.15;
@@ -149,6 +154,26 @@ export function evaluateTargets(r: BenchResults): Target[] {
     const training = stageSeconds(one, TRAINING_STAGE);
     if (training !== undefined) add('training at 1x', training, LIMITS.trainingS, 's');
     add('peak RSS of any loader stage at 1x', one.peakRssMiB, LIMITS.peakRssMiB, 'MiB', false, 0);
+  }
+  for (const run of r.loader?.runs ?? []) {
+    const allowedMiB = (LIMITS.rssBytesPerRating * run.rows) / 2 ** 20 + LIMITS.rssFixedMiB;
+    add(
+      `loader peak RSS at ${run.scale}x (${LIMITS.rssBytesPerRating} B a rating + ${LIMITS.rssFixedMiB} MiB)`,
+      run.peakRssMiB,
+      allowedMiB,
+      'MiB',
+      false,
+      0,
+    );
+    if (one && run.scale > 1)
+      add(
+        `loader total time at ${run.scale}x over 1x`,
+        run.totalSeconds / one.totalSeconds,
+        (run.rows / one.rows) * LIMITS.timeOverLinear,
+        'x',
+        false,
+        2,
+      );
   }
   return targets;
 }
