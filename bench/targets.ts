@@ -56,7 +56,7 @@ export const LIMITS = {
   /** Loader peak RSS at any scale: this much per rating read, plus a fixed allowance (code, catalog, wrangler). */
   rssBytesPerRating: 40,
   rssFixedMiB: 500,
-  /** Loader total time at N times the ratings: at most N times the 1x time, plus this share of it. */
+  /** Loader total time at N times the ratings: at most N x this factor times the 1x time (10.5x at 10x). */
   timeOverLinear: 1.05,
 };
 /** Noise allowance on a shared machine: timings may exceed exact linear growth by this factor. */
