@@ -2,6 +2,8 @@
 // verdicts, the plot, the request mixes and the profile summary. The measurements themselves run in
 // `npm run bench`, not here.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { processGroupCpuSeconds } from './machine';
 import { endpointMixes, endpointPath, ENDPOINT_ORDER } from './endpoint-mixes';
 import { growthSvg } from './growth-plot';
 import type { LoaderRun } from './loader-stages';
-import { loadTest, meanRun, type LoadResult } from './load-test';
+import { loadTest, meanRun, warmEveryPath, type LoadResult } from './load-test';
 import type { BenchResults } from './results';
 import { StageRecorder } from './stage-recorder';
 import { evaluateGrowth, evaluateTargets } from './targets';
@@ -298,14 +300,20 @@ describe('meanRun', () => {
 
 describe('processGroupCpuSeconds', () => {
   it("counts the CPU of every live process in a group, the group leader's children included", async () => {
-    // A detached shell leads its own group; its child burns ~0.4 s of CPU, then both wait to be stopped.
-    const burn = `const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 60000)`;
+    // A detached shell leads its own group; its child burns 0.4 s of CPU (its own CPU clock, so a busy
+    // machine only makes it take longer), says so, then both wait to be stopped.
+    const burn =
+      'const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3 }; ' +
+      "while (cpu() < 400); process.stdout.write('burned\\n'); setTimeout(() => {}, 60000)";
     const leader = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e ${JSON.stringify(burn)} & wait`], {
       detached: true,
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 900));
+      await new Promise<void>((resolve, reject) => {
+        leader.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('burned') && resolve());
+        leader.on('exit', () => reject(new Error('the burner exited early')));
+      });
       expect(processGroupCpuSeconds(leader.pid!)).toBeGreaterThanOrEqual(0.3);
       expect(processGroupCpuSeconds(2 ** 22 + 1)).toBe(0); // no such group
     } finally {
@@ -317,6 +325,22 @@ describe('processGroupCpuSeconds', () => {
 describe('loadTest', () => {
   it('only loads 127.0.0.1', async () => {
     await expect(loadTest('http://example.com:80', ['/'], 1, 1)).rejects.toThrow(/only target this machine/);
+  });
+
+  it('warms a mix by asking each of its paths once, and no more', async () => {
+    const asked: string[] = [];
+    const server = createServer((request, response) => {
+      asked.push(request.url!);
+      response.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const paths = Array.from({ length: 150 }, (_, i) => `/p${i}`);
+      await warmEveryPath(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths, 32);
+      expect(asked.sort()).toEqual([...paths].sort());
+    } finally {
+      server.close();
+    }
   });
 });
 

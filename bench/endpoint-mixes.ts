@@ -29,6 +29,9 @@ export const NEW_USERS_MIX_SIZE = 20_000;
 /** User ids to sample for the two "new users" mixes: each takes its own half, so neither warms the other. */
 export const NEW_USER_IDS = 2 * NEW_USERS_MIX_SIZE;
 
+/** The two mixes of first-time callers: measured cold, where every other mix is measured warm. */
+export const NEW_USER_MIXES: ReadonlySet<EndpointName> = new Set(['/recommend (new users)', '/recommendations (new users)']);
+
 /** The URL path an endpoint's mix asks: its name without the "(new users)" variant or a {placeholder}. */
 export function endpointPath(endpoint: EndpointName): string {
   return endpoint.replace(/ \(.*\)$/, '').replace(/\{[a-z]+\}$/, '');

@@ -34,6 +34,11 @@ export async function loadTest(baseUrl: string, paths: string[], connections: nu
   };
 }
 
+/** Every path of the mix answered once (the answers are not measured): what a returning caller has already asked. */
+export async function warmEveryPath(baseUrl: string, paths: string[], connections: number): Promise<void> {
+  await runPaths(baseUrl, paths, { connections: Math.min(connections, paths.length), seconds: 60, requests: paths.length });
+}
+
 /** Field by field mean of runs (rates and latencies to 0.1): the ceiling from the runs either side of an endpoint's. */
 export function meanRun(runs: LoadResult[]): LoadResult {
   if (runs.length === 0) throw new Error('meanRun needs at least one run');

@@ -3,6 +3,7 @@
 import type { ApiResult, ApiScaleResult } from './api-bench';
 import { ENDPOINT_ORDER, type EndpointName } from './endpoint-mixes';
 import { CATEGORIES } from './isolate-cpu';
+import type { LoadResult } from './load-test';
 import type { LoaderRun } from './loader-stages';
 import { otherCpuShare } from './machine';
 import type { BenchResults, Measured } from './results';
@@ -246,6 +247,7 @@ function apiRun(r: BenchResults, api: Measured & ApiResult, heading: string): st
       'Each endpoint run sits between two runs of a hello-world worker on the same wrangler/workerd, whose mean is its ceiling, and every run has its own freshly started `wrangler dev`: ' +
       "a dev server's p99 grows with the requests it has served (`npx tsx bench/drift.ts`), and the machine's speed moves within minutes. " +
       `Hello-world over its ${api.hello.length} runs: ${Math.min(...api.hello.map((h) => h.rps))}-${Math.max(...api.hello.map((h) => h.rps))} req/s, p99 ${Math.min(...api.hello.map((h) => h.p99Ms))}-${Math.max(...api.hello.map((h) => h.p99Ms))} ms (mean ${c.rps} req/s, p99 ${c.p99Ms} ms). ` +
+      helloAgainstItself(api.hello) +
       tiersLine() +
       (s.profile ? ' **Profiled run: the isolate profiler was on during every endpoint run, so these numbers carry its overhead.**' : ''),
     '',
@@ -340,7 +342,7 @@ function methodSection(): string[] {
     '',
     "- **Loader stages** (`bench/loader-stages.ts`, a child process per scale): the stand-in generator, the input hash, then `buildBundle` itself, whose stage log lines mark the stage boundaries (work between two logged stages is its own row: scores, recommender export), then `publishBundle` into a fresh persist directory through wrangler's platform proxy. Peak RSS per stage: `/proc/self/status` VmHWM after resetting it at the stage start (`/proc/self/clear_refs`); worker threads share the process, so they are included.",
     '- **Raw files to serving**: `load()` (what `npm run load` runs) in a child process with a fresh persist directory and bundle cache under `.cache/bench/e2e/`, then `wrangler dev` on that directory, polled until `/health` answers 200.',
-    '- **API**: the request mix per endpoint is a few hundred valid requests drawn with a fixed seed from the catalog and from user ids found in the rating files (`bench/endpoint-mixes.ts`), coming round again as returning users do; the "new users" mixes are 20,000 requests, one per sampled user, so none repeats within a run and each needs a shard read. autocannon hands the requests out from one shared cursor. The hello-world worker (`bench/hello/`) runs under the same wrangler dev (same proxy hop, same workerd), before the first endpoint and after each one; each run starts its own `wrangler dev` and warms it up first.',
+    '- **API**: the request mix per endpoint is a few hundred valid requests drawn with a fixed seed from the catalog and from user ids found in the rating files (`bench/endpoint-mixes.ts`), coming round again as returning users do; the "new users" mixes are 20,000 requests, one per sampled user, so none repeats within a run and each needs a shard read. autocannon hands the requests out from one shared cursor. The hello-world worker (`bench/hello/`) runs under the same wrangler dev (same proxy hop, same workerd), before the first endpoint and after each one; each run starts its own `wrangler dev` and warms it up first: one pass over the whole mix (every request answered once, as returning callers have been; not for the new-users mixes, which stay cold), then the timed warm-up.',
     "- **KV/D1 operations per request**: the same mixes replayed through `bench/ops-counter.js`, a bench-only entry that runs the real `handleRequest` with the KV and D1 bindings wrapped in counters and returns the counts in a header; a warming pass over one round of the mix (at most 1,000 requests), then a counted pass over the next ones, so the figures are a warm isolate's steady state under that mix: returning users are answered from the isolate's 4 MiB cache of user records, new users each cost a shard read. Manifest and blobs are read once per isolate and version; the live pointer's re-read every 5 s per isolate is not counted as a request's read. D1 rows read are D1's own `meta.rows_read`.",
     "- **Per-isolate memory**: `Runtime.getHeapUsage` over the inspector wrangler dev exposes (`bench/inspector.ts`, Node's WebSocket), after each endpoint's run and, for the live figure, on one more server that has served every endpoint's mix, after a full GC (workerd does not answer `HeapProfiler.collectGarbage`; a heap snapshot starts with one).",
     '- **Bundle**: `wrangler deploy --dry-run --outdir`, gzip of the script.',
@@ -354,4 +356,19 @@ function kib(bytes: number): string {
 
 function mib(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(1);
+}
+
+/**
+ * The noise floor of the shares: each interior hello-world run taken as if it were an endpoint, its
+ * throughput over the mean of the hello-world runs either side. A share outside this band cannot be
+ * told from a hello-world run by one run.
+ */
+function helloAgainstItself(hello: LoadResult[]): string {
+  const shares: number[] = [];
+  for (let i = 1; i + 1 < hello.length; i++) shares.push(hello[i].rps / ((hello[i - 1].rps + hello[i + 1].rps) / 2));
+  if (shares.length === 0) return '';
+  return (
+    `Hello-world measured the same way against its own neighbours (the noise floor of a share): ${Math.min(...shares).toFixed(2)}-${Math.max(...shares).toFixed(2)}, ` +
+    `so one run's share is good to about ±${Math.round(Math.max(...shares.map((x) => Math.abs(1 - x))) * 100)}%. `
+  );
 }

@@ -23,5 +23,8 @@ export const config = {
   maxRejectRatio: 0.01,
   /** Bundles kept in the cache besides the current one. */
   keepCachedBundles: 2,
+  /** Publish the user and title factors of a Spark ALS job in this directory instead of training
+   * (docs/reference.md#factors-trained-elsewhere); undefined: train the built-in model. */
+  factorsDir: undefined as string | undefined,
 };
 export type LoaderConfig = typeof config;

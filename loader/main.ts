@@ -14,7 +14,7 @@ import { publishBundle } from './publish/publish';
 import { collectGarbage } from './memory';
 
 export interface LoadOptions {
-  config?: LoaderConfig;
+  config?: LoaderConfig; // config.factorsDir: publish imported factors (--factors) instead of training
   target?: 'local' | 'remote';
   force?: boolean;
 }
@@ -92,6 +92,12 @@ export const LOAD_COMMAND = defineCommand({
       description: 'publish to the local stores or to the Cloudflare account of CLOUDFLARE_API_TOKEN',
     },
     force: { type: 'boolean', default: false, description: 'rebuild and republish even when the inputs are unchanged' },
+    factors: {
+      type: 'string',
+      value: 'DIR',
+      description:
+        'publish the user and title factors a Spark ALS job wrote (DIR/userFactors, DIR/itemFactors: Parquet) instead of training',
+    },
     'persist-to': {
       type: 'string',
       value: 'DIR',
@@ -99,7 +105,12 @@ export const LOAD_COMMAND = defineCommand({
         'local stores in DIR/v3 (as `wrangler dev --persist-to DIR`), build cache and reports in DIR too (default: .wrangler/state)',
     },
   },
-  examples: ['npm run load', 'npm run load -- --data ~/catalog-data --force', 'CLOUDFLARE_API_TOKEN=... npm run load -- --target remote'],
+  examples: [
+    'npm run load',
+    'npm run load -- --data ~/catalog-data --force',
+    'npm run load -- --factors ~/als-model',
+    'CLOUDFLARE_API_TOKEN=... npm run load -- --target remote',
+  ],
 });
 
 /**
@@ -142,6 +153,11 @@ if (isMainModule(import.meta.url)) {
   let cfg: LoaderConfig;
   try {
     cfg = configFromArgs(values.data, values['persist-to']);
+    if (values.factors !== undefined) {
+      const factorsDir = resolve(values.factors);
+      if (!existsSync(factorsDir)) throw new DataDirError(`--factors ${values.factors}: no such directory`);
+      cfg = { ...cfg, factorsDir };
+    }
   } catch (err) {
     if (!(err instanceof DataDirError)) throw err;
     usageError(LOAD_COMMAND, err.message);

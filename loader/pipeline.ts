@@ -2,7 +2,7 @@
 // -> reports, producing one immutable Bundle. Publishing is a separate step (loader/publish/publish.ts).
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ARTIFACT, encodeCatalog, type DataHealth, type Title } from '../contract';
 import { attachScores, formatCatalogReport, readCatalog } from './catalog/transform';
 import { config as defaultConfig, type LoaderConfig } from './config';
@@ -11,7 +11,10 @@ import { buildQueryIndex } from './catalog/query-index';
 import { compareWithSummary, ingestRatings } from './ratings/ingest';
 import { exportRecommender, prepareRatings, ratingRowsToRaw, trainRecommender, type PreparedRatings } from './recommender';
 import { allocRatingRows, type RatingRows } from './ratings/rows';
-import type { ModelReport } from './recommender/train';
+import { factorFiles } from './recommender/factor-files';
+import type { FactorParams } from './recommender/mf-params';
+import { importRecommender } from './recommender/import-factors';
+import type { RecommenderReport, TrainedRecommender } from './recommender/train';
 import { generateStandIn, standInIsCurrent } from './standin/generate';
 import type { Bundle } from './publish/publish';
 import { readSummary } from './ratings/summary';
@@ -44,6 +47,8 @@ export async function resolveInputs(cfg: LoaderConfig, log: Log, ratingsDir = cf
 
 export interface BuildResult {
   bundle: Bundle;
+  /** The published model (trained or imported), for tools that write it elsewhere (export-factors). */
+  recommender: TrainedRecommender<RecommenderReport, FactorParams>;
   qualityReport: QualityReport;
   qualityText: string;
   edaHtml: string;
@@ -56,7 +61,7 @@ export interface QualityReport {
   catalog: unknown;
   ratings: unknown;
   summary_check: unknown;
-  model: ModelReport;
+  model: RecommenderReport;
   timings_s: Record<string, number>;
 }
 
@@ -106,8 +111,14 @@ export async function inputHash(files: string[], cfg: LoaderConfig): Promise<str
   const titleFiles = readdirSync(cfg.titlesDir)
     .sort()
     .map((f) => join(cfg.titlesDir, f));
-  for (const file of [...code, ...titleFiles, cfg.summaryPath, ...files]) {
-    hash.update(`${file.slice(cfg.root.length)}\0${statSync(file).size}\0`);
+  // Imported factors are an input like the ratings: other factors, another data version. Named by
+  // their path inside the factors directory, so the same files copied elsewhere keep the version.
+  const factorsDir = cfg.factorsDir;
+  const factors = factorsDir ? ['userFactors', 'itemFactors'].flatMap((side) => factorFiles(join(factorsDir, side))) : [];
+  const name = (file: string) =>
+    factorsDir && factors.includes(file) ? `factors/${relative(factorsDir, file)}` : file.slice(cfg.root.length);
+  for (const file of [...code, ...titleFiles, cfg.summaryPath, ...files, ...factors]) {
+    hash.update(`${name(file)}\0${statSync(file).size}\0`);
     await new Promise<void>((resolve, reject) =>
       createReadStream(file, { highWaterMark: 1 << 20 })
         .on('data', (chunk) => hash.update(chunk))
@@ -184,11 +195,20 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
   );
   kv.set(ARTIFACT.eda, edaHtml);
 
-  const { model, report: modelReport } = await timed(
-    'train recommender',
-    () => trainRecommender(prepareAndDropRows(ingest, titles.length), titles),
-    (r) => `${r.report.data.pairs.toLocaleString('en-US')} pairs`,
-  );
+  // With --factors the model comes from a Spark ALS job (docs/reference.md#factors-trained-elsewhere):
+  // nothing is trained, and a bad factor file stops the load here, before anything is published.
+  const factorsDir = cfg.factorsDir;
+  const { model, report: modelReport } = factorsDir
+    ? await timed(
+        'import factors',
+        () => importRecommender(ingest.rows, titles, factorsDir, { threads: cfg.threads }),
+        (r) => `rank ${r.report.source.rank}, ${r.report.data.users.toLocaleString('en-US')} users, no training`,
+      )
+    : await timed(
+        'train recommender',
+        () => trainRecommender(prepareAndDropRows(ingest, titles.length), titles),
+        (r) => `${r.report.data.pairs.toLocaleString('en-US')} pairs`,
+      );
   collectGarbage(); // training's leftovers, before the export allocates every user shard
   for (const [name, value] of exportRecommender(model, titles)) kv.set(name, value);
 
@@ -221,7 +241,7 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BuildResu
   const qualityText = formatQualityText(qualityReport, formatCatalogReport(catalogReport));
   kv.set(ARTIFACT.quality, JSON.stringify(qualityReport));
 
-  return { bundle: { version, kv, titles, health }, qualityReport, qualityText, edaHtml };
+  return { bundle: { version, kv, titles, health }, recommender: model, qualityReport, qualityText, edaHtml };
 }
 
 /** The training pairs, with the rows taken out of `ingest` first: nothing reads them after this, so
@@ -263,12 +283,15 @@ function formatQualityText(r: QualityReport, catalogText: string): string {
   const ev = r.model.evaluation;
   lines.push(
     '',
-    `Recommender (${ev.split}; ${r.model.data.pairs.toLocaleString('en-US')} unique pairs, ${r.model.data.exact_duplicates.toLocaleString('en-US')} exact duplicates dropped)`,
+    `Recommender: ${r.model.model}`,
+    `  (${ev.split}; ${r.model.data.pairs.toLocaleString('en-US')} unique pairs, ${r.model.data.exact_duplicates.toLocaleString('en-US')} exact duplicates dropped)`,
     '  model         rmse     mae      auc      precision recall   accuracy',
-    ...Object.entries(ev.models).map(
-      ([name, m]) =>
-        `  ${name.padEnd(12)}  ${[m.rmse, m.mae, m.auc, m.precision, m.recall, m.accuracy].map((x) => (x === null ? 'n/a' : x.toFixed(4)).padEnd(8)).join(' ')}`,
-    ),
+    ...Object.entries(ev.models)
+      .flatMap(([name, m]) => (m ? [[name, m] as const] : []))
+      .map(
+        ([name, m]) =>
+          `  ${name.padEnd(12)}  ${[m.rmse, m.mae, m.auc, m.precision, m.recall, m.accuracy].map((x) => (x === null ? 'n/a' : x.toFixed(4)).padEnd(8)).join(' ')}`,
+      ),
   );
   lines.push('', 'Stage timings (s)', ...Object.entries(r.timings_s).map(([k, v]) => `  ${k}: ${v}`));
   return `${lines.join('\n')}\n`;

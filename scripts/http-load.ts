@@ -18,6 +18,8 @@ export function checkLoopback(url: string): URL {
 export interface MixRun {
   connections: number;
   seconds: number;
+  /** Stop after this many answers instead of after `seconds` (e.g. one pass over the mix). */
+  requests?: number;
   /** Called with the index of the path answered and the answer's status. */
   onAnswer?: (index: number, status: number) => void;
 }
@@ -27,11 +29,15 @@ export async function runPaths(baseUrl: string, paths: string[], run: MixRun): P
   if (paths.length === 0) throw new Error('the request mix is empty');
   if (!(run.seconds > 0 && run.seconds <= 60)) throw new Error('seconds must be in (0, 60]');
   if (!(run.connections >= 1 && run.connections <= 256)) throw new Error('connections must be in 1..256');
+  if (run.requests !== undefined && !(Number.isInteger(run.requests) && run.requests >= 1 && run.requests <= 1_000_000))
+    throw new Error('requests must be an integer in 1..1,000,000');
   let cursor = 0;
   return autocannon({
     url: baseUrl,
     connections: run.connections,
     duration: run.seconds,
+    // autocannon stops at `amount` answers when it is given, whatever the duration.
+    ...(run.requests !== undefined ? { amount: run.requests } : {}),
     timeout: 10,
     requests: [
       {

@@ -205,7 +205,10 @@ export const modelInfo = defineEndpoint({
   summary: 'How the recommender was trained and how it scores',
   description:
     "The model's hyperparameters, its training data (size and source: real rating files or the stand-in), its " +
-    'metrics on a seeded holdout against the baselines (global mean; biases only), training time and storage.',
+    'metrics on a seeded holdout against the baselines (global mean; biases only), training time and storage. ' +
+    '`model` says how a prediction is formed. A model whose factors were trained elsewhere (Spark ALS, ' +
+    '`npm run load -- --factors DIR`) has `source` (its files, rank, columns read as biases, how unknown users are ' +
+    'answered), `training.trained: false` and in-sample metrics.',
   params: {},
   response: {
     description: 'The model report written by the loader.',
@@ -223,6 +226,7 @@ export const modelInfo = defineEndpoint({
           description: 'models.{global_mean,biases,mf}: rmse, mae, auc, precision, recall, accuracy; mf_gain.',
         },
         training: { type: 'object' },
+        source: { type: 'object', description: 'Where imported factors came from (absent when the loader trained the model).' },
         storage: { type: 'object' },
       },
     },

@@ -12,20 +12,27 @@ import {
   type UserRecord,
   userRecordShardBytesOf,
 } from '../../contract';
+import type { FactorParams } from './mf-params';
 import { baselineLists } from './topn';
-import type { CatalogTitle, TrainedRecommender } from './train';
+import type { CatalogTitle, RecommenderReport, TrainedRecommender } from './train';
 
 export interface RecommenderExport {
   values: Map<string, Uint8Array | string>;
-  storage: NonNullable<TrainedRecommender['report']['storage']>;
+  storage: NonNullable<RecommenderReport['storage']>;
 }
 
 /** Artifact name (MODEL_KEYS.*) -> value; publishing maps names to content-addressed keys. */
-export function exportRecommender(model: TrainedRecommender, titles: CatalogTitle[]): Map<string, Uint8Array | string> {
+export function exportRecommender(
+  model: TrainedRecommender<RecommenderReport, FactorParams>,
+  titles: CatalogTitle[],
+): Map<string, Uint8Array | string> {
   return buildRecommenderExport(model, titles).values;
 }
 
-export function buildRecommenderExport(model: TrainedRecommender, titles: CatalogTitle[]): RecommenderExport {
+export function buildRecommenderExport(
+  model: TrainedRecommender<RecommenderReport, FactorParams>,
+  titles: CatalogTitle[],
+): RecommenderExport {
   const { mf, prepared, config, top, titlePlatform: platform } = model;
   const k = mf.k;
   if (titles.length !== mf.titleBias.length) {

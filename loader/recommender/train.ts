@@ -11,6 +11,7 @@ import { mfGain, type ModelMetrics } from './evaluation';
 import { computeMetrics, DEFAULT_THRESHOLD, LIKED_RATING, type Metrics } from './metrics';
 import { DEFAULT_MF_CONFIG, MatrixFactorization, type EpochLog, type FactorGate, type MfConfig, type TrainingLog } from './mf';
 import { SgdMemory } from './mf-memory';
+import type { FactorParams } from './mf-params';
 import { collectGarbage } from '../memory';
 import { pairCount, predictPairs, type ModelKind, type RatingModel } from './rating-model';
 import { prepareRatings, ratingRowsToRaw, type PrepareStats, type PreparedRatings } from './prepare';
@@ -44,7 +45,21 @@ export interface CatalogTitle {
   release_year?: number;
 }
 
-export interface ModelReport {
+/** What every published model report holds (trained here or imported: import-factors.ts). */
+export interface RecommenderReport {
+  model: string;
+  data: PrepareStats & { titles: number };
+  evaluation: { split: string; models: Partial<ModelMetrics> };
+  storage?: {
+    title_blob_bytes: number;
+    shards: number;
+    users: number;
+    user_bytes_total: number;
+    shard_bytes: { min: number; mean: number; max: number };
+  };
+}
+
+export interface ModelReport extends RecommenderReport {
   model: string;
   hyperparameters: RecommenderConfig;
   data: PrepareStats & { titles: number };
@@ -66,25 +81,19 @@ export interface ModelReport {
     top_lists_seconds: number;
     seconds: number; // everything: preparation, baselines, factorization runs, scoring, top lists
   };
-  storage?: {
-    title_blob_bytes: number;
-    shards: number;
-    users: number;
-    user_bytes_total: number;
-    shard_bytes: { min: number; mean: number; max: number };
-  };
 }
 
 /** The prepared pairs as the export reads them: grouped by user, no per-pair user column. */
 export type RatedByUser = Omit<PreparedRatings, 'user'>;
 
-export interface TrainedRecommender {
-  mf: MatrixFactorization;
+/** A model ready to publish: trained here (the defaults) or imported (import-factors.ts). */
+export interface TrainedRecommender<Report extends RecommenderReport = ModelReport, Factors extends FactorParams = MatrixFactorization> {
+  mf: Factors;
   prepared: RatedByUser; // dense user ids, rated pairs (the user records need both)
   titlePlatform: Uint8Array; // PLATFORMS index per title
   top: TopLists; // every user's precomputed top-N unrated titles per platform
   config: RecommenderConfig;
-  report: ModelReport;
+  report: Report;
 }
 
 /** Trains from ingested rows, or from ratings already prepared (prepareRatings): the loader prepares
@@ -109,11 +118,7 @@ export async function trainRecommender(
   const epochs = holdoutLog.best_epochs;
 
   const topStarted = performance.now();
-  const titlePlatform = Uint8Array.from(titles, (t) => {
-    const p = PLATFORMS.indexOf(t.platform);
-    if (p < 0) throw new RangeError(`trainRecommender: title ${t.id} has unknown platform ${JSON.stringify(t.platform)}`);
-    return p;
-  });
+  const titlePlatform = titlePlatforms(titles);
   const top = await computeTopLists(
     {
       params: {
@@ -216,4 +221,13 @@ async function fitModels(
     mf_gain: mfGain(metrics),
   };
   return { mf, evaluation, holdoutLog, holdoutSeconds, finalSeconds };
+}
+
+/** PLATFORMS index of every title. */
+export function titlePlatforms(titles: CatalogTitle[]): Uint8Array {
+  return Uint8Array.from(titles, (t) => {
+    const p = PLATFORMS.indexOf(t.platform);
+    if (p < 0) throw new RangeError(`recommender: title ${t.id} has unknown platform ${JSON.stringify(t.platform)}`);
+    return p;
+  });
 }

@@ -39,7 +39,8 @@ const NO_STACK = /\n\s+at /;
 const COMMANDS: [string, string, string[]][] = [
   ['start', 'scripts/start.ts', ['--port', '--data', '--force']],
   ['dev', 'scripts/dev.ts', ['--port']],
-  ['load', 'loader/main.ts', ['--data', '--target', '--force', '--persist-to']],
+  ['load', 'loader/main.ts', ['--data', '--target', '--force', '--factors', '--persist-to']],
+  ['export-factors', 'loader/export-factors.ts', ['--out', '--data']],
   ['evaluate', 'loader/evaluate.ts', ['--ratings', '--folds', '--seed', '--threshold', '--threads', '--config']],
   ['rollback', 'loader/rollback.ts', ['--to', '--list', '--target']],
   ['bench', 'bench/run.ts', ['--only', '--scales', '--api-scales', '--duration', '--quick', '--results', '--render']],
@@ -85,6 +86,23 @@ describe('mistakes', () => {
       const r = await run(script, args, script === 'scripts/dev.ts' ? { PORT: 'x' } : {});
       expect(r.code, script).toBe(2);
       expect(r.stderr.split('\n')[0], script).toContain(message);
+      expect(r.stderr, script).not.toMatch(NO_STACK);
+    }
+  });
+
+  it('load --factors DIR that does not exist, export-factors without --out: one line, the usage, exit 2', async () => {
+    for (const [script, args, line] of [
+      [
+        'loader/main.ts',
+        ['--factors', join(scratch, 'no-such-factors')],
+        `--factors ${join(scratch, 'no-such-factors')}: no such directory`,
+      ],
+      ['loader/export-factors.ts', [], '--out DIR is required'],
+    ] as const) {
+      const r = await run(script, [...args]);
+      expect(r.code, script).toBe(2);
+      expect(r.stderr.split('\n')[0], script).toBe(line);
+      expect(r.stderr, script).toContain('usage: npm');
       expect(r.stderr, script).not.toMatch(NO_STACK);
     }
   });
