@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { openLocalStores } from '../loader/publish/local-stores';
 import { buildBundle, inputHash, ratingFiles } from '../loader/pipeline';
 import { publishBundle } from '../loader/publish/publish';
+import { collectGarbage } from '../loader/memory';
 import { generateStandIn, MAX_STANDIN_SCALE, MIN_STANDIN_SCALE, readStandInMarker, standInIsCurrent } from '../loader/standin/generate';
 import { benchConfig, ratingsDir, scaleDir } from './paths';
 import { peakRssMiB } from './proc-memory';
@@ -59,6 +60,7 @@ export async function measureLoader(scale: number, reuseStandIn: boolean, log: (
   rec.end();
 
   await rec.run('publish', async () => {
+    collectGarbage(); // as loader/main.ts does before it publishes
     const stores = await openLocalStores(cfg, cfg.persistDir);
     try {
       await publishBundle(built.bundle, stores);

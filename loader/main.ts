@@ -11,6 +11,7 @@ import { buildBundle, resolveInputs } from './pipeline';
 import { consoleLog as log } from './progress';
 import { settlePointer, writersLive } from '../contract';
 import { publishBundle } from './publish/publish';
+import { collectGarbage } from './memory';
 
 export interface LoadOptions {
   config?: LoaderConfig; // config.factorsDir: publish imported factors (--factors) instead of training
@@ -54,6 +55,7 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
     log(`  publish done in ${((performance.now() - t1) / 1000).toFixed(1)}s (${report.kvWrites} KV writes)`);
     return { version: bundle.version, published: report.published };
   }
+  collectGarbage(); // the build's model and columns, before the local stores start (docs/reference.md#loader-memory)
   const stores = await openLocalStores(cfg);
   try {
     // A load that died between its D1 claim and its KV put: D1 already names this version, KV not yet.

@@ -79,7 +79,11 @@ export function fitBiases(train: PairSet, config: BiasConfig): { mean: number; u
   const titleBias = new Float32Array(train.nTitles);
   const userCount = new Float64Array(train.nUsers);
   const titleCount = new Float64Array(train.nTitles);
+  // A view's membership test inlined on locals: these loops run 20 times over every pair.
+  const { part } = train;
+  const keep = train.keep ?? 0;
   for (let i = 0; i < user.length; i++) {
+    if (part !== undefined && ((keep >>> part[i]) & 1) === 0) continue;
     userCount[user[i]]++;
     titleCount[title[i]]++;
   }
@@ -87,10 +91,16 @@ export function fitBiases(train: PairSet, config: BiasConfig): { mean: number; u
   const titleSum = new Float64Array(train.nTitles);
   for (let iteration = 0; iteration < config.iterations; iteration++) {
     titleSum.fill(0);
-    for (let i = 0; i < user.length; i++) titleSum[title[i]] += rating[i] - mean - userBias[user[i]];
+    for (let i = 0; i < user.length; i++) {
+      if (part !== undefined && ((keep >>> part[i]) & 1) === 0) continue;
+      titleSum[title[i]] += rating[i] - mean - userBias[user[i]];
+    }
     for (let t = 0; t < train.nTitles; t++) titleBias[t] = titleSum[t] / (config.regTitle + titleCount[t]);
     userSum.fill(0);
-    for (let i = 0; i < user.length; i++) userSum[user[i]] += rating[i] - mean - titleBias[title[i]];
+    for (let i = 0; i < user.length; i++) {
+      if (part !== undefined && ((keep >>> part[i]) & 1) === 0) continue;
+      userSum[user[i]] += rating[i] - mean - titleBias[title[i]];
+    }
     for (let u = 0; u < train.nUsers; u++) userBias[u] = userSum[u] / (config.regUser + userCount[u]);
   }
   return { mean, userBias, titleBias };

@@ -9,11 +9,11 @@ import { DEFAULT_BIAS_CONFIG, fitBiases, type BiasConfig } from './baselines';
 import { blockRatings, stratumBlocks } from './mf-blocks';
 import type { FactorParams, StepSizes } from './mf-params';
 import { SgdPool } from './mf-pool';
-import { SharedArena } from './mf-wasm';
-import { clipRating, type FitOptions, type PairSet, type RatingModel } from './rating-model';
+import { clipRating, inPairSet, pairCount, type FitOptions, type PairSet, type RatingModel } from './rating-model';
 import { packModel, unpackModel } from './model-file';
 import { childSeed, permutation, Rng, seededRandom } from '../random';
-import { assignHoldout, selectPairs } from './split';
+import { assignHoldout, selectPairs, viewPairs } from './split';
+import { SgdMemory } from './mf-memory';
 
 export interface MfConfig {
   factors: number;
@@ -101,22 +101,24 @@ export class MatrixFactorization implements RatingModel {
     return this.config.factors;
   }
 
-  async fit(train: PairSet, options: FitOptions = {}): Promise<void> {
+  /** `options.memory`: training memory to reuse (see SgdMemory); one is made for this fit otherwise. */
+  async fit(train: PairSet, options: FitOptions & { memory?: SgdMemory } = {}): Promise<void> {
     const started = performance.now();
     const progress = options.onProgress ?? (() => {});
+    const memory = options.memory ?? new SgdMemory(pairCount(train), train.nUsers, train.nTitles, this.k);
     const pool = new SgdPool(this.config.threads);
     try {
       let fitSet = train;
       let validation = options.validation;
       const splitHere = !validation && this.config.validationFraction > 0;
       if (splitHere) {
-        const held = assignHoldout(train.user.length, this.config.validationFraction, this.config.seed, 'mf-validation');
+        const held = assignHoldout(pairCount(train), this.config.validationFraction, this.config.seed, 'mf-validation');
         validation = selectPairs(train, held, 1);
-        fitSet = selectPairs(train, held, 0);
+        fitSet = withoutHeld(train, held);
       }
-      const first = await sgdTrain(fitSet, validation, this.config.maxEpochs, this.config, pool, progress);
+      const first = await sgdTrain(fitSet, validation, this.config.maxEpochs, this.config, pool, memory, progress);
       const refit = splitHere && this.config.refit;
-      const final = refit ? await sgdTrain(train, undefined, first.bestEpochs, this.config, pool, progress) : first;
+      const final = refit ? await sgdTrain(train, undefined, first.bestEpochs, this.config, pool, memory, progress) : first;
       this.mean = final.params.mean;
       this.userBias = final.params.userBias;
       this.titleBias = final.params.titleBias;
@@ -126,7 +128,7 @@ export class MatrixFactorization implements RatingModel {
         epochs_run: first.curve.filter((e) => e.epoch > 0).length,
         best_epochs: first.bestEpochs,
         factor_gate: first.gate,
-        validation_pairs: validation?.user.length ?? 0,
+        validation_pairs: validation ? pairCount(validation) : 0,
         refit,
         final_epochs: final.bestEpochs,
         seconds: (performance.now() - started) / 1000,
@@ -193,6 +195,15 @@ export interface FactorGate {
   epochs: number; // the best epoch count before the gate
 }
 
+/** The pairs of `train` whose validation draw `held` (one per pair of the set, in order) is 0, as a
+ * view on the underlying columns: one byte a pair instead of a copy. */
+function withoutHeld(train: PairSet, held: Uint8Array): PairSet {
+  if (train.part === undefined) return viewPairs(train, held, [0]);
+  const part = new Uint8Array(train.user.length).fill(1);
+  for (let i = 0, j = 0; i < part.length; i++) if (inPairSet(train, i)) part[i] = held[j++];
+  return viewPairs({ ...train, part: undefined, keep: undefined }, part, [0]);
+}
+
 /** Trains up to `epochs` epochs; with a validation set, returns the parameters of the best epoch. */
 async function sgdTrain(
   train: PairSet,
@@ -200,20 +211,13 @@ async function sgdTrain(
   epochs: number,
   config: MfConfig,
   pool: SgdPool,
+  sgdMemory: SgdMemory,
   progress: (message: string) => void,
 ): Promise<TrainResult> {
   const k = config.factors;
-  const nPairs = train.user.length;
+  const nPairs = pairCount(train);
   const biases = fitBiases(train, config.bias);
-  const { memory, module, offsets } = new SharedArena()
-    .add('user', nPairs * 4)
-    .add('title', nPairs * 4)
-    .add('rating', nPairs * 4)
-    .add('P', train.nUsers * k * 4)
-    .add('Q', train.nTitles * k * 4)
-    .add('userBias', train.nUsers * 4)
-    .add('titleBias', train.nTitles * 4)
-    .allocate();
+  const { memory, module, offsets } = sgdMemory.claim(nPairs, train.nUsers, train.nTitles, k);
   const buffer = memory.buffer;
   const params: FactorParams = {
     k,
@@ -229,8 +233,8 @@ async function sgdTrain(
   for (let i = 0; i < params.userFactors.length; i++) params.userFactors[i] = init.normal() * config.initStd;
   for (let i = 0; i < params.titleFactors.length; i++) params.titleFactors[i] = init.normal() * config.initStd;
   // Factors of users or titles without training ratings would otherwise stay random noise.
-  zeroUnseen(params.userFactors, train.user, train.nUsers, k);
-  zeroUnseen(params.titleFactors, train.title, train.nTitles, k);
+  zeroUnseen(params.userFactors, train, train.user, train.nUsers, k);
+  zeroUnseen(params.titleFactors, train, train.title, train.nTitles, k);
 
   const blockStart = blockRatings(train, config.blocks, seededRandom(childSeed(config.seed, 'mf-order')), {
     user: new Int32Array(buffer, offsets.user, nPairs),
@@ -257,7 +261,7 @@ async function sgdTrain(
 
   // Epoch 0 is the biases model itself; factors must beat it on validation to be kept.
   let bestEpochs = 0;
-  const baseErrors = new Float64Array(validation?.user.length ?? 0);
+  const baseErrors = new Float64Array(validation ? pairCount(validation) : 0);
   let bestErrors = new Float64Array(baseErrors.length);
   let epochErrors = new Float64Array(baseErrors.length);
   let bestRmse = validation ? squaredErrors(params, validation, false, baseErrors) : NaN;
@@ -280,7 +284,7 @@ async function sgdTrain(
     }
     learningRate *= config.learningRateDecay;
     learningRateBias *= config.learningRateDecay;
-    const entry: EpochLog = { epoch, train_rmse: Math.sqrt(sse / train.user.length), seconds: 0 };
+    const entry: EpochLog = { epoch, train_rmse: Math.sqrt(sse / nPairs), seconds: 0 };
     if (validation) entry.validation_rmse = squaredErrors(params, validation, true, epochErrors);
     entry.seconds = (performance.now() - started) / 1000;
     curve.push(entry);
@@ -296,7 +300,7 @@ async function sgdTrain(
     if (entry.validation_rmse! < bestRmse - config.minImprovement) {
       bestRmse = entry.validation_rmse!;
       bestEpochs = epoch;
-      best = copyParams(params);
+      best = copyParams(params, best);
       [bestErrors, epochErrors] = [epochErrors, bestErrors];
     } else if (epoch - bestEpochs >= config.patience) {
       break;
@@ -335,16 +339,18 @@ export function significance(base: Float64Array, best: Float64Array, minZ: numbe
 function squaredErrors(params: FactorParams, pairs: PairSet, withFactors: boolean, out: Float64Array): number {
   const { k, mean, userBias, titleBias, userFactors: P, titleFactors: Q } = params;
   let se = 0;
+  let j = 0;
   for (let n = 0; n < pairs.user.length; n++) {
+    if (!inPairSet(pairs, n)) continue;
     const u = pairs.user[n];
     const i = pairs.title[n];
     let x = mean + userBias[u] + titleBias[i];
     if (withFactors) for (let f = 0, pu = u * k, qi = i * k; f < k; f++) x += P[pu + f] * Q[qi + f];
     const err = clipRating(x) - pairs.rating[n];
-    out[n] = err * err;
+    out[j++] = err * err;
     se += err * err;
   }
-  return Math.sqrt(se / pairs.user.length);
+  return Math.sqrt(se / j);
 }
 
 function biasesOnly(biases: ReturnType<typeof fitBiases>, train: PairSet, k: number): FactorParams {
@@ -358,8 +364,17 @@ function biasesOnly(biases: ReturnType<typeof fitBiases>, train: PairSet, k: num
   };
 }
 
-/** Plain (non-shared) copies: the model outlives the run's shared buffers. */
-function copyParams(p: FactorParams): FactorParams {
+/** Plain (non-shared) copies: the model outlives the run's shared buffers. Into `into`'s arrays
+ * when given (the best epoch so far, overwritten: one copy per run, not one per improvement). */
+function copyParams(p: FactorParams, into?: FactorParams): FactorParams {
+  if (into) {
+    into.mean = p.mean;
+    into.userBias.set(p.userBias);
+    into.titleBias.set(p.titleBias);
+    into.userFactors.set(p.userFactors);
+    into.titleFactors.set(p.titleFactors);
+    return into;
+  }
   return {
     k: p.k,
     mean: p.mean,
@@ -370,9 +385,9 @@ function copyParams(p: FactorParams): FactorParams {
   };
 }
 
-function zeroUnseen(factors: Float32Array, ids: Int32Array, n: number, k: number): void {
+function zeroUnseen(factors: Float32Array, pairs: PairSet, ids: Int32Array, n: number, k: number): void {
   const seen = new Uint8Array(n);
-  for (let i = 0; i < ids.length; i++) seen[ids[i]] = 1;
+  for (let i = 0; i < ids.length; i++) if (inPairSet(pairs, i)) seen[ids[i]] = 1;
   for (let id = 0; id < n; id++) if (!seen[id]) factors.fill(0, id * k, id * k + k);
 }
 

@@ -4,12 +4,14 @@
 // which the user records of the export need as they are.
 import type { RatingRows } from '../ratings/rows';
 
-/** Rows in columns, in file order. `user` is any integer id; `title` a dense index < nTitles. */
+/** Rows in columns, in file order. `user` is any integer id; `title` a dense index < nTitles; the
+ * rating as a number (`rating`) or in half stars (`half`, as ingest keeps it: no float copy). */
 export interface RawRatings {
   length: number;
   user: Int32Array;
   title: Uint16Array | Int32Array;
-  rating: Float32Array;
+  rating?: Float32Array;
+  half?: Uint8Array;
   ts?: Uint32Array; // absent: file order decides which rating of a pair is the latest
 }
 
@@ -26,21 +28,26 @@ export interface PreparedRatings {
   nUsers: number;
   nTitles: number;
   userIds: Int32Array; // dense user index -> original id, ascending
-  userStart: Int32Array; // pairs of user u are userStart[u]..userStart[u+1]-1
+  userStart: Int32Array; // pairs of user u are userStart[u]..userStart[u+1]-1 (shared memory: the top-list threads read it)
   user: Int32Array;
-  title: Int32Array;
+  title: Int32Array; // shared memory, as userStart
   rating: Float32Array;
   stats: PrepareStats;
 }
 
+/** The ingested rows as prepareRatings input: views of the same columns, nothing copied. */
 export function ratingRowsToRaw(rows: RatingRows): RawRatings {
-  const rating = new Float32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) rating[i] = rows.half[i] / 2;
-  return { length: rows.length, user: rows.user, title: rows.title, rating, ts: rows.ts };
+  return { length: rows.length, user: rows.user, title: rows.title, half: rows.half, ts: rows.ts };
 }
 
+// Memory (n rows): the input, 4 bytes a row for dense user indices, 8 for the two sort orders,
+// then the output's 12 bytes a row, trimmed by views rather than copies.
 export function prepareRatings(raw: RawRatings, nTitles: number): PreparedRatings {
   const n = raw.length;
+  const { half } = raw;
+  const given = raw.rating;
+  if (!given && !half) throw new Error('prepareRatings: rows carry neither rating nor half');
+  // Half stars / 2 is exact in float32, so both forms give the very same ratings.
   for (let i = 0; i < n; i++) {
     const t = raw.title[i];
     if (!(t >= 0 && t < nTitles)) throw new RangeError(`row ${i}: title index ${t} outside 0..${nTitles - 1}`);
@@ -49,13 +56,14 @@ export function prepareRatings(raw: RawRatings, nTitles: number): PreparedRating
   const nUsers = userIds.length;
 
   // Two stable counting sorts (title, then user) order rows by user, title, file order in O(n).
-  const byTitle = countingSort(raw.title, nTitles, identity(n));
-  const order = countingSort(dense, nUsers, byTitle);
+  const order = countingSort(dense, nUsers, countingSortRows(raw.title, nTitles, n));
 
+  // Sized for one pair a row; the tail the duplicates leave unused is not copied off (a few
+  // percent, against a second copy of every column for a moment).
   const user = new Int32Array(n);
-  const title = new Int32Array(n);
-  const rating = new Float32Array(n);
-  const userStart = new Int32Array(nUsers + 1);
+  const title = new Int32Array(new SharedArrayBuffer(n * 4));
+  const ratings = new Float32Array(n);
+  const userStart = new Int32Array(new SharedArrayBuffer((nUsers + 1) * 4));
   let pairs = 0;
   let exactDuplicates = 0;
   let superseded = 0;
@@ -76,7 +84,7 @@ export function prepareRatings(raw: RawRatings, nTitles: number): PreparedRating
     superseded += distinct - 1;
     user[pairs] = u;
     title[pairs] = t;
-    rating[pairs] = raw.rating[latest];
+    ratings[pairs] = given ? given[latest] : half![latest] / 2;
     titleSeen[t] = 1;
     userStart[u + 1] = pairs + 1;
     pairs++;
@@ -89,9 +97,9 @@ export function prepareRatings(raw: RawRatings, nTitles: number): PreparedRating
     nTitles,
     userIds,
     userStart,
-    user: user.slice(0, pairs),
-    title: title.slice(0, pairs),
-    rating: rating.slice(0, pairs),
+    user: user.subarray(0, pairs),
+    title: title.subarray(0, pairs),
+    rating: ratings.subarray(0, pairs),
     stats: { rows: n, exact_duplicates: exactDuplicates, superseded, pairs, users: nUsers, titles_rated: titlesRated },
   };
 }
@@ -99,9 +107,10 @@ export function prepareRatings(raw: RawRatings, nTitles: number): PreparedRating
 /** True when row order[j] equals (rating and timestamp) an earlier row of the same pair run. */
 function isRepeat(raw: RawRatings, order: Int32Array, start: number, j: number): boolean {
   const row = order[j];
+  const rating = raw.rating ?? raw.half!; // equal halves are equal ratings
   for (let k = start; k < j; k++) {
     const other = order[k];
-    if (raw.rating[other] === raw.rating[row] && (!raw.ts || raw.ts[other] === raw.ts[row])) return true;
+    if (rating[other] === rating[row] && (!raw.ts || raw.ts[other] === raw.ts[row])) return true;
   }
   return false;
 }
@@ -126,9 +135,13 @@ function denseUsers(ids: Int32Array, n: number): { userIds: Int32Array; dense: I
   return { userIds, dense };
 }
 
-function identity(n: number): Int32Array {
+/** Rows 0..n-1 in stable order of key[row] in 0..nKeys-1. */
+function countingSortRows(key: ArrayLike<number>, nKeys: number, n: number): Int32Array {
+  const count = new Int32Array(nKeys + 1);
+  for (let i = 0; i < n; i++) count[key[i] + 1]++;
+  for (let k = 0; k < nKeys; k++) count[k + 1] += count[k];
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i;
+  for (let i = 0; i < n; i++) out[count[key[i]]++] = i;
   return out;
 }
 

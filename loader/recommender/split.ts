@@ -1,6 +1,6 @@
 // Seeded evaluation splits over unique (user, title) pairs: prepareRatings has already collapsed
 // each pair to one rating, so a pair is in exactly one part and nothing leaks between them.
-import type { PairSet } from './rating-model';
+import { inPairSet, type PairSet } from './rating-model';
 import { childSeed, permutation, seededRandom } from '../random';
 
 /** Fold (0..k-1) of each pair; fold sizes differ by at most one. */
@@ -24,7 +24,9 @@ export function assignHoldout(nPairs: number, fraction: number, seed: number, pu
   return held;
 }
 
-/** The pairs whose `part[i] === value` (or `!== value` with `exclude`), order kept. */
+/** The pairs whose `part[i] === value` (or `!== value` with `exclude`), order kept: a copy, for
+ * small parts (a test or validation set) and the evaluate command's folds. `part` is indexed by the
+ * pairs of the set (a view's own pairs, in order). */
 export function selectPairs(pairs: PairSet, part: Uint8Array, value: number, exclude = false): PairSet {
   let count = 0;
   for (let i = 0; i < part.length; i++) if ((part[i] === value) !== exclude) count++;
@@ -32,12 +34,22 @@ export function selectPairs(pairs: PairSet, part: Uint8Array, value: number, exc
   const title = new Int32Array(count);
   const rating = new Float32Array(count);
   let j = 0;
-  for (let i = 0; i < part.length; i++) {
-    if ((part[i] === value) === exclude) continue;
+  for (let i = 0, p = 0; i < pairs.user.length; i++) {
+    if (!inPairSet(pairs, i)) continue;
+    if ((part[p++] === value) === exclude) continue;
     user[j] = pairs.user[i];
     title[j] = pairs.title[i];
     rating[j] = pairs.rating[i];
     j++;
   }
   return { nUsers: pairs.nUsers, nTitles: pairs.nTitles, user, title, rating };
+}
+
+/** The pairs whose part[i] is one of `values`, as a view on the same columns: no copy. `part` is
+ * indexed by the underlying pairs (one byte each) and must not change while the view is used. */
+export function viewPairs(pairs: PairSet, part: Uint8Array, values: number[]): PairSet {
+  if (pairs.part !== undefined) throw new Error('viewPairs: the pairs are a view already; combine the parts instead');
+  if (part.length !== pairs.user.length) throw new RangeError(`viewPairs: ${part.length} parts for ${pairs.user.length} pairs`);
+  const keep = values.reduce((mask, v) => mask | (1 << v), 0);
+  return { nUsers: pairs.nUsers, nTitles: pairs.nTitles, user: pairs.user, title: pairs.title, rating: pairs.rating, part, keep };
 }

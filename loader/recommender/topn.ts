@@ -76,7 +76,9 @@ function shareInput(input: TopListInput): TopListInput {
   };
 }
 
+/** `a` itself when it already lives in shared memory (the prepared pairs do): no copy per load. */
 function toShared<T extends Uint8Array | Int32Array | Float32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
   const Ctor = a.constructor as new (buffer: SharedArrayBuffer) => T;
   const out = new Ctor(new SharedArrayBuffer(a.byteLength));
   out.set(a as never);
