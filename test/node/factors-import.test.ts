@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CURRENT_KEY, decodeTitleModel, findUserRecord, MODEL_KEYS, scoreTitle, shardOfUser, topTitles } from '../../contract';
+import { type StoreState, storeState } from '../helpers/store-state';
+import { decodeTitleModel, findUserRecord, MODEL_KEYS, scoreTitle, shardOfUser, topTitles } from '../../contract';
 import { readCatalog } from '../../loader/catalog/transform';
 import { config as baseConfig, type LoaderConfig } from '../../loader/config';
 import { load } from '../../loader/main';
 import { buildBundle, type BuildResult, inputHash, ratingFiles } from '../../loader/pipeline';
-import { openLocalStores } from '../../loader/publish/local-stores';
 import { seededRandom } from '../../loader/random';
 import { readFactorTable } from '../../loader/recommender/factor-files';
 import { titleFactorId } from '../../loader/recommender/factor-ids';
@@ -143,36 +143,12 @@ describe('a good set of Spark ALS factors', () => {
   });
 });
 
-interface StoreState {
-  pointer: string | null;
-  keys: string[];
-  titleRows: number;
-}
-type CountQuery = { prepare(sql: string): { first<T>(): Promise<T | null> } };
-
-async function storeState(): Promise<StoreState> {
-  const stores = await openLocalStores(cfg);
-  try {
-    const keys: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await stores.kv.list({ cursor });
-      keys.push(...page.keys.map((k) => k.name));
-      cursor = page.list_complete ? undefined : page.cursor;
-    } while (cursor);
-    const count = await (stores.db as unknown as CountQuery).prepare('SELECT count(*) AS n FROM titles').first<{ n: number }>();
-    return { pointer: await stores.kv.get(CURRENT_KEY, 'text'), keys: keys.sort(), titleRows: count?.n ?? 0 };
-  } finally {
-    await stores.dispose();
-  }
-}
-
 describe('broken factor sets: one clear line, nothing published', () => {
   let before: StoreState;
   beforeAll(async () => {
     const first = await load({ config: { ...cfg, factorsDir: factorsDir('published') } });
     expect(first.published).toBe(true);
-    before = await storeState();
+    before = await storeState(cfg);
     expect(before.pointer).not.toBeNull();
   }, 180_000);
 
@@ -270,7 +246,7 @@ describe('broken factor sets: one clear line, nothing published', () => {
       expect(error, 'the load must fail').not.toBeNull();
       expect(error!.message).toMatch(message);
       expect(error!.message).not.toContain('\n');
-      expect(await storeState()).toEqual(before);
+      expect(await storeState(cfg)).toEqual(before);
     }, 120_000);
   }
 });

@@ -7,10 +7,10 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unl
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CURRENT_KEY, PLATFORM_FILES } from '../../contract';
+import { type StoreState, storeState } from '../helpers/store-state';
+import { PLATFORM_FILES } from '../../contract';
 import { CatalogError } from '../../loader/catalog/transform';
 import { config as baseConfig, type LoaderConfig } from '../../loader/config';
-import { openLocalStores } from '../../loader/publish/local-stores';
 import { load } from '../../loader/main';
 import { RatingsFileError, RejectThresholdError } from '../../loader/ratings/ingest';
 import { generateStandIn, STANDIN_MARKER } from '../../loader/standin/generate';
@@ -52,31 +52,6 @@ function dataset(name: string, { ratings = {}, breakCatalog }: Dataset = {}): Lo
   // No STANDIN.json: these are "real" files to the loader, so it never regenerates them.
   for (const [file, content] of Object.entries({ ...cleanRatings(), ...ratings })) writeFileSync(join(ratingsDir, file), content);
   return { ...baseConfig, titlesDir, ratingsDir, persistDir, cacheDir: join(root, 'cache'), outDir: join(dir, 'out') };
-}
-
-interface StoreState {
-  pointer: string | null;
-  keys: string[];
-  titleRows: number;
-}
-type CountQuery = { prepare(sql: string): { first<T>(): Promise<T | null> } };
-
-/** Everything a reader could see: the pointer (byte for byte), every KV key, and the D1 catalog rows. */
-async function storeState(): Promise<StoreState> {
-  const stores = await openLocalStores(baseConfig, persistDir);
-  try {
-    const keys: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await stores.kv.list({ cursor });
-      keys.push(...page.keys.map((k) => k.name));
-      cursor = page.list_complete ? undefined : page.cursor;
-    } while (cursor);
-    const count = await (stores.db as unknown as CountQuery).prepare('SELECT count(*) AS n FROM titles').first<{ n: number }>();
-    return { pointer: await stores.kv.get(CURRENT_KEY, 'text'), keys: keys.sort(), titleRows: count?.n ?? 0 };
-  } finally {
-    await stores.dispose();
-  }
 }
 
 /** `lines` with one column replaced in `count` of them, spread evenly from `offset` on. */
@@ -149,7 +124,7 @@ describe('rating files with a few bad rows: counted, reported, skipped, publishe
     const result = await load({ config: cfg });
     expect(result.published).toBe(true);
 
-    const state = await storeState();
+    const state = await storeState(baseConfig, persistDir);
     expect(JSON.parse(state.pointer!).version).toBe(result.version);
     const quality = JSON.parse(readFileSync(join(cfg.outDir, 'data-quality.json'), 'utf8'));
     const r = quality.ratings;
@@ -180,7 +155,7 @@ describe('rating files with a few bad rows: counted, reported, skipped, publishe
 describe('inputs that must stop the load: a clear error, and the previous version stays live', () => {
   let before: StoreState;
   beforeAll(async () => {
-    before = await storeState();
+    before = await storeState(baseConfig, persistDir);
     expect(before.pointer).not.toBeNull();
     expect(before.titleRows).toBeGreaterThan(20_000);
   });
@@ -193,7 +168,7 @@ describe('inputs that must stop the load: a clear error, and the previous versio
     );
     expect(error, 'the load must fail').toBeInstanceOf(errorClass);
     for (const pattern of patterns) expect((error as Error).message).toMatch(pattern);
-    expect(await storeState()).toEqual(before);
+    expect(await storeState(baseConfig, persistDir)).toEqual(before);
   }
 
   const ratingsFile = (cfg: LoaderConfig) => escapeRegExp(join(cfg.ratingsDir, '2.csv'));
