@@ -5,3 +5,4 @@ export * from './indexes';
 export * from './model';
 export * from './catalog-index';
 export * from './publish';
+export * from './sorted';

@@ -49,6 +49,7 @@
 // always among the platform top Ns).
 import { checkBinaryHeader } from './binary-header';
 import { normalizeName, PLATFORMS, type Platform } from './names';
+import { indexOfSorted } from './sorted';
 
 export const MODEL_FORMAT_VERSION = 1;
 /** Artifact names of the recommender's values. */
@@ -263,14 +264,8 @@ export function findUserRecord(value: ArrayBuffer | Uint8Array, userId: number, 
   const offsetsAt = layout.take((U + 1) * 4, 4);
   if (layout.end > bytes.length) throw new ModelFormatError('user shard: index runs past the end');
   const ids = new Int32Array(bytes.buffer, bytes.byteOffset + idsAt, U);
-  let lo = 0;
-  let hi = U;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ids[mid] < userId) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo === U || ids[lo] !== userId) return null;
+  const lo = indexOfSorted(ids, userId);
+  if (lo < 0) return null;
   const offsets = new Uint32Array(bytes.buffer, bytes.byteOffset + offsetsAt, U + 1);
   if (!detach) return readRecord(bytes, offsets[lo], offsets[lo + 1], userId, k);
   if (offsets[lo + 1] > bytes.length) throw new ModelFormatError(`user shard: bad record bounds for user ${userId}`);
@@ -399,15 +394,8 @@ export function clipPrediction(x: number): number {
 
 /** The user's latest rating of a title (binary search in the sorted rated list), or null. */
 export function ratingOf(user: UserRecord, title: number): number | null {
-  const rated = user.ratedTitles;
-  let lo = 0;
-  let hi = rated.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rated[mid] < title) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < rated.length && rated[lo] === title ? user.ratedHalves[lo] / 2 : null;
+  const at = indexOfSorted(user.ratedTitles, title);
+  return at < 0 ? null : user.ratedHalves[at] / 2;
 }
 
 /** Ranking order of the lists: higher score first, then lower title index. */

@@ -18,7 +18,7 @@
 // on the ratings, with a user coordinate of -1 against each title's bias so known users still get
 // exactly p . q (up to float64 rounding, ~1e-15).
 import { join } from 'node:path';
-import { clipPrediction, scoreTitle, type TitleModel, type UserRecord } from '../../contract';
+import { clipPrediction, indexOfSorted, scoreTitle, type TitleModel, type UserRecord } from '../../contract';
 import type { RatingRows } from '../ratings/rows';
 import { DEFAULT_BIAS_CONFIG, fitBiases } from './baselines';
 import { titleIndexByFactorId } from './factor-ids';
@@ -126,7 +126,7 @@ export async function importRecommender(
 function denseUserRows(users: FactorTable, prepared: PreparedRatings): Int32Array {
   const rowOf = new Int32Array(prepared.nUsers).fill(-1);
   users.ids.forEach((id, r) => {
-    const u = binarySearch(prepared.userIds, id);
+    const u = indexOfSorted(prepared.userIds, id);
     if (u < 0) throw new FactorsError(`${users.dir}: user id ${id} has no ratings in the rating files (factors trained on other ratings?)`);
     rowOf[u] = r;
   });
@@ -241,15 +241,4 @@ function inSampleMetrics(params: FactorParams, prepared: PreparedRatings, thresh
     predicted[i] = clipPrediction(scoreTitle(model, user, prepared.title[i]));
   }
   return computeMetrics(prepared.rating, predicted, threshold);
-}
-
-function binarySearch(sorted: Int32Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < sorted.length && sorted[lo] === value ? lo : -1;
 }

@@ -1,5 +1,6 @@
 // Accuracy of predicted ratings (rmse, mae) and of the recommend decision built on them: a rating
 // of at least LIKED_RATING counts as liked; a prediction at or above the threshold recommends.
+import { lowerBound } from '../../contract';
 
 export const LIKED_RATING = 4;
 export const DEFAULT_THRESHOLD = 3.5;
@@ -69,17 +70,6 @@ export function auc(actual: ArrayLike<number>, predicted: ArrayLike<number>): nu
     wins += allBelow - posBelow + (allEqual - posEqual) / 2;
   }
   return wins / (nPos * nNeg);
-}
-
-function lowerBound(sorted: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 const scratch = new Float64Array(1);
