@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineCommand, isMainModule, parseCommand, usageError } from './cli';
-import { configFromArgs, DataDirError } from './main';
+import { configFromArgs, configOrUsageError } from './main';
 import { buildBundle } from './pipeline';
 import { consoleLog as log } from './progress';
 import { writeModelFactors } from './recommender/export-factors';
@@ -26,13 +26,7 @@ if (isMainModule(import.meta.url)) {
   if (!values.out) usageError(EXPORT_FACTORS_COMMAND, '--out DIR is required');
   const out = resolve(values.out);
   if (existsSync(out) && readdirSync(out).length > 0) usageError(EXPORT_FACTORS_COMMAND, `--out ${values.out}: not empty`);
-  let cfg: ReturnType<typeof configFromArgs>;
-  try {
-    cfg = configFromArgs(values.data);
-  } catch (err) {
-    if (!(err instanceof DataDirError)) throw err;
-    usageError(EXPORT_FACTORS_COMMAND, err.message);
-  }
+  const cfg = configOrUsageError(EXPORT_FACTORS_COMMAND, () => configFromArgs(values.data));
   buildBundle({ config: cfg, log })
     .then(({ recommender, bundle }) => {
       writeModelFactors(out, recommender, bundle.titles);

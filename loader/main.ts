@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PLATFORM_FILES, PLATFORMS } from '../contract';
 import { loadCachedBundle, saveBundle } from './bundle-cache';
-import { defineCommand, isMainModule, parseCommand, usageError } from './cli';
+import { type Command, defineCommand, isMainModule, parseCommand, usageError } from './cli';
 import { config as baseConfig, type LoaderConfig } from './config';
 import { openLocalStores } from './publish/local-stores';
 import { buildBundle, resolveInputs } from './pipeline';
@@ -146,22 +146,27 @@ export function configFromArgs(dataDir: string | undefined, persistTo?: string):
 /** A data directory the loader cannot use: a user's mistake, reported before anything is written. */
 export class DataDirError extends Error {}
 
+/** The configuration `make` builds from a command's options; a DataDirError is the user's mistake: usage and exit 2. */
+export function configOrUsageError(command: Command, make: () => LoaderConfig): LoaderConfig {
+  try {
+    return make();
+  } catch (err) {
+    if (!(err instanceof DataDirError)) throw err;
+    usageError(command, err.message);
+  }
+}
+
 if (isMainModule(import.meta.url)) {
   const values = parseCommand(LOAD_COMMAND);
   if (values.target !== 'local' && values.target !== 'remote')
     usageError(LOAD_COMMAND, `--target must be local or remote, not ${JSON.stringify(values.target)}`);
-  let cfg: LoaderConfig;
-  try {
-    cfg = configFromArgs(values.data, values['persist-to']);
-    if (values.factors !== undefined) {
-      const factorsDir = resolve(values.factors);
-      if (!existsSync(factorsDir)) throw new DataDirError(`--factors ${values.factors}: no such directory`);
-      cfg = { ...cfg, factorsDir };
-    }
-  } catch (err) {
-    if (!(err instanceof DataDirError)) throw err;
-    usageError(LOAD_COMMAND, err.message);
-  }
+  const cfg = configOrUsageError(LOAD_COMMAND, () => {
+    const cfg = configFromArgs(values.data, values['persist-to']);
+    if (values.factors === undefined) return cfg;
+    const factorsDir = resolve(values.factors);
+    if (!existsSync(factorsDir)) throw new DataDirError(`--factors ${values.factors}: no such directory`);
+    return { ...cfg, factorsDir };
+  });
   load({ config: cfg, target: values.target, force: values.force }).catch((err) => {
     log(`load failed, nothing published: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

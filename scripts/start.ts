@@ -1,7 +1,7 @@
 // `npm start`: stand-in ratings if needed, the whole load with progress, local publish, then
 // `wrangler dev` (scripts/dev.ts). Unchanged inputs reuse the previous build.
-import { defineCommand, parseCommand, usageError } from '../loader/cli';
-import { configFromArgs, DataDirError, load, LOAD_COMMAND } from '../loader/main';
+import { defineCommand, parseCommand } from '../loader/cli';
+import { configFromArgs, configOrUsageError, load, LOAD_COMMAND } from '../loader/main';
 import { PORT_OPTION, portFrom, requireFreePort, startDev } from './dev';
 
 const START_COMMAND = defineCommand({
@@ -17,13 +17,7 @@ const values = parseCommand(START_COMMAND);
 const port = portFrom(START_COMMAND, values.port);
 // Checked before a minute of loading, not after it.
 await requireFreePort(port, 'npm start');
-let config: ReturnType<typeof configFromArgs>;
-try {
-  config = configFromArgs(values.data);
-} catch (err) {
-  if (!(err instanceof DataDirError)) throw err;
-  usageError(START_COMMAND, err.message);
-}
+const config = configOrUsageError(START_COMMAND, () => configFromArgs(values.data));
 const t0 = performance.now();
 const { version } = await load({ config, target: 'local', force: values.force }).catch((err) => {
   process.stderr.write(`load failed, nothing published: ${err instanceof Error ? err.message : String(err)}\n`);
