@@ -23,7 +23,7 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
   const cfg = options.config ?? baseConfig;
   const t0 = performance.now();
   // Missing credentials should fail before a build of minutes, not after it.
-  // Loaded only for a remote publish: it pulls in wrangler (~170 MB of RSS held through training).
+  // Loaded only for a remote publish: the Cloudflare SDK need not be held through training.
   const remotePublish = options.target === 'remote' ? await import('./publish/remote') : undefined;
   const remote = remotePublish ? await remotePublish.resolveRemoteTarget(cfg.wranglerConfig) : undefined;
   const inputs = await resolveInputs(cfg, log);

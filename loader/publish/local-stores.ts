@@ -1,10 +1,14 @@
-// The local KV and D1 that `wrangler dev` serves, opened from Node through wrangler's own platform
-// proxy (same config, same persistence directory), so the loader writes exactly what dev reads.
-// Node code sees the platform proxy's bindings through @cloudflare/workers-types (as Miniflare's own
-// declarations do); the worker's types come from `wrangler types` (worker-configuration.d.ts).
+// The local KV and D1 that `wrangler dev` serves, opened from Node through Miniflare (the simulator
+// wrangler dev runs) with the ids and persistence directory wrangler dev uses, so the loader writes
+// exactly what dev reads. Miniflare directly rather than wrangler's getPlatformProxy: the proxy
+// imports all of wrangler and held ~160 MiB more RSS through the publish, the load's peak at 1x
+// (docs/loader-memory.md).
+// Node code sees the bindings through @cloudflare/workers-types (as Miniflare's own declarations do);
+// the worker's types come from `wrangler types` (worker-configuration.d.ts).
 import type { D1Database, KVNamespace } from '@cloudflare/workers-types/experimental';
 import type { LoaderConfig } from '../config';
 import { applyMigrations } from './migrations';
+import { readWranglerBindings } from './wrangler-config';
 import type { D1Writer, KVWriter } from '../../contract';
 
 export interface LocalStores {
@@ -16,13 +20,30 @@ export interface LocalStores {
   dispose(): Promise<void>;
 }
 
+/** Miniflare needs a worker to host the bindings; this one is never called. */
+const HOST_SCRIPT = 'export default { fetch() { return new Response(null, { status: 404 }); } };';
+
 export async function openLocalStores(cfg: LoaderConfig, persistDir = cfg.persistDir): Promise<LocalStores> {
-  // Imported here, not at the top: wrangler costs ~170 MB of RSS that the training stage should not carry.
-  const { getPlatformProxy } = await import('wrangler');
-  const proxy = await getPlatformProxy<{ KV: KVNamespace; DB: D1Database }>({
-    configPath: cfg.wranglerConfig,
-    persist: { path: persistDir },
+  const bindings = readWranglerBindings(cfg.wranglerConfig);
+  // Imported here, not at the top: Miniflare costs ~100 MiB of RSS that the training stage should not carry.
+  const { Miniflare } = await import('miniflare');
+  const mf = new Miniflare({
+    modules: true,
+    script: HOST_SCRIPT,
+    compatibilityDate: bindings.compatibilityDate,
+    compatibilityFlags: bindings.compatibilityFlags,
+    // wrangler dev keeps KV under <persist>/kv/<id> and D1 under <persist>/d1/<id>: Miniflare's defaults.
+    defaultPersistRoot: persistDir,
+    kvNamespaces: { KV: bindings.localKvNamespaceId },
+    d1Databases: { DB: bindings.localD1DatabaseId },
   });
-  await applyMigrations(proxy.env.DB, cfg.migrationsDir);
-  return { kv: proxy.env.KV, db: proxy.env.DB, dispose: () => proxy.dispose() };
+  try {
+    const kv = (await mf.getKVNamespace('KV')) as unknown as KVNamespace;
+    const db = (await mf.getD1Database('DB')) as unknown as D1Database;
+    await applyMigrations(db, cfg.migrationsDir);
+    return { kv, db, dispose: () => mf.dispose() };
+  } catch (error) {
+    await mf.dispose();
+    throw error;
+  }
 }

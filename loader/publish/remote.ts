@@ -33,6 +33,7 @@ import {
 import { cleanup, goLiveOverAnyFold, planPublish, type Bundle } from './publish';
 import { remoteStores } from './remote-stores';
 import { D1_MAX_STATEMENT_BYTES, titlesImportSql } from './titles-sql';
+import { readWranglerBindings } from './wrangler-config';
 
 export interface RemotePublishOptions {
   kvNamespaceId: string;
@@ -312,24 +313,12 @@ export function remoteTargetFromEnv(
   };
 }
 
-/** The ids bound to KV and DB in wrangler.toml. */
-export async function wranglerBindingIds(configPath: string): Promise<{ kvNamespaceId?: string; d1DatabaseId?: string }> {
-  const { experimental_readRawConfig } = await import('wrangler');
-  const { rawConfig } = experimental_readRawConfig({ config: configPath });
-  const kv = (rawConfig.kv_namespaces ?? []) as { binding: string; id?: string }[];
-  const d1 = (rawConfig.d1_databases ?? []) as { binding: string; database_id?: string }[];
-  return {
-    kvNamespaceId: kv.find((b) => b.binding === 'KV')?.id,
-    d1DatabaseId: d1.find((b) => b.binding === 'DB')?.database_id,
-  };
-}
-
 /** The target named by the environment and wrangler.toml; `load` resolves it before building, to fail fast. */
 export async function resolveRemoteTarget(
   wranglerConfig: string,
   env: Record<string, string | undefined> = process.env,
 ): Promise<RemoteTarget> {
-  return remoteTargetFromEnv(env, await wranglerBindingIds(wranglerConfig));
+  return remoteTargetFromEnv(env, readWranglerBindings(wranglerConfig));
 }
 
 /** What `load --target remote` calls: configuration from the environment (unless given), then publishRemote. */
