@@ -19,6 +19,7 @@ import { loadTest, meanRun, warmEveryPath, type LoadResult } from './load-test';
 import { BENCH_DIR, PROFILE_DIR, ratingsDir, scaleDir } from './paths';
 import { peakRssMiB, rssMiB } from './proc-memory';
 import { HELLO_CONFIG, MAIN_CONFIG, startBenchDev, type DevOptions, type BenchServer } from './dev-server';
+import { pinThisProcess, type CpuPinning } from './cpu-pinning';
 
 export interface ApiSettings {
   connections: number;
@@ -27,6 +28,9 @@ export interface ApiSettings {
   /** Requests replayed per endpoint to count KV/D1 operations (after one warming pass). */
   opsRequests: number;
   profile: boolean;
+  /** Load generator and servers on separate cores (bench/cpu-pinning.ts); null or absent (runs before
+   * 2026-12-04): they shared every core. */
+  pinning?: CpuPinning | null;
 }
 
 export interface IsolateMemory {
@@ -78,6 +82,16 @@ export interface ApiResult {
 const MIB = 2 ** 20;
 
 export async function runApiBench(scales: number[], settings: ApiSettings, log: (line: string) => void): Promise<ApiResult> {
+  const unpin = settings.pinning ? pinThisProcess(settings.pinning.generator) : () => {};
+  if (settings.pinning) log(`  load generator on CPUs ${settings.pinning.generator}, servers on CPUs ${settings.pinning.servers}`);
+  try {
+    return await measureApi(scales, settings, log);
+  } finally {
+    unpin();
+  }
+}
+
+async function measureApi(scales: number[], settings: ApiSettings, log: (line: string) => void): Promise<ApiResult> {
   const { titles } = await readCatalog(baseConfig.titlesDir);
   const mixes = new Map<number, Record<EndpointName, string[]>>();
   for (const scale of scales) {
@@ -211,7 +225,7 @@ async function measureFresh(
   inspect?: (server: BenchServer) => Promise<void>,
   warm: 'every path' | 'timed only' = 'every path',
 ): Promise<LoadResult> {
-  const server = await startBenchDev(options);
+  const server = await startBenchDev({ ...options, cpus: settings.pinning?.servers });
   try {
     // A mix of returning callers (the catalog queries, returning users) is measured warm: each of its
     // requests answered once before the clock starts, so the run does not pay for first reads (for

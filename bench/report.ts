@@ -244,6 +244,9 @@ function apiRun(r: BenchResults, api: Measured & ApiResult, heading: string): st
     measuredLine(api, r.machine.nproc),
     '',
     `autocannon, ${s.connections} connections, closed loop, ${s.durationS} s per endpoint after ${s.warmS} s of warm-up, one endpoint at a time, against \`wrangler dev\` on 127.0.0.1. ` +
+      (s.pinning
+        ? `The load generator runs on CPU ${s.pinning.generator} and every server on CPU ${s.pinning.servers} (taskset), so runs do not differ in where the scheduler put them. `
+        : 'The load generator and the servers share every core. ') +
       'Each endpoint run sits between two runs of a hello-world worker on the same wrangler/workerd, whose mean is its ceiling, and every run has its own freshly started `wrangler dev`: ' +
       "a dev server's p99 grows with the requests it has served (`npx tsx bench/drift.ts`), and the machine's speed moves within minutes. " +
       `Hello-world over its ${api.hello.length} runs: ${Math.min(...api.hello.map((h) => h.rps))}-${Math.max(...api.hello.map((h) => h.rps))} req/s, p99 ${Math.min(...api.hello.map((h) => h.p99Ms))}-${Math.max(...api.hello.map((h) => h.p99Ms))} ms (mean ${c.rps} req/s, p99 ${c.p99Ms} ms). ` +

@@ -17,6 +17,7 @@ import { hotSpots } from './cpu-profile';
 import { growthSvg } from './growth-plot';
 import type { LoaderRun } from './loader-stages';
 import { loadSnapshot, machineInfo } from './machine';
+import { cpuPinning } from './cpu-pinning';
 import { BENCH_DIR, benchConfig, PROFILE_DIR, RESULTS_DIR, ratingsDir, scaleDir, WRANGLER_BIN } from './paths';
 import { renderMarkdown } from './report';
 import type { BenchResults, BundleSize, LoaderHotSpots, Measured, RawToServing, RouterCost } from './results';
@@ -49,6 +50,11 @@ const BENCH_COMMAND = defineCommand({
       description: 'requests per endpoint for the KV/D1 operation counts (default 100, 40 with --quick)',
     },
     quick: { type: 'boolean', default: false, description: 'shorter runs, for a look rather than a record' },
+    'shared-cpus': {
+      type: 'boolean',
+      default: false,
+      description: 'API runs: the load generator and the servers share every core (default: half the cores each, with taskset)',
+    },
     profile: { type: 'boolean', default: false, description: 'CPU profiles of the loader and of the worker per endpoint' },
     'reuse-standin': { type: 'boolean', default: false, description: 'keep current stand-in files (generation is then not measured)' },
     results: {
@@ -94,6 +100,7 @@ const settings = {
   warmS: values.warm === undefined ? 1 : Number(values.warm) >= 0 ? Number(values.warm) : number(values.warm, '--warm'),
   opsRequests: number(values['ops-requests'] ?? (values.quick ? '40' : '100'), '--ops-requests'),
   profile: values.profile,
+  pinning: values['shared-cpus'] ? null : cpuPinning(),
 };
 const resultsDir = values.results;
 /** Seconds each endpoint is profiled for: a few thousand requests. */

@@ -31,6 +31,8 @@ export interface DevOptions {
   /** URL path that must answer 200 before the server counts as ready. */
   readyPath?: string;
   timeoutMs?: number;
+  /** CPU list (taskset -c syntax) the server and its workerd children run on; unset: any. */
+  cpus?: string;
   /** Called just before the group is signalled; what it returns is called once the group has exited. */
   onStop?: (pid: number) => (() => void) | undefined;
 }
@@ -95,7 +97,10 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     'warn',
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, {
+  // taskset execs node in place (same pid, so the process group below is still wrangler's), and
+  // workerd inherits the affinity.
+  const [command, commandArgs] = options.cpus ? ['taskset', ['-c', options.cpus, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { ...DEV_ENV, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
