@@ -21,7 +21,7 @@ export function benchConfig(dir: string, ratings: string): LoaderConfig & { pers
   return {
     ...baseConfig,
     ratingsDir: ratings,
-    // wrangler dev --persist-to X keeps its stores in X/v3; the platform proxy takes that directory itself.
+    // wrangler dev --persist-to X keeps its stores in X/v3; the loader's Miniflare takes that directory itself.
     persistDir: join(persistRoot, 'v3'),
     persistRoot,
     cacheDir: join(dir, 'bundles'),

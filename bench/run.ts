@@ -36,9 +36,9 @@ const BENCH_COMMAND = defineCommand({
     only: {
       type: 'string',
       value: 'LIST',
-      description: `sections to measure: ${SECTIONS.join(',')},growth (default: all; growth = loader at 1,2,4x + API at 1,4x)`,
+      description: `sections to measure: ${SECTIONS.join(',')},growth (default: all; growth = loader at 1,4,10x + API at 1,4x)`,
     },
-    scales: { type: 'string', value: '1,2,4', description: 'loader scales (stand-in ratings x scale; default 1, or 1,2,4 with growth)' },
+    scales: { type: 'string', value: '1,4,10', description: 'loader scales (stand-in ratings x scale; default 1, or 1,4,10 with growth)' },
     'api-scales': { type: 'string', value: '1,4', description: 'data scales the API is loaded at (default 1, or 1,4 with growth)' },
     'api-runs': { type: 'string', value: 'N', default: '2', description: 'times the API section runs (the targets must hold in each)' },
     duration: { type: 'string', value: 'S', description: 'seconds per endpoint run (default 10, 3 with --quick)' },
@@ -92,7 +92,7 @@ const only = new Set<Section>(
     return [s as Section];
   }),
 );
-const scales = numbers(values.scales ?? (growth ? '1,2,4' : '1'), '--scales');
+const scales = numbers(values.scales ?? (growth ? '1,4,10' : '1'), '--scales');
 const apiScales = numbers(values['api-scales'] ?? (growth ? '1,4' : '1'), '--api-scales');
 const settings = {
   connections: number(values.connections, '--connections'),
