@@ -1,11 +1,38 @@
 import type { RatingRows } from './rows';
-import { EXAMPLES_PER_REASON, REASONS, exampleText, type Reason } from '../../contract/ratings';
+import { EXAMPLES_PER_REASON, REASONS, RatingsFileError, exampleText, type Reason } from '../../contract/ratings';
 
 export interface RejectExample {
   file: string;
   line: number; // 1-based physical line (csv-parse reference: the line the record ends on)
   reason: Reason;
   text: string; // the record's fields joined by commas, cut at 200 characters
+}
+
+/** The ingest's columns, shared by the parse workers: each writes its file's rows into a region. */
+export interface SharedColumns {
+  user: SharedArrayBuffer; // Int32
+  title: SharedArrayBuffer; // Uint16
+  half: SharedArrayBuffer; // Uint8
+  ts: SharedArrayBuffer; // Uint32
+}
+
+/**
+ * Where one file's kept rows go: `capacity` rows from row `offset` of the shared columns, sized from
+ * the file's line count (a record ends at a line end, so a file has at most lines + 1 records).
+ */
+export interface RowRegion {
+  columns: SharedColumns;
+  offset: number;
+  capacity: number;
+}
+
+export function allocSharedColumns(rows: number): SharedColumns {
+  return {
+    user: new SharedArrayBuffer(rows * 4),
+    title: new SharedArrayBuffer(rows * 2),
+    half: new SharedArrayBuffer(rows),
+    ts: new SharedArrayBuffer(rows * 4),
+  };
 }
 
 /** One file's ingest, as a worker sends it back (typed arrays are transferred, not copied). */
@@ -48,13 +75,22 @@ export class FileAccumulator {
     readonly path: string,
     readonly bytes: number,
     titleCount: number,
+    private readonly region?: RowRegion,
   ) {
-    // A typical row is ~28 bytes; growing is rare and cheap.
-    const capacity = Math.max(1024, Math.ceil(bytes / 24));
-    this.user = new Int32Array(capacity);
-    this.title = new Uint16Array(capacity);
-    this.half = new Uint8Array(capacity);
-    this.ts = new Uint32Array(capacity);
+    if (region) {
+      const { columns, offset, capacity } = region;
+      this.user = new Int32Array(columns.user, offset * 4, capacity);
+      this.title = new Uint16Array(columns.title, offset * 2, capacity);
+      this.half = new Uint8Array(columns.half, offset, capacity);
+      this.ts = new Uint32Array(columns.ts, offset * 4, capacity);
+    } else {
+      // A typical row is ~28 bytes; growing is rare and cheap.
+      const capacity = Math.max(1024, Math.ceil(bytes / 24));
+      this.user = new Int32Array(capacity);
+      this.title = new Uint16Array(capacity);
+      this.half = new Uint8Array(capacity);
+      this.ts = new Uint32Array(capacity);
+    }
     this.count = new Uint32Array(titleCount);
     this.halfSum = new Uint32Array(titleCount);
     this.halfStars = new Uint32Array(titleCount);
@@ -87,16 +123,13 @@ export class FileAccumulator {
 
   finish(unterminatedLastLine: boolean): FileResult {
     const n = this.length;
+    // In a region the rows already are where the ingest wants them; otherwise trimmed copies.
+    const take = <T extends Int32Array | Uint16Array | Uint8Array | Uint32Array>(column: T) =>
+      (this.region ? column.subarray(0, n) : column.slice(0, n)) as T;
     return {
       path: this.path,
       bytes: this.bytes,
-      rows: {
-        length: n,
-        user: this.user.slice(0, n),
-        title: this.title.slice(0, n),
-        half: this.half.slice(0, n),
-        ts: this.ts.slice(0, n),
-      },
+      rows: { length: n, user: take(this.user), title: take(this.title), half: take(this.half), ts: take(this.ts) },
       dataRows: this.dataRows,
       byReason: this.byReason,
       examples: this.examples,
@@ -110,6 +143,8 @@ export class FileAccumulator {
   }
 
   private grow(): void {
+    // Only if the file grew between the line count and the parse: its rows would overrun the next file's.
+    if (this.region) throw new RatingsFileError(this.path, 'the file changed while it was read (more lines than when counted)');
     const capacity = Math.ceil(this.user.length * 1.5);
     const user = new Int32Array(capacity);
     const title = new Uint16Array(capacity);
@@ -126,7 +161,8 @@ export class FileAccumulator {
   }
 }
 
+/** The result's own buffers, to transfer; shared columns are not transferred (the ingest holds them). */
 export function transferables(r: FileResult): ArrayBuffer[] {
   const arrays = [r.rows.user, r.rows.title, r.rows.half, r.rows.ts, r.count, r.halfSum, r.halfStars];
-  return arrays.map((a) => a.buffer as ArrayBuffer);
+  return arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer));
 }

@@ -8,8 +8,8 @@
 import { stat } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../worker-threads';
-import { allocRatingRows, type RatingRows } from './rows';
-import { emptyReasonCounts, type FileResult, type RejectExample } from './file-result';
+import type { RatingRows } from './rows';
+import { allocSharedColumns, emptyReasonCounts, type FileResult, type RejectExample, type SharedColumns } from './file-result';
 import { EXAMPLES_PER_REASON, REASONS, RatingsFileError, defaultMaxTimestamp, type Reason } from '../../contract/ratings';
 import type { FromWorker, ParserName, ToWorker, WorkerSetup } from './parse-worker';
 
@@ -104,84 +104,136 @@ export async function ingestRatings(opts: IngestOptions): Promise<IngestResult> 
     maxTimestamp: opts.maxTimestamp ?? defaultMaxTimestamp(),
     parser: opts.parser ?? 'bytes',
   };
-  const results = await runWorkers(files, sizes, setup, Math.max(1, Math.min(opts.threads ?? 2, files.length)), opts.onProgress);
-  const result = joinResults(results, titleIds.length, t0);
+  const threads = Math.max(1, Math.min(opts.threads ?? 2, files.length));
+  const { results, columns } = await parseInRegions(files, sizes, setup, threads, opts.onProgress);
+  const result = joinResults(results, columns, titleIds.length, t0);
   if (result.rejected.total > maxRejectRatio * result.totalRows) {
     throw new RejectThresholdError(result.rejected, result.totalRows, maxRejectRatio, result.files);
   }
   return result;
 }
 
-/** Hands files to `threads` workers, largest first; resolves with results in file order. */
-function runWorkers(
+/**
+ * Two passes over the files on `threads` workers, largest file first: the first counts each file's
+ * lines, the second parses each file straight into its region of one set of shared columns, sized from
+ * those counts. The rows are then never copied out of per-file arrays: the copies, freed in the
+ * workers' allocator arenas, had stayed in the process as ~12 bytes a row through training
+ * (docs/loader-memory.md).
+ */
+async function parseInRegions(
   files: string[],
   sizes: number[],
   setup: WorkerSetup,
   threads: number,
   onProgress: IngestOptions['onProgress'],
-): Promise<FileResult[]> {
-  const queue = files.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a] || a - b);
-  const results: FileResult[] = new Array(files.length);
-  const progress = files.map(() => ({ rows: 0, bytes: 0 }));
-  const totalBytes = sizes.reduce((a, b) => a + b, 0);
-  const workers: Worker[] = [];
-  let remaining = files.length;
-  let settled = false;
+): Promise<{ results: FileResult[]; columns: SharedColumns }> {
+  const order = files.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a] || a - b);
+  const workers = Array.from({ length: threads }, () => startWorker('./ratings/parse-worker.ts', setup));
+  try {
+    const capacity = await runPass(
+      workers,
+      files,
+      order,
+      (index) => ({ type: 'count', index, path: files[index] }),
+      (m) => (m.type === 'counted' ? m.maxRecords : undefined),
+    );
+    const columns = allocSharedColumns(capacity.reduce((a, b) => a + b, 0));
+    const offsets = capacity.map((_, i) => capacity.slice(0, i).reduce((a, b) => a + b, 0));
+    const progress = files.map(() => ({ rows: 0, bytes: 0 }));
+    const totalBytes = sizes.reduce((a, b) => a + b, 0);
+    const report = (index: number, rows: number, bytes: number) => {
+      progress[index] = { rows, bytes };
+      onProgress?.({
+        rows: progress.reduce((n, p) => n + p.rows, 0),
+        bytes: progress.reduce((n, p) => n + p.bytes, 0),
+        totalBytes,
+      });
+    };
+    const results = await runPass(
+      workers,
+      files,
+      order,
+      (index) => ({ type: 'file', index, path: files[index], region: { columns, offset: offsets[index], capacity: capacity[index] } }),
+      (m) => {
+        if (m.type === 'progress') report(m.index, m.rows, m.bytes);
+        if (m.type !== 'done') return undefined;
+        report(m.index, m.result.dataRows, m.result.bytes);
+        return m.result;
+      },
+    );
+    return { results, columns };
+  } finally {
+    for (const w of workers) void w.terminate();
+  }
+}
 
-  return new Promise<FileResult[]>((resolve, reject) => {
+/** One task per file on the workers, in `order`; resolves with what `take` makes of each file's answer, in file order. */
+function runPass<T>(
+  workers: Worker[],
+  files: string[],
+  order: number[],
+  task: (index: number) => ToWorker,
+  take: (m: Exclude<FromWorker, { type: 'failed' }>) => T | undefined,
+): Promise<T[]> {
+  const queue = [...order];
+  const results: T[] = new Array(files.length);
+  let remaining = files.length;
+  return new Promise<T[]>((resolve, reject) => {
+    const unlisten: (() => void)[] = [];
+    const listen = <A extends unknown[]>(w: Worker, event: 'message' | 'error' | 'exit', fn: (...args: A) => void) => {
+      w.on(event, fn as (...args: unknown[]) => void);
+      unlisten.push(() => w.off(event, fn as (...args: unknown[]) => void));
+    };
+    let settled = false;
     const finish = (error: Error | null) => {
       if (settled) return;
       settled = true;
-      for (const w of workers) void w.terminate();
+      for (const off of unlisten) off();
       if (error) reject(error);
       else resolve(results);
     };
-    const report = () => {
-      if (!onProgress) return;
-      let rows = 0;
-      let bytes = 0;
-      for (const p of progress) {
-        rows += p.rows;
-        bytes += p.bytes;
-      }
-      onProgress({ rows, bytes, totalBytes });
-    };
     const next = (w: Worker) => {
       const index = queue.shift();
-      if (index !== undefined) w.postMessage({ type: 'file', index, path: files[index] } satisfies ToWorker);
+      if (index !== undefined) w.postMessage(task(index) satisfies ToWorker);
     };
-    for (let t = 0; t < threads; t++) {
-      const w = startWorker('./ratings/parse-worker.ts', setup);
-      workers.push(w);
-      w.on('message', (m: FromWorker) => {
-        if (m.type === 'progress') {
-          progress[m.index] = { rows: m.rows, bytes: m.bytes };
-          report();
-        } else if (m.type === 'done') {
-          results[m.index] = m.result;
-          progress[m.index] = { rows: m.result.dataRows, bytes: m.result.bytes };
-          report();
-          if (--remaining === 0) finish(null);
-          else next(w);
-        } else {
+    for (const w of workers) {
+      listen(w, 'message', (m: FromWorker) => {
+        if (m.type === 'failed') {
           const e = m.error;
           finish(
             e.path !== undefined && e.problem !== undefined
               ? new RatingsFileError(e.path, e.problem, e.line)
               : new Error(`ratings worker failed on ${files[m.index]}: ${e.message}`),
           );
+          return;
         }
+        const value = take(m);
+        if (value === undefined) return;
+        results[m.index] = value;
+        if (--remaining === 0) finish(null);
+        else next(w);
       });
-      w.on('error', (e) => finish(new Error(`ratings worker crashed: ${e.message}`, { cause: e })));
-      w.on('exit', (code) => finish(new Error(`ratings worker exited (code ${code}) before all files were read`)));
+      listen(w, 'error', (e: Error) => finish(new Error(`ratings worker crashed: ${e.message}`, { cause: e })));
+      listen(w, 'exit', (code: number) => finish(new Error(`ratings worker exited (code ${code}) before all files were read`)));
       next(w);
     }
   });
 }
 
-function joinResults(results: FileResult[], titleCount: number, t0: number): IngestResult {
+/**
+ * The files' rows made contiguous where they are: each file's region, in file order, moved down over
+ * the slack its predecessors left (their header, blank and rejected lines), so no second copy of the
+ * rows is ever made.
+ */
+function joinResults(results: FileResult[], columns: SharedColumns, titleCount: number, t0: number): IngestResult {
   const length = results.reduce((n, r) => n + r.rows.length, 0);
-  const rows = allocRatingRows(length);
+  const rows: RatingRows = {
+    length,
+    user: new Int32Array(columns.user, 0, length),
+    title: new Uint16Array(columns.title, 0, length),
+    half: new Uint8Array(columns.half, 0, length),
+    ts: new Uint32Array(columns.ts, 0, length),
+  };
   const perTitle: PerTitle = {
     count: new Uint32Array(titleCount),
     sum: new Float64Array(titleCount),
@@ -192,11 +244,17 @@ function joinResults(results: FileResult[], titleCount: number, t0: number): Ing
   const files: IngestedFile[] = [];
   let offset = 0;
   let totalRows = 0;
+  const whole = {
+    user: new Int32Array(columns.user),
+    title: new Uint16Array(columns.title),
+    half: new Uint8Array(columns.half),
+    ts: new Uint32Array(columns.ts),
+  };
   for (const r of results) {
-    rows.user.set(r.rows.user, offset);
-    rows.title.set(r.rows.title, offset);
-    rows.half.set(r.rows.half, offset);
-    rows.ts.set(r.rows.ts, offset);
+    // The file's rows are a view of its region; copyWithin moves them as memmove does, without a copy.
+    const from = r.rows.half.byteOffset;
+    const to = from + r.rows.length;
+    if (from !== offset) for (const column of Object.values(whole)) column.copyWithin(offset, from, to);
     offset += r.rows.length;
     for (let t = 0; t < titleCount; t++) {
       perTitle.count[t] += r.count[t];

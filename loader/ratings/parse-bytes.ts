@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readCsvRecord } from './csv-record';
-import { FileAccumulator, type FileResult } from './file-result';
+import { FileAccumulator, type FileResult, type RowRegion } from './file-result';
 import {
   MAX_RECORD_BYTES,
   MAX_USER_ID,
@@ -30,7 +30,29 @@ const COMMA = 44;
 
 export type ProgressFn = (rows: number, bytes: number) => void;
 
-export function parseFileBytes(path: string, ctx: ParseContext, ids: IdTable, onProgress?: ProgressFn): FileResult {
+export function parseFileBytes(path: string, ctx: ParseContext, ids: IdTable, onProgress?: ProgressFn, region?: RowRegion): FileResult {
+  return withFile(path, (fd) => new ByteParser(path, fstatSync(fd).size, ctx, ids, region).run(fd, onProgress));
+}
+
+/**
+ * The most records the file can hold: its line ends plus one (both parsers end a record only at a
+ * line end). The ingest sizes each file's share of its columns from this, before parsing.
+ */
+export function maxRecords(path: string): number {
+  return withFile(path, (fd) => {
+    const buf = Buffer.allocUnsafe(READ_BYTES);
+    let lineEnds = 0;
+    for (let offset = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      if (n === 0) return lineEnds + 1;
+      offset += n;
+      const chunk = n === buf.length ? buf : buf.subarray(0, n);
+      for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lineEnds++;
+    }
+  });
+}
+
+function withFile<T>(path: string, use: (fd: number) => T): T {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -38,7 +60,7 @@ export function parseFileBytes(path: string, ctx: ParseContext, ids: IdTable, on
     throw new RatingsFileError(path, `cannot open: ${(e as Error).message}`);
   }
   try {
-    return new ByteParser(path, fstatSync(fd).size, ctx, ids).run(fd, onProgress);
+    return use(fd);
   } catch (e) {
     if (e instanceof RatingsFileError || !(e as NodeJS.ErrnoException).code) throw e;
     throw new RatingsFileError(path, `cannot read: ${(e as Error).message}`);
@@ -71,8 +93,9 @@ class ByteParser {
     size: number,
     private readonly ctx: ParseContext,
     private readonly ids: IdTable,
+    region?: RowRegion,
   ) {
-    this.acc = new FileAccumulator(path, size, ctx.titleIds.length);
+    this.acc = new FileAccumulator(path, size, ctx.titleIds.length, region);
   }
 
   run(fd: number, onProgress?: ProgressFn): FileResult {

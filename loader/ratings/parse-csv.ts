@@ -7,21 +7,21 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parse, type CsvError } from 'csv-parse';
-import { FileAccumulator, type FileResult } from './file-result';
+import { FileAccumulator, type FileResult, type RowRegion } from './file-result';
 import { RatingsFileError, headerColumns, judgeFields, type ColumnOrder, type ParseContext } from '../../contract/ratings';
 import type { ProgressFn } from './parse-bytes';
 
 const LF = 10;
 const CR = 13;
 
-export async function parseFileCsv(path: string, ctx: ParseContext, onProgress?: ProgressFn): Promise<FileResult> {
+export async function parseFileCsv(path: string, ctx: ParseContext, onProgress?: ProgressFn, region?: RowRegion): Promise<FileResult> {
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch (e) {
     throw new RatingsFileError(path, `cannot open: ${(e as Error).message}`);
   }
-  const acc = new FileAccumulator(path, size, ctx.titleIds.length);
+  const acc = new FileAccumulator(path, size, ctx.titleIds.length, region);
   const row = new Int32Array(4);
   let order: ColumnOrder | null = null;
   let fatal: Error | null = null;

@@ -147,6 +147,30 @@ describe('ingestRatings: valid rows', () => {
     expect(two.files.map((f) => f.path)).toEqual(files);
   });
 
+  it('joins files whose rejected, blank and multi-line records leave room in their share of the columns', async () => {
+    // Each file gets as many rows of the shared columns as it has lines; what it does not keep is
+    // closed up when the files are joined, so the rows must come out contiguous and in order.
+    const contents = [0, 1, 2, 3].map((k) => {
+      const good = validLines(400 + 37 * k, 50 + k);
+      const lines = [HEADER, '', ...good.slice(0, 100), 'not,a,rating,row', '', '1,9.9,1425941529,as1', ...good.slice(100)];
+      if (k % 2 === 0) lines.push('7,4.0,1425941529,"as\n1"', '', '');
+      return { text: `${lines.join(k === 1 ? '\r\n' : '\n')}\n`, good };
+    });
+    const files = contents.map((c) => write(c.text));
+    for (const threads of [1, 2, 3]) {
+      // (The two parsers number a multi-line record's line differently: its first line vs its last.)
+      const r = await ingestBoth(files, { threads, maxRejectRatio: 1 }, false);
+      const want = contents
+        .flatMap((c) => c.good)
+        .map((line) => {
+          const [user, rating, ts, movieId] = line.split(',');
+          return [Number(user), movieId, Number(rating), Number(ts)];
+        });
+      expect(rowsOf(r)).toEqual(want);
+      expect(r.files.map((f) => f.rejected)).toEqual([3, 2, 3, 2]);
+    }
+  });
+
   it('reports progress up to all rows and bytes', async () => {
     const files = [write([HEADER, ...validLines(2000, 9)].join('\n')), write([HEADER, ...validLines(500, 10)].join('\n'))];
     const seen: { rows: number; bytes: number; totalBytes: number }[] = [];
