@@ -1,5 +1,5 @@
 // Publishing a built data version: content-addressed blobs, D1 rows, verification, then one pointer
-// flip. Runtime-agnostic on purpose: the local publish (wrangler's platform proxy from Node) and the
+// flip. Runtime-agnostic on purpose: the local publish (Miniflare's bindings from Node) and the
 // worker tests (env bindings inside workerd) run this same code against the same binding interfaces.
 //
 // Crash safety: everything before the flip writes only keys and rows no reader looks at (new blobs,

@@ -32,7 +32,7 @@ export async function publishTestData(stateDir: string, log: Log = () => {}): Pr
   const version = `browser-${createHash('sha256').update(`${STAND_IN_SEED}/${STAND_IN_SCALE}/${Date.now()}`).digest('hex').slice(0, 10)}`;
   const cfg = { ...baseConfig, threads: 2, cacheDir: join(stateDir, 'cache'), outDir: join(stateDir, 'out') };
   const { bundle } = await buildBundle({ config: cfg, inputs: { files, source: 'stand-in', version }, log });
-  // wrangler dev --persist-to DIR keeps its stores in DIR/v3; the platform proxy takes that path as is.
+  // wrangler dev --persist-to DIR keeps its stores in DIR/v3; the loader's Miniflare takes that path as is.
   const stores = await openLocalStores(cfg, join(stateDir, 'v3'));
   try {
     await publishBundle(bundle, stores, log);
