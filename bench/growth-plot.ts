@@ -1,8 +1,10 @@
 // bench/growth.svg: loader stage times against the ratings scale (with the linear reference from 1x),
-// and each endpoint's p50/p99 latency against the scale. Small, dependency-free SVG for the README.
+// the loader's peak RSS against its target, and each endpoint's p50/p99 latency against the scale.
+// Small, dependency-free SVG for the README.
 import type { ApiResult } from './api-bench';
 import { ENDPOINT_ORDER } from './endpoint-mixes';
 import type { LoaderRun } from './loader-stages';
+import { LIMITS } from './targets';
 
 const W = 380;
 const H = 250;
@@ -45,6 +47,30 @@ export function growthSvg(runs: LoaderRun[], api: ApiResult | undefined): string
     ];
     legendRows = Math.max(legendRows, Math.ceil(series.length / 2));
     panels.push(panel(0, 'Loader stage time (s) vs ratings scale', series, false));
+
+    const peakOf = (r: LoaderRun, name: string) => r.stages.find((x) => x.name === name)?.peakRssMiB;
+    const stagePeaks = ['ingest ratings', 'train recommender', 'publish'].map((name, i) => ({
+      label: `${name} peak`,
+      points: sorted.flatMap((r): [number, number][] => {
+        const peak = peakOf(r, name);
+        return peak === undefined ? [] : [[r.scale, peak]];
+      }),
+      color: COLORS[i % COLORS.length],
+      width: 1,
+    }));
+    const memory: Series[] = [
+      { label: 'load peak RSS', points: sorted.map((r) => [r.scale, r.peakRssMiB]), color: '#000', width: 2.5 },
+      {
+        label: `target: ${LIMITS.rssBytesPerRating} B a rating + ${LIMITS.rssFixedMiB} MiB`,
+        points: sorted.map((r) => [r.scale, (r.rows * LIMITS.rssBytesPerRating) / 2 ** 20 + LIMITS.rssFixedMiB]),
+        color: '#000',
+        dash: '4 3',
+        width: 1,
+      },
+      ...stagePeaks,
+    ];
+    legendRows = Math.max(legendRows, Math.ceil(memory.length / 2));
+    panels.push(panel(W, 'Loader peak RSS (MiB) vs ratings scale', memory, false));
   }
   if (api?.scales.length) {
     const series: Series[] = [];
@@ -67,7 +93,7 @@ export function growthSvg(runs: LoaderRun[], api: ApiResult | undefined): string
     });
     legendRows = Math.max(legendRows, Math.ceil(series.filter((s) => s.label).length / 2));
     // Log scale: a D1-bound endpoint answers in a second, the KV-backed ones in tens of ms.
-    panels.push(panel(sorted.length ? W : 0, 'API latency (ms, log) vs scale: p99 solid, p50 dashed', series, true));
+    panels.push(panel(sorted.length ? 2 * W : 0, 'API latency (ms, log) vs scale: p99 solid, p50 dashed', series, true));
   }
   const height = H + legendRows * 13 + 8;
   const width = W * panels.length;
