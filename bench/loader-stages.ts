@@ -10,9 +10,8 @@
 import { isMainModule } from '../loader/cli';
 import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openLocalStores } from '../loader/publish/local-stores';
+import { openLocalStores, publishLocally } from '../loader/publish/local-stores';
 import { buildBundle, inputHash, ratingFiles } from '../loader/pipeline';
-import { publishBundle } from '../loader/publish/publish';
 import { collectGarbage } from '../loader/memory';
 import { generateStandIn, MAX_STANDIN_SCALE, MIN_STANDIN_SCALE, readStandInMarker, standInIsCurrent } from '../loader/standin/generate';
 import { benchConfig, ratingsDir, scaleDir } from './paths';
@@ -69,7 +68,7 @@ export async function measureLoader(scale: number, reuseStandIn: boolean, log: (
     collectGarbage(); // as loader/main.ts does before it publishes
     const stores = await openLocalStores(cfg, cfg.persistDir);
     try {
-      await publishBundle(bundle, stores);
+      await publishLocally(bundle, stores); // as loader/main.ts publishes
     } finally {
       await stores.dispose();
     }

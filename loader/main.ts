@@ -6,11 +6,10 @@ import { PLATFORM_FILES, PLATFORMS } from '../contract';
 import { loadCachedBundle, saveBundle } from './bundle-cache';
 import { type Command, defineCommand, isMainModule, parseCommand, usageError } from './cli';
 import { config as baseConfig, type LoaderConfig } from './config';
-import { openLocalStores } from './publish/local-stores';
+import { openLocalStores, publishLocally } from './publish/local-stores';
 import { buildBundle, resolveInputs } from './pipeline';
 import { consoleLog as log } from './progress';
 import { settlePointer, writersLive } from '../contract';
-import { publishBundle } from './publish/publish';
 import { collectGarbage } from './memory';
 
 export interface LoadOptions {
@@ -69,7 +68,7 @@ export async function load(options: LoadOptions = {}): Promise<{ version: string
     }
     const t1 = performance.now();
     log('> publish (local)');
-    await publishBundle(bundle, stores, (m) => log(`  ${m}`));
+    await publishLocally(bundle, stores, (m) => log(`  ${m}`));
     log(`  publish done in ${((performance.now() - t1) / 1000).toFixed(1)}s`);
   } finally {
     await stores.dispose();

@@ -7,7 +7,9 @@
 // the worker's types come from `wrangler types` (worker-configuration.d.ts).
 import type { D1Database, KVNamespace } from '@cloudflare/workers-types/experimental';
 import type { LoaderConfig } from '../config';
+import { collectGarbage } from '../memory';
 import { applyMigrations } from './migrations';
+import { type Bundle, publishBundle } from './publish';
 import { readWranglerBindings } from './wrangler-config';
 import type { D1Writer, KVWriter } from '../../contract';
 
@@ -46,4 +48,21 @@ export async function openLocalStores(cfg: LoaderConfig, persistDir = cfg.persis
     await mf.dispose();
     throw error;
   }
+}
+
+/**
+ * publishBundle into the local stores, with a full collection at each progress line (every thousand
+ * values written or read back, and each step): the values cross Miniflare's proxy, whose buffers V8
+ * collected late, and that garbage (100-300 MiB at 1x, varying run to run) was the load's peak.
+ * A collection costs tens of milliseconds (docs/loader-memory.md).
+ */
+export function publishLocally(
+  bundle: Bundle,
+  stores: LocalStores,
+  log: (message: string) => void = () => {},
+): ReturnType<typeof publishBundle> {
+  return publishBundle(bundle, stores, (message) => {
+    collectGarbage();
+    log(message);
+  });
 }

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { experimental_readRawConfig, unstable_splitSqlQuery } from 'wrangler';
 import { afterAll, describe, expect, it } from 'vitest';
 import { config } from '../../loader/config';
+import { readCatalog } from '../../loader/catalog/transform';
 import { openLocalStores } from '../../loader/publish/local-stores';
+import { publishBundle, type Bundle } from '../../loader/publish/publish';
+import { ARTIFACT, writersLive, type DataHealth } from '../../contract';
 import { splitMigration } from '../../loader/publish/migrations';
 import { readWranglerBindings } from '../../loader/publish/wrangler-config';
 
@@ -99,5 +102,56 @@ describe('openLocalStores', () => {
     // The layout wrangler dev reads: <persist>/kv/<namespace id> holds the values.
     expect(readdirSync(join(persist, 'kv'))).toContain(readWranglerBindings(config.wranglerConfig).localKvNamespaceId);
     expect(readdirSync(persist)).toContain('d1');
+  });
+});
+
+describe('publishBundle over the local stores', () => {
+  /** The real catalog (22,998 titles: D1 is read back in many pages) under `version`. */
+  async function catalogBundle(version: string): Promise<Bundle> {
+    const { titles } = await readCatalog(config.titlesDir);
+    const health: DataHealth = {
+      version,
+      built_at: '2026-12-04T00:00:00.000Z',
+      ratings_source: 'stand-in',
+      counts: { titles: titles.length, movies: 0, ratings_rows: 0, ratings_rejected: 0, users: 0 },
+    };
+    return { version, kv: new Map([[ARTIFACT.health, JSON.stringify(health)]]), titles, health };
+  }
+
+  it('reads back every D1 row it wrote and goes live; refuses a version whose rows in D1 differ from the build', async () => {
+    const stores = await openLocalStores(config, join(scratch, 'publish-v3'));
+    try {
+      const good = await catalogBundle('verify-good');
+      await publishBundle(good, stores);
+      expect((await writersLive(stores))?.version).toBe('verify-good');
+
+      // D1 already holds as many rows for the next version as the build has, so the publish keeps them
+      // ("already present") and only its read-back can tell that one of them is not the build's.
+      const { db } = stores;
+      const [first, last] = [good.titles[0].id, good.titles[good.titles.length - 1].id];
+      for (const [version, tamper] of [
+        ['verify-changed', `UPDATE titles SET title = title || ' (edited)' WHERE version = ?1 AND id = '${first}'`],
+        ['verify-unknown', `UPDATE titles SET id = 'zz-not-in-the-build' WHERE version = ?1 AND id = '${last}'`],
+      ] as const) {
+        await db.batch([
+          db.prepare('DELETE FROM titles WHERE version = ?1').bind(version),
+          db
+            .prepare(
+              `INSERT INTO titles SELECT ?1, ${'id, platform, show_id, type, title, director, "cast", country, date_added, release_year, rating, duration_int, duration_type, listed_in, description, score, n_ratings, search_text'} FROM titles WHERE version = 'verify-good'`,
+            )
+            .bind(version),
+          db.prepare(tamper).bind(version),
+        ] as never[]);
+        const error = await publishBundle(await catalogBundle(version), stores).catch((e: Error) => e);
+        expect(String(error)).toMatch(
+          version === 'verify-changed'
+            ? new RegExp(`D1 rows of ${version}: row ${first} differs from the build; the pointer was not changed`)
+            : /row zz-not-in-the-build is not in the build; the pointer was not changed/,
+        );
+        expect((await writersLive(stores))?.version).toBe('verify-good');
+      }
+    } finally {
+      await stores.dispose();
+    }
   });
 });
