@@ -1,7 +1,7 @@
 // The local KV and D1 that `wrangler dev` serves, opened from Node through Miniflare (the simulator
 // wrangler dev runs) with the ids and persistence directory wrangler dev uses, so the loader writes
 // exactly what dev reads. Miniflare directly rather than wrangler's getPlatformProxy: the proxy
-// imports all of wrangler and held ~160 MiB more RSS through the publish, the load's peak at 1x
+// imports all of wrangler and held ~180 MiB more RSS through the publish, the load's peak at 1x
 // (docs/loader-memory.md).
 // Node code sees the bindings through @cloudflare/workers-types (as Miniflare's own declarations do);
 // the worker's types come from `wrangler types` (worker-configuration.d.ts).

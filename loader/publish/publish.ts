@@ -134,7 +134,7 @@ export async function publishBundle(
     bundle.titles,
     onProgress,
   );
-  onProgress('verified: new values read back, D1 rows counted and checksummed');
+  onProgress('verified: new values read back, every D1 row compared with the build');
 
   await kv.put(manifestKey(plan.manifest.version), JSON.stringify(plan.manifest));
   await goLiveOverAnyFold(stores, plan.manifest, liveAtStart, onProgress);

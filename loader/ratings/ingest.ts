@@ -138,7 +138,8 @@ async function parseInRegions(
       (m) => (m.type === 'counted' ? m.maxRecords : undefined),
     );
     const columns = allocSharedColumns(capacity.reduce((a, b) => a + b, 0));
-    const offsets = capacity.map((_, i) => capacity.slice(0, i).reduce((a, b) => a + b, 0));
+    const offsets: number[] = [];
+    for (let i = 0, at = 0; i < capacity.length; at += capacity[i++]) offsets.push(at);
     const progress = files.map(() => ({ rows: 0, bytes: 0 }));
     const totalBytes = sizes.reduce((a, b) => a + b, 0);
     const report = (index: number, rows: number, bytes: number) => {
