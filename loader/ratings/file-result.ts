@@ -35,7 +35,7 @@ export function allocSharedColumns(rows: number): SharedColumns {
   };
 }
 
-/** One file's ingest, as a worker sends it back (typed arrays are transferred, not copied). */
+/** One file's ingest, as a worker sends it back: its rows are views of its region, its per-title sums transferred. */
 export interface FileResult {
   path: string;
   bytes: number;
@@ -58,10 +58,10 @@ export function emptyReasonCounts(): Record<Reason, number> {
 /** Collects kept rows in columns and rejects by reason while a parser walks one file. */
 export class FileAccumulator {
   length = 0;
-  user: Int32Array;
-  title: Uint16Array;
-  half: Uint8Array;
-  ts: Uint32Array;
+  readonly user: Int32Array;
+  readonly title: Uint16Array;
+  readonly half: Uint8Array;
+  readonly ts: Uint32Array;
   readonly count: Uint32Array;
   readonly halfSum: Uint32Array;
   readonly halfStars: Uint32Array;
@@ -75,22 +75,12 @@ export class FileAccumulator {
     readonly path: string,
     readonly bytes: number,
     titleCount: number,
-    private readonly region?: RowRegion,
+    { columns, offset, capacity }: RowRegion,
   ) {
-    if (region) {
-      const { columns, offset, capacity } = region;
-      this.user = new Int32Array(columns.user, offset * 4, capacity);
-      this.title = new Uint16Array(columns.title, offset * 2, capacity);
-      this.half = new Uint8Array(columns.half, offset, capacity);
-      this.ts = new Uint32Array(columns.ts, offset * 4, capacity);
-    } else {
-      // A typical row is ~28 bytes; growing is rare and cheap.
-      const capacity = Math.max(1024, Math.ceil(bytes / 24));
-      this.user = new Int32Array(capacity);
-      this.title = new Uint16Array(capacity);
-      this.half = new Uint8Array(capacity);
-      this.ts = new Uint32Array(capacity);
-    }
+    this.user = new Int32Array(columns.user, offset * 4, capacity);
+    this.title = new Uint16Array(columns.title, offset * 2, capacity);
+    this.half = new Uint8Array(columns.half, offset, capacity);
+    this.ts = new Uint32Array(columns.ts, offset * 4, capacity);
     this.count = new Uint32Array(titleCount);
     this.halfSum = new Uint32Array(titleCount);
     this.halfStars = new Uint32Array(titleCount);
@@ -98,7 +88,8 @@ export class FileAccumulator {
 
   accept(user: number, title: number, half: number, ts: number): void {
     const i = this.length;
-    if (i === this.user.length) this.grow();
+    // Only if the file grew between the line count and the parse: its rows would overrun the next file's.
+    if (i === this.user.length) throw new RatingsFileError(this.path, 'the file changed while it was read (more lines than when counted)');
     this.user[i] = user;
     this.title[i] = title;
     this.half[i] = half;
@@ -123,13 +114,17 @@ export class FileAccumulator {
 
   finish(unterminatedLastLine: boolean): FileResult {
     const n = this.length;
-    // In a region the rows already are where the ingest wants them; otherwise trimmed copies.
-    const take = <T extends Int32Array | Uint16Array | Uint8Array | Uint32Array>(column: T) =>
-      (this.region ? column.subarray(0, n) : column.slice(0, n)) as T;
+    // The rows already are where the ingest wants them: views of the region, no copies.
     return {
       path: this.path,
       bytes: this.bytes,
-      rows: { length: n, user: take(this.user), title: take(this.title), half: take(this.half), ts: take(this.ts) },
+      rows: {
+        length: n,
+        user: this.user.subarray(0, n),
+        title: this.title.subarray(0, n),
+        half: this.half.subarray(0, n),
+        ts: this.ts.subarray(0, n),
+      },
       dataRows: this.dataRows,
       byReason: this.byReason,
       examples: this.examples,
@@ -141,28 +136,9 @@ export class FileAccumulator {
       halfStars: this.halfStars,
     };
   }
-
-  private grow(): void {
-    // Only if the file grew between the line count and the parse: its rows would overrun the next file's.
-    if (this.region) throw new RatingsFileError(this.path, 'the file changed while it was read (more lines than when counted)');
-    const capacity = Math.ceil(this.user.length * 1.5);
-    const user = new Int32Array(capacity);
-    const title = new Uint16Array(capacity);
-    const half = new Uint8Array(capacity);
-    const ts = new Uint32Array(capacity);
-    user.set(this.user);
-    title.set(this.title);
-    half.set(this.half);
-    ts.set(this.ts);
-    this.user = user;
-    this.title = title;
-    this.half = half;
-    this.ts = ts;
-  }
 }
 
-/** The result's own buffers, to transfer; shared columns are not transferred (the ingest holds them). */
+/** The result's own buffers, to transfer: the per-title sums (the rows are in the ingest's shared columns). */
 export function transferables(r: FileResult): ArrayBuffer[] {
-  const arrays = [r.rows.user, r.rows.title, r.rows.half, r.rows.ts, r.count, r.halfSum, r.halfStars];
-  return arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer));
+  return [r.count, r.halfSum, r.halfStars].map((a) => a.buffer as ArrayBuffer);
 }

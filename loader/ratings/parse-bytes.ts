@@ -30,7 +30,7 @@ const COMMA = 44;
 
 export type ProgressFn = (rows: number, bytes: number) => void;
 
-export function parseFileBytes(path: string, ctx: ParseContext, ids: IdTable, onProgress?: ProgressFn, region?: RowRegion): FileResult {
+export function parseFileBytes(path: string, ctx: ParseContext, ids: IdTable, region: RowRegion, onProgress?: ProgressFn): FileResult {
   return withFile(path, (fd) => new ByteParser(path, fstatSync(fd).size, ctx, ids, region).run(fd, onProgress));
 }
 
@@ -93,7 +93,7 @@ class ByteParser {
     size: number,
     private readonly ctx: ParseContext,
     private readonly ids: IdTable,
-    region?: RowRegion,
+    region: RowRegion,
   ) {
     this.acc = new FileAccumulator(path, size, ctx.titleIds.length, region);
   }

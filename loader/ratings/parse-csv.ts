@@ -14,7 +14,7 @@ import type { ProgressFn } from './parse-bytes';
 const LF = 10;
 const CR = 13;
 
-export async function parseFileCsv(path: string, ctx: ParseContext, onProgress?: ProgressFn, region?: RowRegion): Promise<FileResult> {
+export async function parseFileCsv(path: string, ctx: ParseContext, region: RowRegion, onProgress?: ProgressFn): Promise<FileResult> {
   let size: number;
   try {
     size = (await stat(path)).size;

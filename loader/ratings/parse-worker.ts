@@ -40,8 +40,8 @@ port.on('message', async (task: ToWorker) => {
       return;
     }
     const result = ids
-      ? parseFileBytes(task.path, ctx, ids, progress, task.region)
-      : await parseFileCsv(task.path, ctx, progress, task.region);
+      ? parseFileBytes(task.path, ctx, ids, task.region, progress)
+      : await parseFileCsv(task.path, ctx, task.region, progress);
     port.postMessage({ type: 'done', index: task.index, result } satisfies FromWorker, transferables(result));
   } catch (e) {
     const err = e as Error;

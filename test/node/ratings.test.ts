@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../loader/random';
-import { parseFileBytes } from '../../loader/ratings/parse-bytes';
+import { maxRecords, parseFileBytes } from '../../loader/ratings/parse-bytes';
+import { allocSharedColumns } from '../../loader/ratings/file-result';
 import { parseFileCsv } from '../../loader/ratings/parse-csv';
 import { makeContext } from '../../contract/ratings';
 import { IdTable } from '../../loader/ratings/id-table';
@@ -392,8 +393,10 @@ describe('byte parser and csv-parse reference', () => {
     await fc.assert(
       fc.asyncProperty(header, fc.constantFrom('\n', '\r\n'), fc.array(piece, { maxLength: 80 }), async (head, eol, body) => {
         writeFileSync(path, head + eol + body.join(''));
-        const bytes = await outcome(async () => parseFileBytes(path, ctx, table));
-        const reference = await outcome(() => parseFileCsv(path, ctx));
+        // Each parser into columns of its own, sized as the ingest sizes a file's region.
+        const region = () => ({ columns: allocSharedColumns(maxRecords(path)), offset: 0, capacity: maxRecords(path) });
+        const bytes = await outcome(async () => parseFileBytes(path, ctx, table, region()));
+        const reference = await outcome(() => parseFileCsv(path, ctx, region()));
         expect(bytes).toEqual(reference);
       }),
       { numRuns: 400, seed: 20260426 },
