@@ -30,8 +30,7 @@ export function cpuPinning(cpus = availableParallelism()): CpuPinning | null {
 
 /** Pins every thread of this process to `cpus`; returns what puts the previous affinity back. */
 export function pinThisProcess(cpus: string): () => void {
-  const current = taskset(['-p', '-c', String(process.pid)]);
-  const previous = current?.split(':').pop()?.trim();
+  const previous = affinityOf(process.pid);
   if (!previous || taskset(['-a', '-p', '-c', cpus, String(process.pid)]) === null) {
     throw new Error(`cannot pin this process to CPUs ${cpus} with taskset`);
   }
