@@ -10,7 +10,7 @@ import { config } from '../../loader/config';
 import { readCatalog } from '../../loader/catalog/transform';
 import { openLocalStores } from '../../loader/publish/local-stores';
 import { publishBundle, type Bundle } from '../../loader/publish/publish';
-import { ARTIFACT, writersLive, type DataHealth } from '../../contract';
+import { ARTIFACT, TITLE_COLUMNS, writersLive, type DataHealth } from '../../contract';
 import { splitMigration } from '../../loader/publish/migrations';
 import { readWranglerBindings } from '../../loader/publish/wrangler-config';
 
@@ -137,7 +137,7 @@ describe('publishBundle over the local stores', () => {
           db.prepare('DELETE FROM titles WHERE version = ?1').bind(version),
           db
             .prepare(
-              `INSERT INTO titles SELECT ?1, ${'id, platform, show_id, type, title, director, "cast", country, date_added, release_year, rating, duration_int, duration_type, listed_in, description, score, n_ratings, search_text'} FROM titles WHERE version = 'verify-good'`,
+              `INSERT INTO titles SELECT ?1, ${TITLE_COLUMNS.map((c) => `"${c}"`).join(', ')}, search_text FROM titles WHERE version = 'verify-good'`,
             )
             .bind(version),
           db.prepare(tamper).bind(version),
