@@ -1,12 +1,13 @@
-// The API under load: each endpoint's request mix against `wrangler dev` on 127.0.0.1, between two
-// runs of a hello-world worker on the same wrangler/workerd (hello, endpoint, hello, endpoint, ...,
-// hello): the mean of the two runs either side is that endpoint's ceiling. Every run gets its own
-// freshly started wrangler dev: a dev server's p99 grows with the requests it has served
-// (bench/drift.ts; hello-world's from ~40 to ~75 ms over its first 40 s), so a ceiling measured on a
-// young server against endpoints measured on an old one compares the servers' ages, not the workers.
-// Interleaving keeps the ratio honest on a shared machine whose speed moves within minutes. Then the
-// per-isolate memory (inspector) once every endpoint has run, and the KV/D1 operations per request
-// (the same mixes replayed through bench/ops-counter.js).
+// The API under load: each endpoint's request mix against `wrangler dev` on 127.0.0.1, side by side
+// with a hello-world worker on the same wrangler/workerd sent the very same requests. The servers of
+// one endpoint (hello-world, the API at each data scale) run at once and are loaded in turn, a second
+// each, round after round; each server's slices are pooled. They so see the same minutes
+// of a shared machine, whose speed moves within minutes, and age alike (a dev server's p99 grows with
+// the requests it has served: bench/drift.ts): runs a few minutes apart on fresh servers, as the
+// bench measured until 2026-12-04, told hello-world from itself only to about ±15%. A control group,
+// hello-world against hello-world, measured the same way before the first endpoint and after the
+// last, gives the noise floor. Then the per-isolate memory (inspector) once every endpoint has run,
+// and the KV/D1 operations per request (the same mixes replayed through bench/ops-counter.js).
 import { join } from 'node:path';
 import { readCatalog } from '../loader/catalog/transform';
 import { config as baseConfig } from '../loader/config';
@@ -15,7 +16,7 @@ import { endpointMixes, ENDPOINT_ORDER, NEW_USER_IDS, NEW_USER_MIXES, sampleUser
 import { isolateHeap, startIsolateProfile } from './inspector';
 import { coldStarts, profileIsolate } from './isolate-cpu';
 import type { IsolateProfile } from './results';
-import { loadTest, meanRun, warmEveryPath, type LoadResult } from './load-test';
+import { loadInterleaved, loadTest, meanRun, warmEveryPath, type LoadResult } from './load-test';
 import { BENCH_DIR, PROFILE_DIR, ratingsDir, scaleDir } from './paths';
 import { peakRssMiB, rssMiB } from './proc-memory';
 import { HELLO_CONFIG, MAIN_CONFIG, startBenchDev, type DevOptions, type BenchServer } from './dev-server';
@@ -23,7 +24,11 @@ import { pinThisProcess, type CpuPinning } from './cpu-pinning';
 
 export interface ApiSettings {
   connections: number;
+  /** Measured seconds per server and endpoint, in slices of `sliceS`. */
   durationS: number;
+  /** Seconds a server is loaded before the next one of its group takes over; absent (runs before
+   * 2026-12-04): each endpoint had one run of `durationS` on a fresh server. */
+  sliceS?: number;
   warmS: number;
   /** Requests replayed per endpoint to count KV/D1 operations (after one warming pass). */
   opsRequests: number;
@@ -62,7 +67,8 @@ export interface OpsPerRequest {
 export interface ApiScaleResult {
   scale: number;
   endpoints: Partial<Record<EndpointName, LoadResult>>;
-  /** The mean of the hello-world runs right before and right after each endpoint's: its ceiling. */
+  /** Each endpoint's ceiling: hello-world sent the same mix in the same group (in results before
+   * 2026-12-04, the mean of the hello-world runs right before and after the endpoint's). */
   ceilings?: Partial<Record<EndpointName, LoadResult>>;
   ops: Partial<Record<EndpointName, OpsPerRequest>>;
   isolate: IsolateMemory;
@@ -71,8 +77,11 @@ export interface ApiScaleResult {
 
 export interface ApiResult {
   settings: ApiSettings;
-  /** Every hello-world run, in order. */
+  /** Every hello-world run, in order: each endpoint group's ceiling. */
   hello: LoadResult[];
+  /** Hello-world against a second hello-world, measured as an endpoint is, before the first endpoint
+   * and after the last: how far a share of 1 can read off by chance. */
+  controls?: { hello: LoadResult; twin: LoadResult }[];
   /** Their mean: context for the report and the plot; each endpoint is held to the runs either side of it. */
   ceiling: { rps: number; p50Ms: number; p99Ms: number };
   helloIsolate: IsolateMemory;
@@ -101,44 +110,58 @@ async function measureApi(scales: number[], settings: ApiSettings, log: (line: s
     );
   }
   const hello: LoadResult[] = [];
+  const controls: NonNullable<ApiResult['controls']> = [];
   let helloIsolate: IsolateMemory | undefined;
-  const measureHello = async () => {
-    const run = await measureFresh(HELLO_SERVER, 'hello-world', ['/'], settings, log, undefined, async (server) => {
-      helloIsolate ??= await isolateMemory(server, 0, true);
-    });
-    hello.push(run);
-    return run;
+  const control = async () => {
+    const [a, b] = await measureGroup(
+      [
+        { label: 'hello-world', options: HELLO_SERVER, paths: ['/'] },
+        { label: 'hello-world (control twin)', options: HELLO_SERVER, paths: ['/'] },
+      ],
+      settings,
+      log,
+      async (lane, server) => {
+        if (lane === 0) helloIsolate ??= await isolateMemory(server, 0, true);
+      },
+    );
+    controls.push({ hello: a, twin: b });
   };
 
-  // Endpoint by endpoint, its scales back to back, between two hello-world runs: the growth checks
-  // then compare runs seconds apart, which differ in the data, not in the machine's load.
+  await control();
   const measured = new Map(scales.map((scale) => [scale, { endpoints: {}, ceilings: {}, hotSpots: {}, maxTotalMiB: 0 } as ScaleRuns]));
-  let helloBefore = await measureHello();
   for (const endpoint of ENDPOINT_ORDER) {
-    for (const scale of scales) {
+    const profileOut = (scale: number) =>
+      settings.profile ? join(PROFILE_DIR, `worker-s${scale}${endpoint.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`) : undefined;
+    const [ceiling, ...atScales] = await measureGroup(
+      [
+        // Hello-world ignores the URL: sent the endpoint's own requests, it measures what carrying them costs.
+        { label: `hello-world, ${endpoint} mix`, options: HELLO_SERVER, paths: mixes.get(scales[0])![endpoint] },
+        ...scales.map((scale) => ({
+          label: `${endpoint} at ${scale}x`,
+          options: mainServer(scale),
+          paths: mixes.get(scale)![endpoint],
+          warmEveryPath: !NEW_USER_MIXES.has(endpoint),
+          profileOut: profileOut(scale),
+        })),
+      ],
+      settings,
+      log,
+      async (lane, server) => {
+        if (lane === 0) return;
+        const runs = measured.get(scales[lane - 1])!;
+        runs.maxTotalMiB = Math.max(runs.maxTotalMiB, (await isolateMemory(server, 0, false)).totalMiB);
+      },
+    );
+    hello.push(ceiling);
+    scales.forEach((scale, i) => {
       const runs = measured.get(scale)!;
-      const profileOut = settings.profile
-        ? join(PROFILE_DIR, `worker-s${scale}${endpoint.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`)
-        : undefined;
-      runs.endpoints[endpoint] = await measureFresh(
-        mainServer(scale),
-        `${endpoint} at ${scale}x`,
-        mixes.get(scale)![endpoint],
-        settings,
-        log,
-        profileOut,
-        async (server) => {
-          runs.maxTotalMiB = Math.max(runs.maxTotalMiB, (await isolateMemory(server, 0, false)).totalMiB);
-        },
-        NEW_USER_MIXES.has(endpoint) ? 'timed only' : 'every path',
-      );
-      if (profileOut) runs.hotSpots[endpoint] = hotSpots(profileOut, 8).spots;
-    }
-    const helloAfter = await measureHello();
-    const ceiling = meanRun([helloBefore, helloAfter]);
-    for (const scale of scales) measured.get(scale)!.ceilings[endpoint] = ceiling;
-    helloBefore = helloAfter;
+      runs.endpoints[endpoint] = atScales[i];
+      runs.ceilings[endpoint] = ceiling;
+      const out = profileOut(scale);
+      if (out) runs.hotSpots[endpoint] = hotSpots(out, 8).spots;
+    });
   }
+  await control();
 
   const results: ApiScaleResult[] = [];
   for (const scale of scales) {
@@ -164,6 +187,7 @@ async function measureApi(scales: number[], settings: ApiSettings, log: (line: s
   return {
     settings,
     hello,
+    controls,
     ceiling: { rps, p50Ms, p99Ms },
     helloIsolate: helloIsolate!,
     scales: results,
@@ -214,37 +238,61 @@ function mainServer(scale: number): DevOptions {
   };
 }
 
-/** One bounded run on a freshly started server: warm-up, the measured run, `inspect` before it stops. */
-async function measureFresh(
-  options: DevOptions,
-  label: string,
-  paths: string[],
+/** One server of a group: what it runs, the requests it is sent, how it is warmed and profiled. */
+interface GroupLane {
+  label: string;
+  options: DevOptions;
+  paths: string[];
+  /**
+   * Each request of the mix answered once before the clock starts, as returning callers have been:
+   * with a timed warm-up alone, /recommend trailed hello-world by 14-22% in all four runs (it paid for
+   * ~600 users' first shard reads) while one of its URLs alone kept up with a catalog query. New
+   * users' mixes never repeat and stay cold.
+   */
+  warmEveryPath?: boolean;
+  profileOut?: string;
+}
+
+/**
+ * A group of servers started together, warmed, then loaded in turn (`loadInterleaved`), `inspect`ed
+ * before they stop: each lane's pooled result. Every group starts its own servers, so no group
+ * inherits another's age.
+ */
+async function measureGroup(
+  lanes: GroupLane[],
   settings: ApiSettings,
   log: (line: string) => void,
-  profileOut?: string,
-  inspect?: (server: BenchServer) => Promise<void>,
-  warm: 'every path' | 'timed only' = 'every path',
-): Promise<LoadResult> {
-  const server = await startBenchDev({ ...options, cpus: settings.pinning?.servers });
+  inspect: (lane: number, server: BenchServer) => Promise<void>,
+): Promise<LoadResult[]> {
+  const servers: BenchServer[] = [];
   try {
-    // A mix of returning callers (the catalog queries, returning users) is measured warm: each of its
-    // requests answered once before the clock starts, so the run does not pay for first reads (for
-    // /recommend, ~600 users' shards): with a timed warm-up alone, /recommend trailed hello-world by
-    // 14-22% in all four runs while one of its URLs alone kept up with a catalog query. New users'
-    // mixes never repeat and stay cold.
-    if (warm === 'every path') await warmEveryPath(server.url, paths, settings.connections);
-    if (settings.warmS > 0) await loadTest(server.url, paths, settings.connections, settings.warmS);
-    const stopProfile = profileOut ? await startIsolateProfile(server.inspectorPort, profileOut) : null;
-    const result = await loadTest(server.url, paths, settings.connections, settings.durationS);
-    await stopProfile?.();
-    await inspect?.(server);
-    const bad = result.non2xx + result.errors + result.timeouts;
-    log(
-      `  ${label.padEnd(32)} ${String(result.rps).padStart(8)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms${bad ? `  (${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)` : ''}`,
+    for (const lane of lanes) servers.push(await startBenchDev({ ...lane.options, cpus: settings.pinning?.servers }));
+    for (const [i, lane] of lanes.entries()) {
+      if (lane.warmEveryPath) await warmEveryPath(servers[i].url, lane.paths, settings.connections);
+      if (settings.warmS > 0) await loadTest(servers[i].url, lane.paths, settings.connections, settings.warmS);
+    }
+    const profiles = await Promise.all(
+      lanes.map((lane, i) => (lane.profileOut ? startIsolateProfile(servers[i].inspectorPort, lane.profileOut) : null)),
     );
-    return result;
+    const sliceS = Math.min(settings.sliceS ?? settings.durationS, settings.durationS);
+    const results = await loadInterleaved(
+      lanes.map((lane, i) => ({ url: servers[i].url, paths: lane.paths })),
+      settings.connections,
+      sliceS,
+      Math.max(1, Math.round(settings.durationS / sliceS)),
+    );
+    for (const stop of profiles) await stop?.();
+    for (const [i, lane] of lanes.entries()) {
+      await inspect(i, servers[i]);
+      const r = results[i];
+      const bad = r.non2xx + r.errors + r.timeouts;
+      log(
+        `  ${lane.label.padEnd(40)} ${String(r.rps).padStart(8)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms${bad ? `  (${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)` : ''}`,
+      );
+    }
+    return results;
   } finally {
-    await server.stop();
+    for (const server of servers) await server.stop();
   }
 }
 

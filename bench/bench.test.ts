@@ -3,6 +3,7 @@
 // `npm run bench`, not here.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import type autocannon from 'autocannon';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { processGroupCpuSeconds } from './machine';
 import { endpointMixes, endpointPath, ENDPOINT_ORDER } from './endpoint-mixes';
 import { growthSvg } from './growth-plot';
 import type { LoaderRun } from './loader-stages';
-import { loadTest, meanRun, warmEveryPath, type LoadResult } from './load-test';
+import { loadInterleaved, loadTest, meanRun, pooled, warmEveryPath, type LoadResult } from './load-test';
 import type { BenchResults } from './results';
 import { StageRecorder } from './stage-recorder';
 import { evaluateGrowth, evaluateTargets } from './targets';
@@ -295,6 +296,75 @@ describe('meanRun', () => {
   it('averages every field of the runs, to 0.1', () => {
     expect(meanRun([load(1000, 90), load(1501, 61)])).toEqual({ ...load(1250.5, 75.5), requests: 12505, p50Ms: 25.2, meanMs: 25.2 });
     expect(() => meanRun([])).toThrow(/at least one run/);
+  });
+});
+
+describe('pooled', () => {
+  it("makes one run of a lane's slices: answers over seconds, percentiles over every latency", () => {
+    const slice = (ok: number, bad: number, duration: number, codes: Record<string, number>) =>
+      ({
+        '2xx': ok,
+        non2xx: bad,
+        duration,
+        errors: 1,
+        timeouts: 0,
+        statusCodeStats: Object.fromEntries(Object.entries(codes).map(([c, count]) => [c, { count }])),
+      }) as unknown as autocannon.Result;
+    const latencies = Array.from({ length: 100 }, (_, i) => 100 - i); // 100 .. 1 ms, in no order
+    const run = pooled([slice(60, 0, 2, { 200: 60 }), slice(38, 2, 2, { 200: 38, 404: 1, 503: 1 })], latencies);
+    expect(run).toEqual({
+      requests: 100,
+      seconds: 4,
+      rps: 25,
+      p50Ms: 50,
+      p99Ms: 99,
+      meanMs: 50.5,
+      maxMs: 100,
+      non2xx: 2,
+      serverErrors: 1,
+      errors: 2,
+      timeouts: 0,
+    });
+  });
+});
+
+describe('loadInterleaved', () => {
+  it("loads one server at a time, round after round, and pools each one's slices", async () => {
+    // Three local servers, answering at once, after 20 ms and after 5 ms; each request is stamped with the lane it reached.
+    const arrivals: number[] = [];
+    const servers = [0, 20, 5].map((delayMs, lane) =>
+      createServer((_request, response) => {
+        arrivals.push(lane);
+        setTimeout(() => response.end('ok'), delayMs);
+      }),
+    );
+    for (const server of servers) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const urls = servers.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const [fast, slow, third] = await loadInterleaved(
+        urls.map((url) => ({ url, paths: ['/a', '/b'] })),
+        4,
+        1,
+        2,
+      );
+      // One lane at a time; the second round starts one lane further on.
+      const turns = arrivals.filter((lane, i) => i === 0 || lane !== arrivals[i - 1]);
+      expect(turns).toEqual([0, 1, 2, 1, 2, 0]);
+      // Each lane's result is its own slices': every answer it counted reached its server.
+      for (const [lane, run] of [fast, slow, third].entries()) {
+        const reached = arrivals.filter((a) => a === lane).length;
+        expect(run.requests).toBeGreaterThan(0);
+        expect(run.requests).toBeLessThanOrEqual(reached);
+        // autocannon stops on its once-a-second tick: a 1 s slice lasts 1 s, or 2 when the tick wins the race.
+        expect(run.seconds).toBeGreaterThanOrEqual(1.9);
+        expect(run.seconds).toBeLessThanOrEqual(4.2);
+      }
+      expect(slow.p50Ms).toBeGreaterThanOrEqual(20);
+      expect(fast.p50Ms).toBeLessThan(20);
+      expect(slow.rps).toBeLessThan(fast.rps);
+    } finally {
+      for (const server of servers) server.close();
+    }
   });
 });
 

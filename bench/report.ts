@@ -243,14 +243,19 @@ function apiRun(r: BenchResults, api: Measured & ApiResult, heading: string): st
     '',
     measuredLine(api, r.machine.nproc),
     '',
-    `autocannon, ${s.connections} connections, closed loop, ${s.durationS} s per endpoint after ${s.warmS} s of warm-up, one endpoint at a time, against \`wrangler dev\` on 127.0.0.1. ` +
+    (s.sliceS === undefined
+      ? `autocannon, ${s.connections} connections, closed loop, ${s.durationS} s per endpoint after ${s.warmS} s of warm-up, one endpoint at a time, against \`wrangler dev\` on 127.0.0.1. `
+      : `autocannon, ${s.connections} connections, closed loop, against \`wrangler dev\` on 127.0.0.1. `) +
       (s.pinning
         ? `The load generator runs on CPU ${s.pinning.generator} and every server on CPU ${s.pinning.servers} (taskset), so runs do not differ in where the scheduler put them. `
         : 'The load generator and the servers share every core. ') +
-      'Each endpoint run sits between two runs of a hello-world worker on the same wrangler/workerd, whose mean is its ceiling, and every run has its own freshly started `wrangler dev`: ' +
-      "a dev server's p99 grows with the requests it has served (`npx tsx bench/drift.ts`), and the machine's speed moves within minutes. " +
-      `Hello-world over its ${api.hello.length} runs: ${Math.min(...api.hello.map((h) => h.rps))}-${Math.max(...api.hello.map((h) => h.rps))} req/s, p99 ${Math.min(...api.hello.map((h) => h.p99Ms))}-${Math.max(...api.hello.map((h) => h.p99Ms))} ms (mean ${c.rps} req/s, p99 ${c.p99Ms} ms). ` +
-      helloAgainstItself(api.hello) +
+      (s.sliceS === undefined
+        ? 'Each endpoint run sits between two runs of a hello-world worker on the same wrangler/workerd, whose mean is its ceiling, and every run has its own freshly started `wrangler dev`: ' +
+          "a dev server's p99 grows with the requests it has served (`npx tsx bench/drift.ts`), and the machine's speed moves within minutes. "
+        : `Each endpoint is measured in a group of servers started together: a hello-world worker on the same wrangler/workerd sent the endpoint's very requests (its ceiling), and the API at each scale. Each is warmed (${s.warmS} s, after one pass over a returning mix), then they are loaded in turn, ${s.sliceS} s each, until each has had ${s.durationS} s, and each server's slices are pooled: throughput over all its answers, percentiles over every answer's latency. ` +
+          "So the ceiling and the endpoint see the same minutes of the machine, whose speed moves within minutes, and their servers age alike (a dev server's p99 grows with the requests it has served: `npx tsx bench/drift.ts`). ") +
+      `Hello-world over its ${api.hello.length} groups: ${Math.min(...api.hello.map((h) => h.rps))}-${Math.max(...api.hello.map((h) => h.rps))} req/s, p99 ${Math.min(...api.hello.map((h) => h.p99Ms))}-${Math.max(...api.hello.map((h) => h.p99Ms))} ms (mean ${c.rps} req/s, p99 ${c.p99Ms} ms). ` +
+      (api.controls ? noiseFloor(api.controls) : helloAgainstItself(api.hello)) +
       tiersLine() +
       (s.profile ? ' **Profiled run: the isolate profiler was on during every endpoint run, so these numbers carry its overhead.**' : ''),
     '',
@@ -345,7 +350,7 @@ function methodSection(): string[] {
     '',
     '- **Loader stages** (`bench/loader-stages.ts`, a child process per scale): the stand-in generator, the input hash, then `buildBundle` itself, whose stage log lines mark the stage boundaries (work between two logged stages is its own row: scores, recommender export), then `publishLocally` (as `npm run load` publishes) into a fresh persist directory through Miniflare (the stores `wrangler dev` serves). Peak RSS per stage: `/proc/self/status` VmHWM after resetting it at the stage start (`/proc/self/clear_refs`); worker threads share the process, so they are included.',
     '- **Raw files to serving**: `load()` (what `npm run load` runs) in a child process with a fresh persist directory and bundle cache under `.cache/bench/e2e/`, then `wrangler dev` on that directory, polled until `/health` answers 200.',
-    '- **API**: the request mix per endpoint is a few hundred valid requests drawn with a fixed seed from the catalog and from user ids found in the rating files (`bench/endpoint-mixes.ts`), coming round again as returning users do; the "new users" mixes are 20,000 requests, one per sampled user, so none repeats within a run and each needs a shard read. autocannon hands the requests out from one shared cursor. The hello-world worker (`bench/hello/`) runs under the same wrangler dev (same proxy hop, same workerd), before the first endpoint and after each one; each run starts its own `wrangler dev` and warms it up first: one pass over the whole mix (every request answered once, as returning callers have been; not for the new-users mixes, which stay cold), then the timed warm-up.',
+    '- **API**: the request mix per endpoint is a few hundred valid requests drawn with a fixed seed from the catalog and from user ids found in the rating files (`bench/endpoint-mixes.ts`), coming round again as returning users do; the "new users" mixes are 20,000 requests, one per sampled user, so none repeats within a run and each needs a shard read. autocannon hands the requests out from one shared cursor. The hello-world worker (`bench/hello/`) runs under the same wrangler dev (same proxy hop, same workerd) and is sent the requests of the endpoint it is the ceiling of, which it ignores: its throughput is what carrying those requests costs. The group of each endpoint (hello-world and the API at each scale) starts its own `wrangler dev` servers and warms them up first: one pass over the whole mix (every request answered once, as returning callers have been; not for the new-users mixes, which stay cold), then the timed warm-up; then the servers take turns under load in short slices (`loadInterleaved` in `bench/load-test.ts`).',
     "- **KV/D1 operations per request**: the same mixes replayed through `bench/ops-counter.js`, a bench-only entry that runs the real `handleRequest` with the KV and D1 bindings wrapped in counters and returns the counts in a header; a warming pass over one round of the mix (at most 1,000 requests), then a counted pass over the next ones, so the figures are a warm isolate's steady state under that mix: returning users are answered from the isolate's 4 MiB cache of user records, new users each cost a shard read. Manifest and blobs are read once per isolate and version; the live pointer's re-read every 5 s per isolate is not counted as a request's read. D1 rows read are D1's own `meta.rows_read`.",
     "- **Per-isolate memory**: `Runtime.getHeapUsage` over the inspector wrangler dev exposes (`bench/inspector.ts`, Node's WebSocket), after each endpoint's run and, for the live figure, on one more server that has served every endpoint's mix, after a full GC (workerd does not answer `HeapProfiler.collectGarbage`; a heap snapshot starts with one).",
     '- **Bundle**: `wrangler deploy --dry-run --outdir`, gzip of the script.',
@@ -362,9 +367,20 @@ function mib(bytes: number): string {
 }
 
 /**
- * The noise floor of the shares: each interior hello-world run taken as if it were an endpoint, its
- * throughput over the mean of the hello-world runs either side. A share outside this band cannot be
- * told from a hello-world run by one run.
+ * The noise floor of the shares: hello-world against a twin measured as an endpoint is. A share or a
+ * p99 ratio within this band of 1 cannot be told from hello-world's own.
+ */
+function noiseFloor(controls: NonNullable<ApiResult['controls']>): string {
+  const list = (f: (c: (typeof controls)[number]) => number) => controls.map((c) => f(c).toFixed(2)).join(', ');
+  return (
+    `Hello-world against a twin measured the same way, before the first endpoint and after the last (the noise floor): ` +
+    `throughput ${list((c) => c.twin.rps / c.hello.rps)}, p99 ${list((c) => c.twin.p99Ms / c.hello.p99Ms)}. `
+  );
+}
+
+/**
+ * The noise floor of results before 2026-12-04: each interior hello-world run taken as if it were an
+ * endpoint, its throughput over the mean of the hello-world runs either side.
  */
 function helloAgainstItself(hello: LoadResult[]): string {
   const shares: number[] = [];

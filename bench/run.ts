@@ -41,7 +41,13 @@ const BENCH_COMMAND = defineCommand({
     scales: { type: 'string', value: '1,4,10', description: 'loader scales (stand-in ratings x scale; default 1, or 1,4,10 with growth)' },
     'api-scales': { type: 'string', value: '1,4', description: 'data scales the API is loaded at (default 1, or 1,4 with growth)' },
     'api-runs': { type: 'string', value: 'N', default: '2', description: 'times the API section runs (the targets must hold in each)' },
-    duration: { type: 'string', value: 'S', description: 'seconds per endpoint run (default 10, 3 with --quick)' },
+    duration: { type: 'string', value: 'S', description: 'measured seconds per server and endpoint (default 30, 3 with --quick)' },
+    slice: {
+      type: 'string',
+      value: 'S',
+      default: '1',
+      description: 'seconds each server of an endpoint group is loaded before the next takes over',
+    },
     warm: { type: 'string', value: 'S', description: 'seconds of warm-up before each run (default 1)' },
     connections: { type: 'string', value: 'N', default: '32', description: 'concurrent connections of the load' },
     'ops-requests': {
@@ -96,7 +102,10 @@ const scales = numbers(values.scales ?? (growth ? '1,4,10' : '1'), '--scales');
 const apiScales = numbers(values['api-scales'] ?? (growth ? '1,4' : '1'), '--api-scales');
 const settings = {
   connections: number(values.connections, '--connections'),
-  durationS: number(values.duration ?? (values.quick ? '3' : '10'), '--duration'),
+  // One-second slices on this machine vary by ~10% from one to the next (its speed moves with its
+  // neighbours'): 30 of them per server put two hello-world servers within a few per cent of each other.
+  durationS: number(values.duration ?? (values.quick ? '3' : '30'), '--duration'),
+  sliceS: number(values.slice, '--slice'),
   warmS: values.warm === undefined ? 1 : Number(values.warm) >= 0 ? Number(values.warm) : number(values.warm, '--warm'),
   opsRequests: number(values['ops-requests'] ?? (values.quick ? '40' : '100'), '--ops-requests'),
   profile: values.profile,

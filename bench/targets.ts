@@ -7,7 +7,7 @@ import type { LoaderRun } from './loader-stages';
 import type { BenchResults, GrowthCheck, Target } from './results';
 
 /**
- * What each gated endpoint must reach against the hello-world runs either side of it: a share of
+ * What each gated endpoint must reach against hello-world sent the same requests in its group: a share of
  * hello-world's throughput and a p99 at most a multiple of its p99. Answers that are a lookup (the
  * catalog queries, a returning user's /recommend) sit at the ceiling; pages of titles and
  * recommendation lists, which carry more bytes, near it; new users, who cost a KV read of their
@@ -225,7 +225,7 @@ export function routerShareOfHello(r: BenchResults): number | undefined {
   return Math.max(0, r.router.addedNs) / helloRequestNs;
 }
 
-/** The hello-world figures an endpoint is held to: the runs either side of it, or the mean of all in older results. */
+/** The hello-world figures an endpoint is held to: its group's, or the mean of all in the oldest results. */
 export function ceilingOf(api: ApiResult, scale: ApiScaleResult, endpoint: EndpointName): { rps: number; p50Ms: number; p99Ms: number } {
   return scale.ceilings?.[endpoint] ?? api.ceiling;
 }

@@ -22,6 +22,8 @@ export interface MixRun {
   requests?: number;
   /** Called with the index of the path answered and the answer's status. */
   onAnswer?: (index: number, status: number) => void;
+  /** Each answer's latency, ms, pushed as it arrives (to pool the percentiles of several runs). */
+  latencies?: number[];
 }
 
 export async function runPaths(baseUrl: string, paths: string[], run: MixRun): Promise<autocannon.Result> {
@@ -32,7 +34,8 @@ export async function runPaths(baseUrl: string, paths: string[], run: MixRun): P
   if (run.requests !== undefined && !(Number.isInteger(run.requests) && run.requests >= 1 && run.requests <= 1_000_000))
     throw new Error('requests must be an integer in 1..1,000,000');
   let cursor = 0;
-  return autocannon({
+  // Called without a callback, autocannon returns its tracker (an EventEmitter) made thenable.
+  const tracker = autocannon({
     url: baseUrl,
     connections: run.connections,
     duration: run.seconds,
@@ -50,7 +53,11 @@ export async function runPaths(baseUrl: string, paths: string[], run: MixRun): P
         onResponse: (status, _body, context: { entry?: number }) => run.onAnswer?.(context.entry!, status),
       },
     ],
-  });
+  }) as Promise<autocannon.Result> & NodeJS.EventEmitter;
+  const latencies = run.latencies;
+  // The event passes the client first (as autocannon's README says; the typings leave it out).
+  if (latencies) tracker.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
+  return tracker;
 }
 
 /** Answers by status code, e.g. {"200": 812, "404": 40}. */

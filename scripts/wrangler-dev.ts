@@ -70,7 +70,26 @@ function endGroupsOnExit(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 }
 
+/** Attempts at a start whose port was taken between freePort() and wrangler binding it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * Starts `wrangler dev` on free ports. A port found free can be taken before wrangler binds it (by
+ * another server's workerd starting alongside): that start is retried on fresh ports.
+ */
 export async function startDev(options: DevOptions): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= PORT_RACE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startDevOnce(options: DevOptions): Promise<DevServer> {
   endGroupsOnExit();
   const port = await freePort();
   const inspectorPort = await freePort();
@@ -110,6 +129,12 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   child.once('exit', () => running.delete(child.pid!));
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
+  let portTaken = false;
+  const watchForPortRace = (chunk: Buffer) => {
+    portTaken ||= chunk.includes('Address already in use');
+  };
+  child.stdout!.on('data', watchForPortRace);
+  child.stderr!.on('data', watchForPortRace);
   const url = `http://127.0.0.1:${port}`;
   const server: DevServer = {
     url,
@@ -121,7 +146,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     await waitForAnswer(`${url}${options.readyPath ?? '/'}`, child, options.timeoutMs ?? 60_000, options.logFile, !!options.readyPath);
   } catch (error) {
     await server.stop();
-    throw error;
+    throw portTaken ? new PortTakenError(`a port was taken before wrangler dev bound it; see ${options.logFile}`) : error;
   }
   return server;
 }
