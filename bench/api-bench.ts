@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { readCatalog } from '../loader/catalog/transform';
 import { config as baseConfig } from '../loader/config';
 import { hotSpots, type HotSpot } from './cpu-profile';
-import { endpointMixes, ENDPOINT_ORDER, NEW_USER_IDS, NEW_USER_MIXES, sampleUserIds, type EndpointName } from './endpoint-mixes';
+import { endpointMixes, ENDPOINT_ORDER, NEW_USER_MIXES, newUserSample, sampleUserIds, type EndpointName } from './endpoint-mixes';
 import { isolateHeap, startIsolateProfile } from './inspector';
 import { coldStarts, profileIsolate } from './isolate-cpu';
 import type { IsolateProfile } from './results';
@@ -33,6 +33,8 @@ export interface ApiSettings {
   /** Requests replayed per endpoint to count KV/D1 operations (after one warming pass). */
   opsRequests: number;
   profile: boolean;
+  /** Requests in each "new users" mix (set by the run; absent before 2026-12-04: 20,000). */
+  newUserMixSize?: number;
   /** Load generator and servers on separate cores (bench/cpu-pinning.ts); null or absent (runs before
    * 2026-12-04): they shared every core. */
   pinning?: CpuPinning | null;
@@ -106,7 +108,11 @@ async function measureApi(scales: number[], settings: ApiSettings, log: (line: s
   for (const scale of scales) {
     mixes.set(
       scale,
-      endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), NEW_USER_IDS, 13)),
+      endpointMixes(
+        titles,
+        await sampleUserIds(ratingsDir(scale)),
+        await sampleUserIds(ratingsDir(scale), newUserSample(settings.durationS + settings.warmS), 13),
+      ),
     );
   }
   const hello: LoadResult[] = [];
@@ -116,7 +122,7 @@ async function measureApi(scales: number[], settings: ApiSettings, log: (line: s
     const [a, b] = await measureGroup(
       [
         { label: 'hello-world', options: HELLO_SERVER, paths: ['/'] },
-        { label: 'hello-world (control twin)', options: HELLO_SERVER, paths: ['/'] },
+        { label: 'hello-world (control twin)', options: { ...HELLO_SERVER, logFile: join(LOGS, 'hello-twin.log') }, paths: ['/'] },
       ],
       settings,
       log,
@@ -185,7 +191,7 @@ async function measureApi(scales: number[], settings: ApiSettings, log: (line: s
   }
   const { rps, p50Ms, p99Ms } = meanRun(hello);
   return {
-    settings,
+    settings: { ...settings, newUserMixSize: mixes.get(scales[0])!['/recommend (new users)'].length },
     hello,
     controls,
     ceiling: { rps, p50Ms, p99Ms },
@@ -200,7 +206,11 @@ async function measureApi(scales: number[], settings: ApiSettings, log: (line: s
  */
 export async function profileEndpoints(scale: number, seconds: number, log: (line: string) => void): Promise<IsolateProfile> {
   const { titles } = await readCatalog(baseConfig.titlesDir);
-  const mixes = endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), NEW_USER_IDS, 13));
+  const mixes = endpointMixes(
+    titles,
+    await sampleUserIds(ratingsDir(scale)),
+    await sampleUserIds(ratingsDir(scale), newUserSample(seconds + 1), 13),
+  );
   const hello = await profileIsolate(HELLO_SERVER, 'hello', ['/'], seconds);
   log(`  ${'hello-world'.padEnd(30)} ${hello.totalUs} µs/request in the isolate`);
   const endpoints: IsolateProfile['endpoints'] = {};

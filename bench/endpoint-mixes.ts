@@ -24,10 +24,18 @@ export const ENDPOINT_ORDER = [
 export type EndpointName = (typeof ENDPOINT_ORDER)[number];
 
 const MIX_SIZE = 400;
-/** Requests in a "new users" mix: more than a run sends (32 connections, ~10 s at a few thousand req/s at most). */
-export const NEW_USERS_MIX_SIZE = 20_000;
-/** User ids to sample for the two "new users" mixes: each takes its own half, so neither warms the other. */
-export const NEW_USER_IDS = 2 * NEW_USERS_MIX_SIZE;
+/** More than a server answers in a second here (hello-world tops out near 1,400 req/s on one core). */
+const MOST_REQUESTS_PER_SECOND = 2_500;
+
+/**
+ * User ids to sample for the two "new users" mixes, each of which takes its own half: enough that a
+ * server loaded for `seconds` (warm-up included) never comes round to a user it has answered. (The
+ * bench of 2026-12-04 16:08 loaded each server for 31 s with 20,000-request mixes: its new-users rows
+ * include repeats.)
+ */
+export function newUserSample(seconds: number): number {
+  return 2 * Math.max(1000, Math.ceil(seconds * MOST_REQUESTS_PER_SECOND));
+}
 
 /** The two mixes of first-time callers: measured cold, where every other mix is measured warm. */
 export const NEW_USER_MIXES: ReadonlySet<EndpointName> = new Set(['/recommend (new users)', '/recommendations (new users)']);
