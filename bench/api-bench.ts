@@ -249,7 +249,7 @@ function mainServer(scale: number): DevOptions {
 }
 
 /** One server of a group: what it runs, the requests it is sent, how it is warmed and profiled. */
-interface GroupLane {
+export interface GroupLane {
   label: string;
   options: DevOptions;
   paths: string[];
@@ -268,7 +268,7 @@ interface GroupLane {
  * before they stop: each lane's pooled result. Every group starts its own servers, so no group
  * inherits another's age.
  */
-async function measureGroup(
+export async function measureGroup(
   lanes: GroupLane[],
   settings: ApiSettings,
   log: (line: string) => void,

@@ -12,10 +12,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCatalog } from '../loader/catalog/transform';
 import { config as baseConfig } from '../loader/config';
+import { measureGroup } from './api-bench';
 import { cpuPinning, pinThisProcess } from './cpu-pinning';
-import { MAIN_CONFIG, startBenchDev, type BenchServer } from './dev-server';
-import { ENDPOINT_ORDER, endpointMixes, sampleUserIds, type EndpointName } from './endpoint-mixes';
-import { loadInterleaved, loadTest, warmEveryPath } from './load-test';
+import { MAIN_CONFIG } from './dev-server';
+import { ENDPOINT_ORDER, endpointMixes, NEW_USER_MIXES, newUserSample, sampleUserIds, type EndpointName } from './endpoint-mixes';
 import { BENCH_DIR, ratingsDir, scaleDir } from './paths';
 
 const { values, positionals } = parseArgs({
@@ -32,46 +32,49 @@ const mixName = values.mix as EndpointName;
 if (!ENDPOINT_ORDER.includes(mixName)) throw new Error(`--mix must be one of ${ENDPOINT_ORDER.join(', ')}`);
 if (positionals.length < 2) throw new Error('give at least two wrangler.toml files: the baseline first');
 const scale = Number(values.scale);
-const connections = Number(values.connections);
-const configs = positionals.map((file) => resolve(file));
+const settings = {
+  connections: Number(values.connections),
+  durationS: Number(values.seconds),
+  sliceS: 1,
+  warmS: 1,
+  opsRequests: 0,
+  profile: false,
+  pinning: cpuPinning(),
+};
 
-const pinning = cpuPinning();
-if (pinning) pinThisProcess(pinning.generator);
+// The servers take the generator's other cores (measureGroup pins them); this process keeps its own.
+if (settings.pinning) pinThisProcess(settings.pinning.generator);
 const { titles } = await readCatalog(baseConfig.titlesDir);
-const mix = endpointMixes(titles, await sampleUserIds(ratingsDir(scale)), await sampleUserIds(ratingsDir(scale), 2000, 13))[mixName];
+const mix = endpointMixes(
+  titles,
+  await sampleUserIds(ratingsDir(scale)),
+  await sampleUserIds(ratingsDir(scale), newUserSample(settings.durationS + settings.warmS), 13),
+)[mixName];
 
 for (let trial = 1; trial <= Number(values.trials); trial++) {
-  const servers: BenchServer[] = [];
-  try {
-    for (const [i, config] of configs.entries()) {
-      servers.push(
-        await startBenchDev({
+  console.log(`trial ${trial}, ${mixName} mix, ${values.seconds} one-second slices per server:`);
+  const runs = await measureGroup(
+    positionals.map((file, i) => {
+      const config = resolve(file);
+      return {
+        label: file,
+        options: {
           config,
           persistTo: join(scaleDir(scale), 'state'),
           logFile: join(BENCH_DIR, `logs/side-by-side-${i}.log`),
           readyPath: config === MAIN_CONFIG ? '/health' : undefined,
-          cpus: pinning?.servers,
-        }),
-      );
-    }
-    for (const server of servers) {
-      await warmEveryPath(server.url, mix, connections);
-      await loadTest(server.url, mix, connections, 1);
-    }
-    const runs = await loadInterleaved(
-      servers.map((server) => ({ url: server.url, paths: mix })),
-      connections,
-      1,
-      Number(values.seconds),
+        },
+        paths: mix,
+        warmEveryPath: !NEW_USER_MIXES.has(mixName),
+      };
+    }),
+    settings,
+    (line) => console.log(line),
+    async () => {},
+  );
+  for (const [i, run] of runs.entries()) {
+    console.log(
+      `  ${positionals[i].padEnd(40)} ${(run.rps / runs[0].rps).toFixed(3)} of the first's throughput, p99 ${(run.p99Ms / runs[0].p99Ms).toFixed(2)}x`,
     );
-    console.log(`trial ${trial}, ${mixName} mix, ${values.seconds} one-second slices per server:`);
-    for (const [i, run] of runs.entries()) {
-      console.log(
-        `  ${positionals[i].padEnd(40)} ${String(run.rps).padStart(7)} req/s  ${(run.rps / runs[0].rps).toFixed(3)} of the first` +
-          `  p99 ${run.p99Ms} ms  ${(run.p99Ms / runs[0].p99Ms).toFixed(2)}x`,
-      );
-    }
-  } finally {
-    for (const server of servers) await server.stop();
   }
 }
