@@ -53,8 +53,8 @@ interface Profile {
 // Function name (and, for a few, module) patterns per category, first match wins. Names are those of
 // this repository's worker and of the V8/workerd builtins a profile shows.
 const RULES: [Category, RegExp][] = [
-  ['memo', /^(answerFromMemo|memoGeneration|toRemember|remember|weigh)$/],
-  ['context', /^(Context|createContext|readPointer\d*|get url|fetchPointer)$/],
+  ['memo', /^(answerRemembered|answerFromMemo|problemFromMemo|memoGeneration|pointerGeneration|toRemember|remember|weigh)$/],
+  ['context', /^(Context|createContext|readPointer\d*|trustedPointer|get url|fetchPointer)$/],
   ['requestIds', /^(randomUUID|requestIdFor|freshRequestId|getRandomValues)$/],
   ['hashing', /^(hash64Hex|makeEtag)$/],
   ['json', /^(stringify|parse|JSON\.\w+|jsonResponse)$/],
@@ -108,7 +108,8 @@ export async function profileIsolate(
   seconds: number,
   connections = 8,
 ): Promise<IsolateCpu> {
-  const server = await startBenchDev(options);
+  // The profile is grouped by function name, which a minified bundle (wrangler.toml) does not keep.
+  const server = await startBenchDev({ ...options, extraArgs: [...(options.extraArgs ?? []), '--minify=false'] });
   try {
     await loadTest(server.url, paths, connections, 1);
     mkdirSync(PROFILE_DIR, { recursive: true });

@@ -187,7 +187,7 @@ function cpuSection(r: BenchResults): string[] {
     '',
     measuredLine(cpu, r.machine.nproc),
     '',
-    `Each endpoint's mix for ${cpu.seconds} s (8 connections, ${cpu.scale}x data) on a fresh \`wrangler dev\` while the worker isolate's V8 profiler samples every 200 µs; ` +
+    `Each endpoint's mix for ${cpu.seconds} s (8 connections, ${cpu.scale}x data) on a fresh \`wrangler dev\` (bundle not minified, so functions keep their names) while the worker isolate's V8 profiler samples every 200 µs; ` +
       "the sampled self time per request answered, grouped by what the code does (`bench/isolate-cpu.ts`). It sees only the isolate's thread, not wrangler's proxy or the client. " +
       'Under the profiler everything runs slower, so compare rows, not absolute figures: what an endpoint costs beyond hello-world is the part this repository can cut.',
     '',

@@ -39,7 +39,13 @@ export interface KVReader {
   get(key: string, options: { type: 'arrayBuffer'; cacheTtl?: number }): Promise<ArrayBuffer | null>;
 }
 
-let pointerCache: { at: number; value: DataPointer | null } | undefined;
+/** The pointer as last read, with the memo generation it names (built once per read, not per request). */
+interface TrustedPointer {
+  at: number;
+  value: DataPointer | null;
+  generation: string;
+}
+let pointerCache: TrustedPointer | undefined;
 /** Resolved pointers by version and flip time: a manifest is read once per isolate and version. */
 const resolvedPointers = new ResolvedCache<DataPointer>(VERSIONS_KEPT);
 const indexCache = new ResolvedCache<QueryIndex>(VERSIONS_KEPT);
@@ -62,18 +68,31 @@ export function clearDataCache(): void {
 
 /** The live version's pointer, or null when nothing has been published. A failed read is not cached. */
 export async function readPointer(kv: KVReader, now = Date.now()): Promise<DataPointer | null> {
-  if (pointerCache && now - pointerCache.at < POINTER_TTL_MS) return pointerCache.value;
+  const trusted = trustedPointer(now);
+  if (trusted) return trusted.value;
   const value = await fetchPointer(kv);
-  pointerCache = { at: now, value };
+  pointerCache = { at: now, value, generation: value === null ? '' : pointerGeneration(value) };
   return value;
+}
+
+/**
+ * The pointer this isolate read less than POINTER_TTL_MS ago, without waiting for anything; undefined
+ * when it has to ask KV (readPointer). A remembered answer is served on this alone.
+ */
+export function trustedPointer(now = Date.now()): Readonly<TrustedPointer> | undefined {
+  return pointerCache !== undefined && now - pointerCache.at < POINTER_TTL_MS ? pointerCache : undefined;
+}
+
+/** What names a publish: the version and its flip time (a forced republish of one version may name other blobs). */
+export function pointerGeneration(pointer: Pick<DataPointer, 'version' | 'published_at'>): string {
+  return `${pointer.version}\n${pointer.published_at}`;
 }
 
 async function fetchPointer(kv: KVReader): Promise<DataPointer | null> {
   const text = await kv.get(CURRENT_KEY, { type: 'text', cacheTtl: POINTER_KV_CACHE_TTL_S });
   if (text === null) return null;
   const pointer = parseLivePointer(text);
-  // Keyed by flip time too: a forced republish of the same version may name other blobs.
-  return resolvedPointers.get(`${pointer.version}\n${pointer.published_at}`, async () =>
+  return resolvedPointers.get(pointerGeneration(pointer), async () =>
     resolvePointer(pointer, await kv.get(manifestKey(pointer.version), { type: 'text', cacheTtl: POINTER_KV_CACHE_TTL_S })),
   );
 }

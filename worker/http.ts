@@ -168,8 +168,12 @@ export function commonHeaders(ctx: RequestContext): Record<string, string> {
 
 /** The common headers but the request id: the same for every request on one data version. */
 export function versionHeaders(ctx: RequestContext): Record<string, string> {
+  return versionHeadersOf(ctx.pointer);
+}
+
+export function versionHeadersOf(pointer: DataPointer | null): Record<string, string> {
   const headers: Record<string, string> = { ...CORS_HEADERS, 'X-Content-Type-Options': 'nosniff' };
-  if (ctx.pointer) headers['X-Data-Version'] = ctx.pointer.version;
+  if (pointer) headers['X-Data-Version'] = pointer.version;
   return headers;
 }
 

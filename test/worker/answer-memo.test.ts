@@ -71,6 +71,32 @@ describe('remembered answers', () => {
     expect(secondBody.request_id).not.toBe(firstBody.request_id);
     const strip = ({ request_id: _id, instance: _instance, ...rest }: Record<string, unknown>) => rest;
     expect(strip(secondBody)).toEqual(strip(firstBody));
+    const headersOf = (response: Response) => {
+      const { 'x-request-id': _id, 'content-length': _length, ...rest } = Object.fromEntries(response.headers);
+      return rest;
+    };
+    expect(headersOf(second)).toEqual(headersOf(first));
+    expect(second.headers.get('Cache-Control')).toBe('no-store');
+  });
+
+  it('answer HEAD on a remembered client error as the endpoint does', async () => {
+    const cases = [
+      { url: '/get_max_duration?year=1800&duration_type=season', status: 404 },
+      { url: '/get_score_count?platform=netflix&scored=9.5&year=2019', status: 400 },
+    ];
+    for (const { url, status } of cases) {
+      clearDataCache();
+      const computed = await callWorker(url, { method: 'HEAD' });
+      const remembered = await callWorker(url, { method: 'HEAD' });
+      expect(answerMemo.size, url).toBe(1);
+      for (const response of [computed, remembered]) {
+        expect(response.status, url).toBe(status);
+        expect(await response.text(), url).toBe('');
+      }
+      const { 'x-request-id': _a, ...computedHeaders } = Object.fromEntries(computed.headers);
+      const { 'x-request-id': _b, ...rememberedHeaders } = Object.fromEntries(remembered.headers);
+      expect(rememberedHeaders, url).toEqual(computedHeaders);
+    }
   });
 
   it('leave out streams, writes and other methods', async () => {
@@ -84,23 +110,28 @@ describe('remembered answers', () => {
 });
 
 describe('AnswerMemo', () => {
-  const answer = (body: string) => ({ kind: 'answer' as const, status: 200, body, headers: { ETag: '"x"' } });
+  const answer = (body: string) => ({ kind: 'answer' as const, status: 200, body, headers: new Headers({ ETag: '"x"' }), etag: '"x"' });
 
   it('forgets everything when the data generation changes', () => {
     const memo = new AnswerMemo();
     memo.remember('v1', '/a', answer('1'));
-    expect(memo.get('v1', '/a')).toEqual(answer('1'));
+    expect(memo.get('v1', '/a')).toMatchObject({ body: '1', etag: '"x"' });
     expect(memo.get('v2', '/a')).toBeUndefined();
     memo.remember('v2', '/b', answer('2'));
     expect(memo.size).toBe(1);
     expect(memo.get('v1', '/a')).toBeUndefined();
   });
 
-  it('stays within its byte budget, dropping the least recently used', () => {
+  it('stays within its byte budget, dropping the oldest unused first', () => {
     const memo = new AnswerMemo(10_000);
     for (let i = 0; i < 100; i++) {
       memo.remember('v', `/${i}`, answer('x'.repeat(1000)));
       if (i === 50) memo.get('v', '/49');
+      if (i === 52) {
+        // /49 was asked for: it outlived /50, which came after it and was not.
+        expect(memo.get('v', '/49')).toBeDefined();
+        expect(memo.get('v', '/50')).toBeUndefined();
+      }
       expect(memo.bytes).toBeLessThanOrEqual(10_000);
     }
     expect(memo.get('v', '/99')).toBeDefined();

@@ -38,9 +38,9 @@ export async function invalidParamsOf(response: Response): Promise<InvalidParam[
  * The worker's exported fetch handler called directly, for tests making thousands of requests: the
  * test runner's loopback to the main worker costs ~5-50 ms a call, this well under 1 ms.
  */
-export function callWorker(pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
+export async function callWorker(pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
   const request = new Request(`${ORIGIN}${pathAndQuery}`, init) as Request<unknown, IncomingRequestCfProperties>;
-  return worker.fetch(request, env);
+  return await worker.fetch(request, env);
 }
 
 /** The live version as writers resolve it: D1's claim, then the manifest it names. */

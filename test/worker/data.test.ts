@@ -11,8 +11,8 @@ const livePointer = await readLivePointer();
 const manifestOfLive = manifestKey(livePointer.version);
 const indexKey = livePointer.artifacts[ARTIFACT.queryIndex];
 
-function get(path: string, kv: KVNamespace = env.KV): Promise<Response> {
-  return handleRequest(new Request(`http://worker.test${path}`), { ...env, KV: kv });
+async function get(path: string, kv: KVNamespace = env.KV): Promise<Response> {
+  return await handleRequest(new Request(`http://worker.test${path}`), { ...env, KV: kv });
 }
 
 let publishedPointer: string;
