@@ -163,7 +163,12 @@ function withMutableHeaders(response: Response, requestId: string): Response {
  * one by one after the fact cost a tenth of the worker's CPU on the cheapest endpoints.
  */
 export function commonHeaders(ctx: RequestContext): Record<string, string> {
-  return { 'X-Request-Id': ctx.requestId, ...versionHeaders(ctx) };
+  return commonHeadersFor(ctx.requestId, ctx.pointer);
+}
+
+/** The common headers of a request answered without a context (a remembered answer's). */
+export function commonHeadersFor(requestId: string, pointer: DataPointer | null): Record<string, string> {
+  return { 'X-Request-Id': requestId, ...versionHeadersOf(pointer) };
 }
 
 /** The common headers but the request id: the same for every request on one data version. */

@@ -1,6 +1,8 @@
 // RFC 9457 problem details: the one shape of every error this worker returns. Handlers throw a
 // ProblemError; the router turns it (or anything else thrown) into a problem+json response.
 
+import { CACHE_CONTROL } from './http';
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** One rejected query parameter. `allowed` lists the accepted values where they are enumerable. */
@@ -89,12 +91,19 @@ export function problemBody(error: ProblemError, requestId: string): ProblemBody
   return body;
 }
 
-export function problemResponse(error: ProblemError, requestId: string): Response {
-  const body = problemBody(error, requestId);
-  return new Response(JSON.stringify(body), {
-    status: body.status,
-    headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.headers },
-  });
+/**
+ * A problem's answer: its own headers, then `commonHeaders` (request id, version, CORS) over them, and
+ * no-store unless the problem set a policy (its body names the request). HEAD gets no body.
+ */
+export function problemResponse(
+  error: ProblemError,
+  requestId: string,
+  commonHeaders: Readonly<Record<string, string>> = {},
+  withBody = true,
+): Response {
+  const headers: Record<string, string> = { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.headers, ...commonHeaders };
+  headers['Cache-Control'] ??= CACHE_CONTROL.none;
+  return new Response(withBody ? JSON.stringify(problemBody(error, requestId)) : null, { status: error.status, headers });
 }
 
 /** Any thrown value as a ProblemError; an unexpected one becomes a 500 that says nothing internal. */

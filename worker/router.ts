@@ -17,12 +17,12 @@ import {
   preflightResponse,
   requestIdFor,
   type RequestContext,
-  versionHeadersOf,
+  commonHeadersFor,
 } from './http';
 import type { DataPointer } from '../contract';
 import { OPENAPI_PATH, openApiEndpoint } from './openapi';
 import { quote } from './params';
-import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, problemResponse, toProblemError } from './problem';
+import { PROBLEM_CONTENT_TYPE, ProblemError, problemResponse, toProblemError } from './problem';
 import { CATALOG_ENDPOINTS } from './queries';
 import { edaReport } from './eda';
 import { TITLE_ENDPOINTS } from './titles';
@@ -102,7 +102,7 @@ function errorResponse(error: unknown, ctx: RequestContext): Response {
   const problem = toProblemError(error);
   if (problem.log) logFailure(ctx, error);
   else if (ctx.rememberable?.problems && REMEMBERED_PROBLEM_STATUSES.has(problem.status)) ctx.rememberable.problem = problem;
-  return problemResponse(problem, ctx.requestId);
+  return problemResponse(problem, ctx.requestId, commonHeaders(ctx));
 }
 
 /** Client errors that follow from the URL and the data alone (a 405 follows from the method: never GET). */
@@ -168,21 +168,9 @@ function toRemember(ctx: RequestContext, response: Response): Remembered | undef
   return undefined;
 }
 
-/**
- * A remembered client error for this request: the problem as the endpoint threw it, named by this
- * request's id, with the headers finishResponse gives an error (an error's policy is no-store).
- */
+/** A remembered client error for this request: the problem as the endpoint threw it, named by this request's id. */
 function problemFromMemo(remembered: RememberedProblem, request: Request, requestId: string, pointer: DataPointer): Response {
-  const { problem } = remembered;
-  const headers: Record<string, string> = {
-    'Content-Type': PROBLEM_CONTENT_TYPE,
-    ...problem.headers,
-    'X-Request-Id': requestId,
-    ...versionHeadersOf(pointer),
-  };
-  headers['Cache-Control'] ??= CACHE_CONTROL.none;
-  const body = request.method === 'HEAD' ? null : JSON.stringify(problemBody(problem, requestId));
-  return new Response(body, { status: problem.status, headers });
+  return problemResponse(remembered.problem, requestId, commonHeadersFor(requestId, pointer), request.method !== 'HEAD');
 }
 
 /** A remembered answer for this request: the same bytes and headers, its own request id. */
